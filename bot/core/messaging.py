@@ -1,0 +1,106 @@
+"""Neutral events and the one sending protocol every transport implements.
+
+Message text is a *safe HTML subset* (``<b> <i> <a href> <code>``) with all article text escaped; Telegram
+sends it with ``parse_mode=HTML``, Matrix as ``org.matrix.custom.html`` plus a plain body, the console strips
+tags. Tags never span a line break, so a message may be split between any two lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with (or replied to by) a command. ``fetch`` downloads it only when called."""
+
+    filename: str
+    size: int | None
+    mime_type: str | None
+    fetch: Callable[[], Awaitable[bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingCommand:
+    platform: str
+    chat_id: str
+    user_id: str
+    name: str  # lower-case command name without prefix or @botname
+    args: str = ""
+    is_group: bool = False
+    is_bot_admin: bool = False  # listed in the platform's ADMIN_IDS (or the console user)
+    can_manage_chat: bool = True  # private chat, or chat admin / power level >= 50 in a group
+    lang_hint: str | None = None
+    attachment: Attachment | None = None
+    chat_title: str | None = None
+    callback: bool = False  # came from a button press
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    command: str  # the command line the button runs, e.g. "unsubscribe 3"
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    html: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    link_preview: bool = False
+    # Stable id for idempotent sends (Matrix transaction id); derived from the outbox rows it carries.
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a handler answers; the transport sends it to the chat the command came from."""
+
+    messages: tuple[OutgoingMessage, ...] = ()
+
+    @classmethod
+    def text(cls, html: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> Reply:
+        return cls((OutgoingMessage(html, buttons),))
+
+
+class SendError(Exception):
+    """Base class of delivery failures a transport reports to the delivery service."""
+
+
+class RetryLater(SendError):
+    def __init__(self, seconds: float, detail: str = "") -> None:
+        super().__init__(detail or f"retry after {seconds:.1f}s")
+        self.seconds = seconds
+
+
+class ChatGone(SendError):
+    """The bot was blocked, kicked, or the room left: deactivate, do not retry."""
+
+
+class ChatMoved(SendError):
+    """The chat has a new id (Telegram group → supergroup migration)."""
+
+    def __init__(self, new_chat_id: str) -> None:
+        super().__init__(f"chat moved to {new_chat_id}")
+        self.new_chat_id = new_chat_id
+
+
+class TransientError(SendError):
+    """Network trouble or a 5xx: retry with backoff."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    message_ids: tuple[str, ...] = field(default_factory=tuple)
+
+
+class Messenger(Protocol):
+    """Sending side of a transport."""
+
+    platform: str
+    max_message_chars: int
+
+    async def send(self, chat_id: str, message: OutgoingMessage) -> Sent:
+        """Send one message (already split under ``max_message_chars``); raise a :class:`SendError`."""
+        ...

@@ -1,0 +1,1 @@
+"""SQLite persistence (aiosqlite). All SQL of the product lives in this package."""

@@ -1,0 +1,154 @@
+"""The delivery outbox: one row per (chat, article), marked sent only after the platform confirmed it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from bot.core.models import OutboxItem, OutboxStatus
+from bot.storage.db import Database, from_db_time, to_db_time
+
+_COLUMNS = (
+    "id, chat_id, article_id, subscription_id, query, reason, status, attempts, next_attempt_at,"
+    " created_at, sent_at, batch"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewOutboxRow:
+    chat_id: int
+    article_id: int
+    subscription_id: int | None
+    query: str
+    reason: str
+
+
+def _row_to_item(row: aiosqlite.Row) -> OutboxItem:
+    return OutboxItem(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        article_id=row["article_id"],
+        subscription_id=row["subscription_id"],
+        query=row["query"],
+        reason=row["reason"],
+        status=OutboxStatus(row["status"]),
+        attempts=row["attempts"],
+        next_attempt_at=from_db_time(row["next_attempt_at"]),  # type: ignore[arg-type]
+        created_at=from_db_time(row["created_at"]),  # type: ignore[arg-type]
+        sent_at=from_db_time(row["sent_at"]),
+    )
+
+
+class OutboxRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def enqueue(self, rows: Sequence[NewOutboxRow], now: datetime) -> int:
+        """Insert rows; an existing (chat, article) pair is left alone. Returns how many were new."""
+        if not rows:
+            return 0
+        stamp = to_db_time(now)
+        async with self._db.transaction() as conn:
+            before = conn.total_changes
+            await conn.executemany(
+                "INSERT INTO outbox(chat_id, article_id, subscription_id, query, reason, next_attempt_at,"
+                " created_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT(chat_id, article_id) DO NOTHING",
+                [(r.chat_id, r.article_id, r.subscription_id, r.query, r.reason, stamp, stamp) for r in rows],
+            )
+            return conn.total_changes - before
+
+    async def chats_with_due(self, now: datetime) -> list[int]:
+        """Chats (active) that have rows waiting whose retry time has come."""
+        async with self._db.conn.execute(
+            "SELECT DISTINCT o.chat_id FROM outbox o JOIN chats c ON c.id = o.chat_id"
+            " WHERE c.active = 1 AND o.status IN ('pending', 'failed', 'sending') AND o.next_attempt_at <= ?",
+            (to_db_time(now),),
+        ) as cur:
+            return [row[0] async for row in cur]
+
+    async def next_retry_at(self, now: datetime) -> datetime | None:
+        """The earliest future retry time, so the worker can sleep exactly until then."""
+        async with self._db.conn.execute(
+            "SELECT MIN(o.next_attempt_at) FROM outbox o JOIN chats c ON c.id = o.chat_id"
+            " WHERE c.active = 1 AND o.status IN ('pending', 'failed') AND o.next_attempt_at > ?",
+            (to_db_time(now),),
+        ) as cur:
+            row = await cur.fetchone()
+        return from_db_time(row[0]) if row and row[0] else None
+
+    async def waiting_for_chat(self, chat_pk: int, now: datetime | None = None) -> list[OutboxItem]:
+        """Unsent rows of a chat, oldest first: in-flight ones (a crash interrupted them) come first."""
+        sql = (
+            f"SELECT {_COLUMNS} FROM outbox WHERE chat_id = ? AND status IN ('pending', 'failed', 'sending')"
+        )
+        params: tuple[object, ...] = (chat_pk,)
+        if now is not None:
+            sql += " AND next_attempt_at <= ?"
+            params = (chat_pk, to_db_time(now))
+        sql += " ORDER BY (status = 'sending') DESC, batch, id"
+        async with self._db.conn.execute(sql, params) as cur:
+            return [_row_to_item(r) async for r in cur]
+
+    async def in_flight_batches(self, chat_pk: int) -> dict[str, list[int]]:
+        async with self._db.conn.execute(
+            "SELECT batch, id FROM outbox WHERE chat_id = ? AND status = 'sending' ORDER BY id", (chat_pk,)
+        ) as cur:
+            batches: dict[str, list[int]] = {}
+            async for row in cur:
+                batches.setdefault(row[0] or f"row-{row[1]}", []).append(row[1])
+        return batches
+
+    async def count_waiting(self, chat_pk: int) -> int:
+        async with self._db.conn.execute(
+            "SELECT COUNT(*) FROM outbox WHERE chat_id = ? AND status IN ('pending', 'failed', 'sending')",
+            (chat_pk,),
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def mark_sending(self, ids: Sequence[int], batch: str) -> None:
+        """Claim rows for one message before it goes out: after a crash these are the only repeats."""
+        async with self._db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE outbox SET status = 'sending', batch = ? WHERE id = ?", [(batch, i) for i in ids]
+            )
+
+    async def mark_sent(self, ids: Sequence[int], now: datetime) -> None:
+        async with self._db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
+                [(to_db_time(now), i) for i in ids],
+            )
+
+    async def mark_failed(self, ids: Sequence[int], error: str, retry_at: datetime) -> None:
+        async with self._db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?,"
+                " next_attempt_at = ?, batch = NULL WHERE id = ?",
+                [(error[:500], to_db_time(retry_at), i) for i in ids],
+            )
+
+    async def release(self, ids: Sequence[int]) -> None:
+        """Give claimed rows back unsent (e.g. a digest cut at its cap)."""
+        async with self._db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE outbox SET status = 'pending', batch = NULL WHERE id = ?", [(i,) for i in ids]
+            )
+
+    async def drop_chat(self, chat_pk: int) -> int:
+        async with self._db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE outbox SET status = 'dropped' WHERE chat_id = ? AND status != 'sent'", (chat_pk,)
+            )
+            return cur.rowcount
+
+    async def status_counts(self) -> dict[str, int]:
+        async with self._db.conn.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status") as cur:
+            return {row[0]: row[1] async for row in cur}
+
+    async def sent_pairs(self) -> set[tuple[int, int]]:
+        async with self._db.conn.execute("SELECT chat_id, article_id FROM outbox WHERE status = 'sent'") as cur:
+            return {(row[0], row[1]) async for row in cur}

@@ -1,0 +1,38 @@
+"""One object holding the database and its repositories, opened at start and closed at shutdown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.storage.articles import ArticleRepository
+from bot.storage.chats import ChatRepository
+from bot.storage.db import Database
+from bot.storage.kv import KeyValueRepository
+from bot.storage.outbox import OutboxRepository
+from bot.storage.subscriptions import SubscriptionRepository
+
+
+@dataclass(frozen=True, slots=True)
+class Storage:
+    db: Database
+    articles: ArticleRepository
+    chats: ChatRepository
+    subscriptions: SubscriptionRepository
+    outbox: OutboxRepository
+    kv: KeyValueRepository
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Storage:
+        db = await Database.open(path)
+        return cls(
+            db=db,
+            articles=ArticleRepository(db),
+            chats=ChatRepository(db),
+            subscriptions=SubscriptionRepository(db),
+            outbox=OutboxRepository(db),
+            kv=KeyValueRepository(db),
+        )
+
+    async def close(self) -> None:
+        await self.db.close()

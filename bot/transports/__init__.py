@@ -1,0 +1,1 @@
+"""Platform adapters. Only modules in this package import a platform library."""

@@ -1,0 +1,1 @@
+"""Settings and the data the product ships (the entity/topic lexicon)."""

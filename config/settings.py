@@ -1,0 +1,130 @@
+"""Runtime settings, read once at start from the environment (prefix ``NEWSALERT_``) and an optional ``.env``.
+
+Nothing here runs at import time: the application builds one :class:`Settings` in ``bot.cli`` and passes it
+down. Lists accept JSON (``[1,2]``) as well as comma-separated values (``1,2``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _split_list(value: Any) -> Any:
+    """Accept ``[1,2]`` (JSON), ``1,2`` and ``''`` for list settings."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return []
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not a valid JSON list: {exc.msg}") from None
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+IntList = Annotated[list[int], NoDecode, BeforeValidator(_split_list)]
+StrList = Annotated[list[str], NoDecode, BeforeValidator(_split_list)]
+
+
+class TelegramSettings(BaseModel):
+    token: SecretStr | None = None
+    api_base_url: str = "https://api.telegram.org/bot"
+    file_base_url: str = "https://api.telegram.org/file/bot"
+    admin_ids: IntList = Field(default_factory=list)
+    max_upload_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    # Telegram's documented broadcast limits; the bench raises them against the test server.
+    global_rate: float = Field(default=30.0, gt=0)
+    per_chat_rate: float = Field(default=1.0, gt=0)
+    per_group_per_minute: int = Field(default=20, gt=0)
+    poll_timeout: int = Field(default=10, ge=0)
+
+    @property
+    def enabled(self) -> bool:
+        return self.token is not None and bool(self.token.get_secret_value())
+
+
+class MatrixSettings(BaseModel):
+    homeserver: str | None = None
+    user_id: str | None = None
+    password: SecretStr | None = None
+    access_token: SecretStr | None = None
+    device_name: str = "newsalert"
+    admin_ids: StrList = Field(default_factory=list)
+    auto_join: bool = True
+    allowed_inviters: StrList = Field(default_factory=list)
+    max_upload_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    sync_timeout_ms: int = Field(default=10_000, ge=0)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.homeserver and self.user_id and (self.password or self.access_token))
+
+
+class FeedSettings(BaseModel):
+    poll_seconds: int = Field(default=600, ge=10)
+    backfill_hours: int = Field(default=24, ge=0)
+    allow_private_hosts: bool = False
+    fetch_full_text: bool = False
+    max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    timeout_seconds: float = Field(default=20.0, gt=0)
+    max_failures: int = Field(default=8, ge=1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSALERT_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    db_path: Path = Path("data/newsalert.db")
+    seeds_dir: Path = Path("seeds")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    max_subscriptions_per_chat: int = Field(default=50, ge=1)
+    max_query_chars: int = Field(default=200, ge=10)
+    digest_cap: int = Field(default=10, ge=1)
+    summary_bullets: int = Field(default=3, ge=1, le=10)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    matrix: MatrixSettings = Field(default_factory=MatrixSettings)
+    feeds: FeedSettings = Field(default_factory=FeedSettings)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class SettingsError(Exception):
+    """Bad configuration, with one readable line per problem (no traceback for the user)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str:
+    parts = [str(p) for p in loc if not isinstance(p, int)]
+    return "NEWSALERT_" + "__".join(part.upper() for part in parts)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings once; turn validation errors into :class:`SettingsError` naming each variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = err.get("loc", ())
+            # list items report their index last: name the variable, not the index
+            name = _env_name(tuple(p for p in loc if not isinstance(p, int)))
+            problems.append(f"{name}: {err.get('msg', 'invalid value')} (got {err.get('input')!r})")
+        raise SettingsError(problems) from None
