@@ -29,6 +29,11 @@ class TransportHost(Protocol):
 
     async def set_state(self, key: str, value: str) -> None: ...
 
+    def requires_chat_admin(self, command_name: str) -> bool:
+        """Whether a command changes the chat's settings (in groups only chat admins may run it), so the
+        transport only asks the platform about the sender's rights when it matters."""
+        ...
+
     def command_names(self, lang: str) -> list[tuple[str, str]]:
         """(command, one-line description) for the platform's command menu."""
         ...
