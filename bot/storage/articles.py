@@ -44,9 +44,7 @@ class ArticleRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def insert_many(
-        self, items: Sequence[tuple[str, ArticleDraft]], now: datetime
-    ) -> list[int | None]:
+    async def insert_many(self, items: Sequence[tuple[str, ArticleDraft]], now: datetime) -> list[int | None]:
         """Store ``(content_hash, draft)`` pairs in one transaction; ``None`` for a duplicate hash."""
         ids: list[int | None] = []
         stamp = to_db_time(now)
@@ -81,13 +79,11 @@ class ArticleRepository:
             async with self._db.conn.execute(
                 f"SELECT content_hash FROM articles WHERE content_hash IN ({marks})", chunk
             ) as cur:
-                found.update(row[0] async for row in cur)
+                found.update(row[0] for row in await cur.fetchall())
         return found
 
     async def get(self, article_id: int) -> Article | None:
-        async with self._db.conn.execute(
-            f"SELECT {_COLUMNS} FROM articles WHERE id = ?", (article_id,)
-        ) as cur:
+        async with self._db.conn.execute(f"SELECT {_COLUMNS} FROM articles WHERE id = ?", (article_id,)) as cur:
             row = await cur.fetchone()
         return _row_to_article(row) if row else None
 
@@ -96,9 +92,7 @@ class ArticleRepository:
         for start in range(0, len(ids), 500):
             chunk = list(ids[start : start + 500])
             marks = ",".join("?" * len(chunk))
-            async with self._db.conn.execute(
-                f"SELECT {_COLUMNS} FROM articles WHERE id IN ({marks})", chunk
-            ) as cur:
+            async with self._db.conn.execute(f"SELECT {_COLUMNS} FROM articles WHERE id IN ({marks})", chunk) as cur:
                 result.extend(_row_to_article(r) async for r in cur)
         order = {aid: i for i, aid in enumerate(ids)}
         result.sort(key=lambda a: order[a.id])

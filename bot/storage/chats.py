@@ -76,9 +76,7 @@ class ChatRepository:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            async with self._db.conn.execute(
-                f"SELECT {_COLUMNS} FROM chats WHERE id IN ({marks})", chunk
-            ) as cur:
+            async with self._db.conn.execute(f"SELECT {_COLUMNS} FROM chats WHERE id IN ({marks})", chunk) as cur:
                 async for row in cur:
                     found[row["id"]] = _row_to_chat(row)
         return found
@@ -101,9 +99,7 @@ class ChatRepository:
 
     async def set_last_digest(self, chat_pk: int, moment: datetime) -> None:
         async with self._db.transaction() as conn:
-            await conn.execute(
-                "UPDATE chats SET last_digest_at = ? WHERE id = ?", (to_db_time(moment), chat_pk)
-            )
+            await conn.execute("UPDATE chats SET last_digest_at = ? WHERE id = ?", (to_db_time(moment), chat_pk))
 
     async def move(self, key: ChatKey, new_chat_id: str) -> Chat | None:
         """A migrated chat (Telegram group → supergroup) keeps its row, so subscriptions and outbox follow.

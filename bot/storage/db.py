@@ -123,9 +123,7 @@ class Database:
                     raise
 
     async def schema_version(self) -> int:
-        async with self.conn.execute(
-            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"
-        ) as cur:
+        async with self.conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 

@@ -69,6 +69,14 @@ class OutboxRepository:
         ) as cur:
             return [row[0] async for row in cur]
 
+    async def has_due_retries(self, chat_pk: int, now: datetime) -> bool:
+        """Rows whose earlier send failed and whose backoff has run out (retried whatever the mode)."""
+        async with self._db.conn.execute(
+            "SELECT 1 FROM outbox WHERE chat_id = ? AND status = 'failed' AND next_attempt_at <= ? LIMIT 1",
+            (chat_pk, to_db_time(now)),
+        ) as cur:
+            return await cur.fetchone() is not None
+
     async def next_retry_at(self, now: datetime) -> datetime | None:
         """The earliest future retry time, so the worker can sleep exactly until then."""
         async with self._db.conn.execute(
@@ -81,9 +89,7 @@ class OutboxRepository:
 
     async def waiting_for_chat(self, chat_pk: int, now: datetime | None = None) -> list[OutboxItem]:
         """Unsent rows of a chat, oldest first: in-flight ones (a crash interrupted them) come first."""
-        sql = (
-            f"SELECT {_COLUMNS} FROM outbox WHERE chat_id = ? AND status IN ('pending', 'failed', 'sending')"
-        )
+        sql = f"SELECT {_COLUMNS} FROM outbox WHERE chat_id = ? AND status IN ('pending', 'failed', 'sending')"
         params: tuple[object, ...] = (chat_pk,)
         if now is not None:
             sql += " AND next_attempt_at <= ?"
@@ -152,3 +158,8 @@ class OutboxRepository:
     async def sent_pairs(self) -> set[tuple[int, int]]:
         async with self._db.conn.execute("SELECT chat_id, article_id FROM outbox WHERE status = 'sent'") as cur:
             return {(row[0], row[1]) async for row in cur}
+
+    async def attempts(self, ids: Sequence[int]) -> list[int]:
+        marks = ",".join("?" * len(ids))
+        async with self._db.conn.execute(f"SELECT attempts FROM outbox WHERE id IN ({marks})", list(ids)) as cur:
+            return [row[0] async for row in cur]

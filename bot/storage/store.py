@@ -11,6 +11,7 @@ from bot.storage.db import Database
 from bot.storage.kv import KeyValueRepository
 from bot.storage.outbox import OutboxRepository
 from bot.storage.subscriptions import SubscriptionRepository
+from bot.storage.summaries import SummaryRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,7 @@ class Storage:
     subscriptions: SubscriptionRepository
     outbox: OutboxRepository
     kv: KeyValueRepository
+    summaries: SummaryRepository
 
     @classmethod
     async def open(cls, path: Path | str) -> Storage:
@@ -32,6 +34,7 @@ class Storage:
             subscriptions=SubscriptionRepository(db),
             outbox=OutboxRepository(db),
             kv=KeyValueRepository(db),
+            summaries=SummaryRepository(db),
         )
 
     async def close(self) -> None:

@@ -51,9 +51,7 @@ class SubscriptionRepository:
             return [_row_to_sub(r) async for r in cur]
 
     async def count_for_chat(self, chat_pk: int) -> int:
-        async with self._db.conn.execute(
-            "SELECT COUNT(*) FROM subscriptions WHERE chat_id = ?", (chat_pk,)
-        ) as cur:
+        async with self._db.conn.execute("SELECT COUNT(*) FROM subscriptions WHERE chat_id = ?", (chat_pk,)) as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 

@@ -1,0 +1,178 @@
+"""Storage against a real temporary SQLite: migrations, round trips, FTS safety, atomic writes."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.core.models import ArticleDraft, ChatKey, Mode, OutboxStatus
+from bot.storage.db import Database, StorageError, load_migrations
+from bot.storage.outbox import NewOutboxRow
+from bot.storage.store import Storage
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def storage(tmp_path: Path):
+    store = await Storage.open(tmp_path / "sub" / "news.db")
+    yield store
+    await store.close()
+
+
+def draft(title: str, body: str = "Body text about Putin and Kim in Wladiwostok.", **kw) -> ArticleDraft:
+    return ArticleDraft(title=title, body=body, lang=kw.pop("lang", "de"), **kw)
+
+
+async def test_fresh_database_has_every_migration_and_wal(storage: Storage) -> None:
+    assert await storage.db.schema_version() == max(m.version for m in load_migrations())
+    async with storage.db.conn.execute("PRAGMA journal_mode") as cur:
+        assert (await cur.fetchone())[0] == "wal"
+
+
+async def test_migrations_apply_to_an_existing_database(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    # A database from the first release: only migration 001 applied, with data in it.
+    first = load_migrations()[0]
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);"
+        + first.sql
+        + f"INSERT INTO schema_migrations VALUES (1, '{first.name}', '2026-01-01T00:00:00.000000Z');"
+        + "INSERT INTO articles(content_hash, title, body, lang, ingested_at)"
+        " VALUES ('h1', 'Alt', 'Alter Text', 'de', '2026-01-01T00:00:00.000000Z');"
+    )
+    conn.commit()
+    conn.close()
+    store = await Storage.open(path)
+    try:
+        assert await store.db.schema_version() == max(m.version for m in load_migrations())
+        assert await store.articles.count() == 1
+        assert [a.title for a in await store.articles.search("Alter")] == ["Alt"]
+        # Re-opening applies nothing twice.
+        assert await store.db.migrate() == []
+    finally:
+        await store.close()
+
+
+async def test_article_round_trip_and_duplicate_hash(storage: Storage) -> None:
+    d = draft("Kim reist", published=date(2023, 9, 5), source="t-online", url="https://example.org/a")
+    ids = await storage.articles.insert_many([("hash-a", d), ("hash-a", d), ("hash-b", draft("Zweiter"))], NOW)
+    assert ids[0] is not None and ids[1] is None and ids[2] is not None
+    article = await storage.articles.get(ids[0])
+    assert article is not None
+    assert (article.title, article.published, article.source, article.url) == (
+        "Kim reist",
+        date(2023, 9, 5),
+        "t-online",
+        "https://example.org/a",
+    )
+    assert article.ingested_at == NOW
+    assert await storage.articles.existing_hashes(["hash-a", "nope"]) == {"hash-a"}
+
+
+async def test_fts_is_diacritics_insensitive(storage: Storage) -> None:
+    await storage.articles.insert_many([("h", draft("Treffen in Pjöngjang", "Delegation aus Pjöngjang."))], NOW)
+    assert len(await storage.articles.search("Pjongjang")) == 1
+    assert len(await storage.articles.search("PJÖNGJANG")) == 1
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        '"',
+        "Putin*",
+        "NEAR(Putin Kim)",
+        "title:Putin",
+        "-Putin",
+        "Putin OR",
+        "AND",
+        "(",
+        "'; DROP TABLE articles;--",
+        "^Putin",
+        "Putin + Kim",
+        "{title body}: x",
+        "",
+    ],
+)
+async def test_search_never_passes_user_syntax_to_fts(storage: Storage, hostile: str) -> None:
+    await storage.articles.insert_many([("h", draft("Putin und Kim", "Putin traf Kim."))], NOW)
+    result = await storage.articles.search(hostile)  # must not raise
+    assert isinstance(result, list)
+    assert await storage.articles.count() == 1
+
+
+async def test_search_words_keep_their_meaning(storage: Storage) -> None:
+    await storage.articles.insert_many(
+        [("a", draft("Putin allein", "Nur Putin.")), ("b", draft("Beide", "Putin und Kim."))], NOW
+    )
+    # "-Kim" is a word here, not an exclusion: both words must occur.
+    assert [a.title for a in await storage.articles.search("Putin -Kim")] == ["Beide"]
+
+
+async def test_chat_settings_round_trip_and_move(storage: Storage) -> None:
+    chat, created = await storage.chats.get_or_create(ChatKey("telegram", "-1"), NOW, lang="de", is_group=True)
+    assert created and chat.lang == "de" and chat.mode is Mode.INSTANT and chat.timezone == "UTC"
+    chat = await storage.chats.update(chat.id, mode=Mode.DAILY, digest_time="07:30", timezone="Europe/Berlin")
+    assert (chat.mode, chat.digest_time, chat.timezone) == (Mode.DAILY, "07:30", "Europe/Berlin")
+    sub = await storage.subscriptions.add(chat.id, "Putin", "putin", NOW)
+    assert sub is not None
+    moved = await storage.chats.move(ChatKey("telegram", "-1"), "-1001")
+    assert moved is not None and moved.id == chat.id and moved.chat_id == "-1001"
+    assert [s.query for s in await storage.subscriptions.for_chat(chat.id)] == ["Putin"]
+    with pytest.raises(ValueError):
+        await storage.chats.update(chat.id, active=False)
+
+
+async def test_subscription_uniqueness_per_chat(storage: Storage) -> None:
+    chat, _ = await storage.chats.get_or_create(ChatKey("console", "local"), NOW)
+    assert await storage.subscriptions.add(chat.id, "Putin", "putin", NOW) is not None
+    assert await storage.subscriptions.add(chat.id, "putin", "putin", NOW) is None
+    assert await storage.subscriptions.count_for_chat(chat.id) == 1
+
+
+async def test_outbox_once_per_chat_article_and_lifecycle(storage: Storage) -> None:
+    chat, _ = await storage.chats.get_or_create(ChatKey("console", "local"), NOW)
+    [aid] = await storage.articles.insert_many([("h", draft("A"))], NOW)
+    row = NewOutboxRow(chat.id, aid, None, "Putin", "Putin (Putins)")
+    assert await storage.outbox.enqueue([row, row], NOW) == 1
+    assert await storage.outbox.enqueue([row], NOW) == 0
+    [item] = await storage.outbox.waiting_for_chat(chat.id, NOW)
+    await storage.outbox.mark_sending([item.id], "b1")
+    assert await storage.outbox.in_flight_batches(chat.id) == {"b1": [item.id]}
+    await storage.outbox.mark_failed([item.id], "boom", NOW + timedelta(seconds=30))
+    assert await storage.outbox.chats_with_due(NOW) == []
+    assert await storage.outbox.next_retry_at(NOW) == NOW + timedelta(seconds=30)
+    assert await storage.outbox.chats_with_due(NOW + timedelta(seconds=31)) == [chat.id]
+    await storage.outbox.mark_sent([item.id], NOW)
+    assert await storage.outbox.status_counts() == {OutboxStatus.SENT.value: 1}
+
+
+async def test_failed_transaction_leaves_no_partial_rows(storage: Storage) -> None:
+    with pytest.raises(sqlite3.IntegrityError):
+        async with storage.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO articles(content_hash, title, body, lang, ingested_at) VALUES ('x','t','b','de','now')"
+            )
+            await conn.execute(
+                "INSERT INTO articles(content_hash, title, body, lang, ingested_at) VALUES ('x','t','b','de','now')"
+            )
+    assert await storage.articles.count() == 0
+
+
+async def test_read_only_database_gives_a_clear_error(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    (folder / "news.db").write_bytes(b"this is not a database at all" * 100)
+    with pytest.raises(StorageError, match=r"news\.db"):
+        await Database.open(folder / "news.db")
+
+
+async def test_kv_round_trip(storage: Storage) -> None:
+    assert await storage.kv.get("matrix.next_batch") is None
+    await storage.kv.set("matrix.next_batch", "s1")
+    await storage.kv.set("matrix.next_batch", "s2")
+    assert await storage.kv.get("matrix.next_batch") == "s2"
