@@ -1,0 +1,85 @@
+"""Shortening a sentence to the bullet budget at a clause boundary, marked with "…", never mid-word."""
+
+from __future__ import annotations
+
+import re
+
+from bot.core.summary.text import word_set
+
+ELLIPSIS = "…"
+# Where a clause may end: before ", ; : – (" or before a subordinating/coordinating word.
+_CLAUSE = re.compile(
+    r"(?:[,;:](?=\s)|\s[–—-](?=\s)|\s(?=\()"
+    r"|\s(?=(?:und|oder|aber|sondern|denn|weil|dass|während|nachdem|obwohl|wobei|wie|als|so dass|sodass"
+    r"|and|or|but|while|which|who|because|although|after|as|when|where|whereas)\s))"
+)
+_DANGLING = word_set(
+    """
+    und oder aber sondern denn weil dass der die das den dem des ein eine einer einem eines zu zum zur
+    von vom mit für auf an in im am bei nach über unter vor wie als sowie so the a an and or but of to
+    in on at by for with from as that which who whose
+    """
+)
+_BRACKETS = re.compile(r"\s*\([^()]{1,60}\)")
+# A closing attribution adds a source, not a fact: ", schrieb die Zeitung am Montag.", ", say officials."
+_ATTRIBUTION = re.compile(
+    r"(?:,|(?<=[\"”“’»«]))\s+(?:sagte|sagten|sagt|schrieb|schreibt|berichtete|berichtet|erklärte|teilte|meldete"
+    r"|so|hieß es|said|says|say|told|wrote|reported|added|according to)\b[^,;:]{0,90}(?P<end>[.!?]?)$"
+)
+_TRAILING = " ,;:–—-(/\"'„“‚‘»«"
+_MIN_SHARE = 0.45  # a clause cut that would keep less than this share of the budget loses too much
+
+
+def shorten(sentence: str, max_chars: int) -> str:
+    """``sentence`` if it fits, else its longest clause-bounded (or word-bounded) prefix plus "…"."""
+    sentence = sentence.strip()
+    for compress in (_without_brackets, _without_attribution):
+        if len(sentence) <= max_chars:
+            return sentence
+        sentence = compress(sentence)
+    if len(sentence) <= max_chars:
+        return sentence
+    limit = max_chars - len(ELLIPSIS)
+    if limit <= 0:
+        return ELLIPSIS[:max_chars]
+    cut = _clause_cut(sentence, limit) or _word_cut(sentence, limit)
+    return _tidy(cut) + ELLIPSIS
+
+
+def _without_brackets(sentence: str) -> str:
+    """Asides in brackets (abbreviations, dates, explanations) go first when space is short."""
+    return _BRACKETS.sub("", sentence)
+
+
+def _without_attribution(sentence: str) -> str:
+    match = _ATTRIBUTION.search(sentence)
+    if not match or match.start() < len(sentence) // 2:
+        return sentence
+    return sentence[: match.start()].rstrip() + (match.group("end") or "")
+
+
+def _clause_cut(sentence: str, limit: int) -> str | None:
+    ends = [m.start() for m in _CLAUSE.finditer(sentence, 0, limit + 1) if m.start() >= limit * _MIN_SHARE]
+    return sentence[: ends[-1]] if ends else None
+
+
+def _word_cut(sentence: str, limit: int) -> str:
+    head = sentence[: limit + 1]
+    space = head.rfind(" ")
+    # A single word longer than the budget cannot be kept whole; cut it (the only mid-word cut possible).
+    return head[:space] if space > 0 else sentence[:limit]
+
+
+def _tidy(cut: str) -> str:
+    """Drop trailing punctuation and dangling function words; do not leave a bracket open."""
+    while True:
+        cut = cut.rstrip(_TRAILING)
+        last_space = cut.rfind(" ")
+        if last_space > 0 and cut[last_space + 1 :].casefold() in _DANGLING:
+            cut = cut[:last_space]
+            continue
+        break
+    opened = cut.rfind("(")
+    if opened > cut.rfind(")") and opened > len(cut) * _MIN_SHARE:
+        return _tidy(cut[:opened])
+    return cut
