@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 # The header is "date" + one token; the article may follow on the same line (as in the shipped seed).
-_HEADER = re.compile(r"^\s*date\s+(\S+)[ \t]*(?:\r?\n)?", re.IGNORECASE)
+_HEADER = re.compile(r"^\s*date:?[ \t]+(\S+)[ \t]*(\r?\n|$)?", re.IGNORECASE)
 _DATE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
 
 
@@ -21,7 +21,7 @@ class SeedText:
 def parse_seed_text(text: str) -> SeedText:
     """Split off the optional date header. A malformed date is dropped with a warning, never fatal."""
     match = _HEADER.match(text)
-    if not match:
+    if not match or not _is_header(match):
         return SeedText(text.strip(), None)
     token = match.group(1)
     body = text[match.end() :].strip()
@@ -32,4 +32,9 @@ def parse_seed_text(text: str) -> SeedText:
     try:
         return SeedText(body, date(year, month, day))
     except ValueError:
-        return SeedText(body, None, f"ignored impossible date {token!r}")
+        return SeedText(body, None, f"ignored bad date header {token!r} (no such date)")
+
+
+def _is_header(match: re.Match[str]) -> bool:
+    # "date 2023-09 Text…" and a lone "date <token>" line are headers; "Date night is back…" is prose.
+    return match.group(1)[0].isdigit() or match.group(2) is not None

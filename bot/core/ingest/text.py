@@ -1,0 +1,191 @@
+"""Text helpers shared by every format: decoding, cleaning, titles, the minimum-length rule, the dedup hash."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from bot.core.models import ArticleDraft
+
+
+def word_set(*groups: str) -> frozenset[str]:
+    return frozenset(word for group in groups for word in group.split())
+
+
+# Binary formats people upload by mistake, named so the rejection says what the file actually was.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF", "PDF"),
+    (b"PK\x03\x04", "ZIP/Office"),
+    (b"\x89PNG", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF8", "GIF image"),
+    (b"\x7fELF", "executable"),
+    (b"SQLite format 3\x00", "SQLite database"),
+)
+_SNIFF_BYTES = 8192
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
+_HSPACE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_ODD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff\t\u00a0\u2000-\u200a\u202f\u205f\u3000]")
+_SPACES = re.compile(r"  +")
+_EDGE_SPACE = re.compile(r" *\n *")
+_BLANK_LINES = re.compile(r"\n{3,}")
+_WORD = re.compile(r"\w+")
+_NON_WORD = re.compile(r"[\W_]+")
+
+MIN_ARTICLE_CHARS = 40  # below this many characters of words a "text" is a fragment, not an article
+TITLE_MAX_CHARS = 120
+
+
+class NotText(ValueError):
+    """The bytes are not a text document (binary, or an encoding we cannot make sense of)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    text: str
+    repair: str = ""  # "decoded as cp1252" when we had to guess the encoding
+
+
+def binary_kind(head: bytes) -> str | None:
+    """A short description when ``head`` (the first bytes of a file) is clearly not text, else None."""
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return f"binary file ({kind})"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None  # UTF-16 text legitimately contains NUL bytes
+    if b"\x00" in head[:_SNIFF_BYTES]:
+        return "binary file (contains NUL bytes)"
+    return None
+
+
+def decode_bytes(data: bytes) -> Decoded:
+    """UTF-8 (with or without BOM) or UTF-16 with BOM as-is; otherwise cp1252, then latin-1, as a repair.
+
+    Raises :class:`NotText` for binary data.
+    """
+    kind = binary_kind(data[:_SNIFF_BYTES])
+    if kind:
+        raise NotText(kind)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return Decoded(data.decode("utf-16"))
+        except UnicodeDecodeError as exc:
+            raise NotText("undecodable UTF-16 text") from exc
+    try:
+        return Decoded(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        pass
+    try:
+        text, encoding = data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        # latin-1 maps every byte, so this cannot fail; the control-character check below catches garbage.
+        text, encoding = data.decode("latin-1"), "latin-1"
+    if _looks_binary(text):
+        raise NotText("not a text file (undecodable bytes)")
+    return Decoded(text, f"decoded as {encoding}")
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:_SNIFF_BYTES]
+    if not sample:
+        return False
+    controls = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f")
+    return controls / len(sample) > 0.02
+
+
+def clean_text(text: str) -> str:
+    """Normalise line breaks and spaces, drop control characters, keep paragraphs (blank-line separated)."""
+    # Each pass runs only when its pattern can occur: most corpus texts are already clean, and this
+    # function sits on the hot path of bulk ingestion.
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _ODD_CHARS.search(text):
+        text = _HSPACE.sub(" ", _CONTROL.sub("", text))
+    if "  " in text:
+        text = _SPACES.sub(" ", text)
+    if " \n" in text or "\n " in text:
+        text = _EDGE_SPACE.sub("\n", text)
+    if "\n\n\n" in text:
+        text = _BLANK_LINES.sub("\n\n", text)
+    return text.strip()
+
+
+def clean_line(text: str) -> str:
+    """A one-line string (titles): every run of whitespace becomes one space."""
+    return " ".join(_CONTROL.sub("", text).split())
+
+
+def word_chars(text: str) -> int:
+    """Length of the text's words joined by single spaces: punctuation and layout do not count."""
+    words = _WORD.findall(text)
+    return sum(map(len, words)) + max(len(words) - 1, 0)
+
+
+def is_long_enough(text: str) -> bool:
+    # Most texts are long; looking at a prefix first keeps this cheap on big corpora.
+    return word_chars(text[:400]) >= MIN_ARTICLE_CHARS or (len(text) > 400 and word_chars(text) >= MIN_ARTICLE_CHARS)
+
+
+def hash_key(text: str) -> str:
+    """Compatibility-normalised, case-folded words only: trivial edits (quotes, dashes, spacing) vanish."""
+    return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def content_hash(draft: ArticleDraft) -> str:
+    """SHA-256 (hex) of the normalised title and body, so re-sent copies with trivial edits dedupe."""
+    return hashlib.sha256(hash_key(f"{draft.title}\n{draft.body}").encode("utf-8")).hexdigest()
+
+
+# --- titles -------------------------------------------------------------------------------------------------
+
+# A full stop after these words does not end a sentence ("Dr. Müller", "z. B. Berlin", "No. 10").
+_ABBREVIATIONS = word_set(
+    "dr prof mr mrs ms st jr sr sen rep gov gen col lt capt sgt mt no nr vol inc ltd co corp",
+    "dept univ est vs etc al approx ca bzw bspw ggf usw vgl evtl inkl exkl abs art hl str tel ing dipl mag min max",
+    "jan feb mar apr jun jul aug sep sept oct okt nov dec dez",
+)
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»«)\]]*(?=\s+[\"'„“«»(\[]?[A-ZÄÖÜ0-9])")
+_WORD_BEFORE = re.compile(r"(\w+)\W*$")
+
+
+def first_sentence(text: str) -> str:
+    for match in _SENTENCE_END.finditer(text):
+        if match.group().startswith(".") and _is_abbreviation(text[: match.start()]):
+            continue
+        return text[: match.end()].strip()
+    return text.strip()
+
+
+def _is_abbreviation(before: str) -> bool:
+    word = _WORD_BEFORE.search(before)
+    if word is None:
+        return False
+    token = word.group(1)
+    # Ordinals and dates ("4. September"), initials ("J. R. R."), and known abbreviations.
+    return token.isdigit() or len(token) == 1 or token.casefold() in _ABBREVIATIONS
+
+
+def shorten(text: str, limit: int = TITLE_MAX_CHARS) -> str:
+    """At most ``limit`` characters, cut at a word boundary and marked with "…"."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-–—(") + "…"
+
+
+def derive_title(body: str) -> str:
+    """The first sentence of the first non-empty line, ≤ 120 characters; "" for an empty body."""
+    for line in body.splitlines():
+        line = clean_line(line)
+        if line:
+            sentence = first_sentence(line)
+            if sentence.endswith(".") and not sentence.endswith(".."):
+                sentence = sentence[:-1].rstrip()  # headlines carry no full stop
+            return shorten(sentence)
+    return ""
