@@ -1,0 +1,256 @@
+"""One Aho-Corasick automaton over the normalised forms of the lexicon and of all free-text terms.
+
+The cost of scanning an article depends on the article and on the hits, not on how many patterns exist.
+Forms that must start a word are stored with a leading space and the text is scanned as " text ", so the
+automaton itself enforces the left word boundary; the right boundary (inflection endings) and the
+capitals rules are checked in Python for the few hits there are.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import IntEnum
+
+import ahocorasick
+
+from bot.core.matching.lexicon import Form, Lexicon
+from bot.core.matching.normalize import NormalText, guess_language, normalize_text
+
+# Endings a name or noun may take and still be the same word. English only adds -s (plural, possessive);
+# German adds case and plural endings, which in English text would turn "deal" into "dealer".
+ENDINGS_EN = frozenset({"", "s", "es", "'s", "'", "s'"})
+ENDINGS_DE = ENDINGS_EN | frozenset({"n", "en", "e", "er", "em", "ern", "ns", "ens", "ses", "se", "sen"})
+ENDINGS_SHORT = frozenset({"", "s", "'s", "'"})
+MIN_COMPOUND_HEAD = 3  # letters before a compound tail ("Gipfel|treffen"), so "ideal" is not "i|deal"
+
+
+class Role(IntEnum):
+    STRONG = 0  # unambiguous name of the target
+    WEAK = 1  # ambiguous name, needs support from the rest of the text
+    CONTEXT = 2  # supports weak names of the target
+    NEGATIVE = 3  # a longer expression that means something else ("Kim Kardashian")
+
+
+@dataclass(frozen=True, slots=True)
+class RawHit:
+    target: int
+    role: Role
+    start: int  # source offsets
+    end: int
+    surface: str
+
+    def overlaps(self, other: RawHit) -> bool:
+        return self.start < other.end and other.start < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    target: int
+    role: Role
+    form: Form
+
+
+class Scanner:
+    """Targets are small ints: lexicon entries first (their index in ``entry_ids``), then free-text terms."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self.entry_ids: list[str] = list(lexicon.entries)
+        self.entry_index = {eid: i for i, eid in enumerate(self.entry_ids)}
+        self._patterns: dict[str, list[_Pattern]] = defaultdict(list)
+        self._context: dict[int, frozenset[int]] = {}
+        self._term_targets: dict[str, int] = {}
+        self._term_forms: dict[int, tuple[Form, ...]] = {}
+        self._term_refs: dict[int, int] = {}
+        self._next_target = len(self.entry_ids)
+        self._automaton: ahocorasick.Automaton | None = None
+        for index, entry_id in enumerate(self.entry_ids):
+            self._add_entry(index, entry_id)
+
+    # -- registration -------------------------------------------------------------------------------------
+    def _add_entry(self, index: int, entry_id: str) -> None:
+        entry = self.lexicon.entries[entry_id]
+        for role, forms in (
+            (Role.STRONG, entry.forms),
+            (Role.WEAK, entry.weak),
+            (Role.CONTEXT, entry.context_forms),
+            (Role.NEGATIVE, entry.negative),
+        ):
+            for form in forms:
+                self._patterns[_key(form)].append(_Pattern(index, role, form))
+        self._context[index] = frozenset(self.entry_index[c] for c in entry.context)
+
+    def add_term(self, key: str, forms: Iterable[Form]) -> int:
+        """Register a free-text term (reference-counted); returns its target id."""
+        target = self._term_targets.get(key)
+        if target is not None:
+            self._term_refs[target] += 1
+            return target
+        # ids are never reused: a focus predicate still holding an old id then simply finds nothing
+        target = self._take_target()
+        frozen = tuple(forms)
+        self._term_targets[key] = target
+        self._term_forms[target] = frozen
+        self._term_refs[target] = 1
+        for form in frozen:
+            self._patterns[_key(form)].append(_Pattern(target, Role.STRONG, form))
+        self._automaton = None
+        return target
+
+    def release_term(self, key: str) -> None:
+        target = self._term_targets.get(key)
+        if target is None:
+            return
+        self._term_refs[target] -= 1
+        if self._term_refs[target] > 0:
+            return
+        for form in self._term_forms.pop(target):
+            patterns = self._patterns[_key(form)]
+            patterns[:] = [p for p in patterns if p.target != target]
+            if not patterns:
+                del self._patterns[_key(form)]
+        del self._term_targets[key], self._term_refs[target]
+        self._automaton = None
+
+    def _take_target(self) -> int:
+        self._next_target += 1
+        return self._next_target - 1
+
+    def is_entry(self, target: int) -> bool:
+        return target < len(self.entry_ids)
+
+    def _built(self) -> ahocorasick.Automaton:
+        if self._automaton is None:
+            automaton = ahocorasick.Automaton()
+            for key, patterns in self._patterns.items():
+                automaton.add_word(key, (len(key), tuple(patterns)))
+            if len(automaton) == 0:
+                automaton.add_word("\x00", (1, ()))  # an automaton needs one word to be built
+            automaton.make_automaton()
+            self._automaton = automaton
+        return self._automaton
+
+    # -- scanning -----------------------------------------------------------------------------------------
+    def scan(self, text: str, lang: str | None = None) -> list[RawHit]:
+        normal = normalize_text(text)
+        padded = " " + normal.text + " "
+        language = [lang]  # decided lazily: most articles never need it
+        hits: list[RawHit] = []
+        for last, (length, patterns) in self._built().iter(padded):
+            begin = last - length + 1
+            for pattern in patterns:
+                hit = self._check(pattern, padded, normal, begin, last + 1, language)
+                if hit is not None:
+                    hits.append(hit)
+        return hits
+
+    def _check(
+        self, pattern: _Pattern, padded: str, normal: NormalText, begin: int, stop: int, language: list
+    ) -> RawHit | None:
+        form = pattern.form
+        word_start = begin + 1 if padded[begin] == " " else begin
+        if word_start == begin and padded[begin - 1] != " ":  # inside a word: only compound tails
+            if not form.tail or _head_length(padded, begin) < MIN_COMPOUND_HEAD:
+                return None
+            if _language(language, normal) != "de":
+                return None
+        word_end = padded.find(" ", stop)
+        ending = padded[stop:word_end]
+        if not self._ending_ok(form, ending, normal, language):
+            return None
+        start, end = normal.source_span(word_start - 1, word_end - 1)
+        core_end = normal.source_span(word_start - 1, stop - 1)[1]
+        if form.acronym and not normal.source[start:core_end].isupper():
+            return None
+        if form.capital and not normal.source[start : start + 1].isupper():
+            return None
+        return RawHit(pattern.target, pattern.role, start, end, normal.source[start:end])
+
+    @staticmethod
+    def _ending_ok(form: Form, ending: str, normal: NormalText, language: list) -> bool:
+        if form.acronym or form.capital:
+            return ending in ENDINGS_SHORT
+        if ending in ENDINGS_EN:
+            return True
+        return ending in ENDINGS_DE and _language(language, normal) == "de"
+
+    # -- interpretation -----------------------------------------------------------------------------------
+    def present(self, hits: list[RawHit], relaxed: bool = False) -> dict[int, list[RawHit]]:
+        """Targets the text is about, with their hits. Weak names count only with support in the text
+        (or always when ``relaxed``, e.g. a sentence of an article that already matched)."""
+        strong: dict[int, list[RawHit]] = defaultdict(list)
+        weak: list[RawHit] = []
+        context: set[int] = set()
+        for hit in hits:
+            if hit.role is Role.STRONG:
+                strong[hit.target].append(hit)
+            elif hit.role is Role.WEAK:
+                weak.append(hit)
+            elif hit.role is Role.CONTEXT:
+                context.add(hit.target)
+        for hit in weak:
+            if _shadowed(hit, hits):
+                continue
+            supported = (
+                relaxed
+                or hit.target in strong
+                or hit.target in context
+                or any(c in strong for c in self._context.get(hit.target, ()))
+            )
+            if supported:
+                strong[hit.target].append(hit)
+        negatives = [h for h in hits if h.role is Role.NEGATIVE]
+        present = {}
+        for target, found in strong.items():
+            kept = _outermost(h for h in found if not _vetoed(h, negatives))
+            if kept:
+                present[target] = kept
+        return present
+
+
+def _outermost(hits: Iterable[RawHit]) -> list[RawHit]:
+    """Drop hits inside a longer hit of the same target ("Putins" inside "Wladimir Putins")."""
+    ordered = sorted(hits, key=lambda h: (h.start, -h.end))
+    kept: list[RawHit] = []
+    for hit in ordered:
+        if kept and hit.end <= kept[-1].end:
+            continue
+        kept.append(hit)
+    return kept
+
+
+def _vetoed(hit: RawHit, negatives: list[RawHit]) -> bool:
+    """A name inside a longer expression the lexicon marks as something else ("Paris Hilton")."""
+    return any(
+        n.target == hit.target and n.overlaps(hit) and n.end - n.start > hit.end - hit.start for n in negatives
+    )
+
+
+def _shadowed(hit: RawHit, hits: list[RawHit]) -> bool:
+    """A weak name inside a longer expression of something else ("Kim" in "Kim Kardashian")."""
+    length = hit.end - hit.start
+    return any(
+        other is not hit
+        and other.role in (Role.STRONG, Role.NEGATIVE, Role.WEAK)
+        and other.end - other.start > length
+        and other.overlaps(hit)
+        and not (other.target == hit.target and other.role is not Role.NEGATIVE)
+        for other in hits
+    )
+
+
+def _key(form: Form) -> str:
+    return form.norm if form.tail else " " + form.norm
+
+
+def _head_length(padded: str, begin: int) -> int:
+    space = padded.rfind(" ", 0, begin)
+    return begin - space - 1
+
+
+def _language(cache: list, normal: NormalText) -> str:
+    if cache[0] is None:
+        cache[0] = guess_language(normal.text)
+    return cache[0]
