@@ -59,7 +59,16 @@ def unsupported(name: str) -> str:
 
 
 def too_large(size: int, limit: int) -> str:
-    return f"file too large: {size / _MB:.1f} MB > {limit / _MB:g} MB limit"
+    """ "file too large: 50.0 MB > 20 MB limit"."""
+    return f"file too large: {human_size(size)} > {human_size(limit).replace('.0 ', ' ')} limit"
+
+
+def human_size(size: int) -> str:
+    if size >= _MB:
+        return f"{size / _MB:.1f} MB"
+    if size >= 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size} bytes"
 
 
 def sniff_format(data: bytes) -> str | None:
@@ -91,7 +100,8 @@ def gunzip(data: bytes, limit: int) -> bytes:
     except (OSError, EOFError, zlib.error) as exc:
         raise ValueError(f"corrupt gzip file: {exc or type(exc).__name__}") from None
     if len(out) > limit:
-        raise ValueError(f"file too large: decompressed content exceeds the {limit / _MB:g} MB limit")
+        limit_text = human_size(limit).replace(".0 ", " ")
+        raise ValueError(f"file too large: decompressed content exceeds the {limit_text} limit")
     return out
 
 

@@ -22,8 +22,9 @@ log = logging.getLogger(__name__)
 
 JSON_FEED_PREFIX = "https://jsonfeed.org/version/"
 _MAX_TTL_MINUTES = 7 * 24 * 60
-# feedparser flags these although the entries are fine; everything else means the XML was broken.
-_BENIGN_BOZO = (feedparser.CharacterEncodingOverride,)
+# feedparser flags these although the entries are fine (servers often label feeds text/html or name the
+# wrong charset); everything else means the XML was broken.
+_BENIGN_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +97,10 @@ def parse_feed_bytes(data: bytes, *, source: str, content_type: str | None = Non
 def _parse_xml_feed(data: bytes, source: str, content_type: str | None) -> FeedParse:
     if not data.strip():
         return FeedParse(source, error="empty feed document")
-    headers = {"content-location": source} if source.startswith(("http://", "https://")) else {}
-    if content_type:
-        headers["content-type"] = content_type
+    # Headers are given even for files: feedparser flags a missing content type as an error otherwise.
+    headers = {"content-type": content_type or "application/xml"}
+    if source.startswith(("http://", "https://")):
+        headers["content-location"] = source  # base for relative links
     result = feedparser.parse(io.BytesIO(data), response_headers=headers, sanitize_html=True)
     problem = _bozo_message(result)
     if not result.entries and (problem or not result.version):

@@ -21,6 +21,9 @@ _HTML_LANG = re.compile(r"<html\b[^>]*\blang\s*=\s*[\"']?([A-Za-z]{2,3}(?:[-_][A
 _HEAD_BYTES = 4096
 # htmldate's extensive search guesses dates from any number in the page; a wrong date is worse than none.
 _DATE_PARAMS = {"extensive_search": False, "original_date": True}
+# trafilatura keeps page chrome on short pages (its baseline fallback takes all text), so cut it first.
+# An <article>'s own <header> holds its headline and byline and stays.
+_CHROME_XPATH = ["//nav", "//aside", "//footer", "//form", "//header[not(ancestor::article)]"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,7 @@ def _extract(html: str) -> PageParts | None:
             include_comments=False,
             include_tables=False,
             date_extraction_params=_DATE_PARAMS,
+            prune_xpath=_CHROME_XPATH,
         )
     except Exception:  # trafilatura/lxml on odd markup: fall back to our own reader rather than fail
         log.debug("trafilatura failed; using the plain HTML reader", exc_info=True)

@@ -25,6 +25,7 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"SQLite format 3\x00", "SQLite database"),
 )
 _SNIFF_BYTES = 8192
+_BINARY_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
 _HSPACE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
@@ -69,6 +70,13 @@ def decode_bytes(data: bytes) -> Decoded:
     kind = binary_kind(data[:_SNIFF_BYTES])
     if kind:
         raise NotText(kind)
+    decoded = _decode(data)
+    if _looks_binary(decoded.text):
+        raise NotText("not a text file (undecodable bytes)")
+    return decoded
+
+
+def _decode(data: bytes) -> Decoded:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return Decoded(data.decode("utf-16"))
@@ -79,21 +87,17 @@ def decode_bytes(data: bytes) -> Decoded:
     except UnicodeDecodeError:
         pass
     try:
-        text, encoding = data.decode("cp1252"), "cp1252"
+        return Decoded(data.decode("cp1252"), "decoded as cp1252")
     except UnicodeDecodeError:
-        # latin-1 maps every byte, so this cannot fail; the control-character check below catches garbage.
-        text, encoding = data.decode("latin-1"), "latin-1"
-    if _looks_binary(text):
-        raise NotText("not a text file (undecodable bytes)")
-    return Decoded(text, f"decoded as {encoding}")
+        # latin-1 maps every byte, so this cannot fail; the control-character check catches garbage.
+        return Decoded(data.decode("latin-1"), "decoded as latin-1")
 
 
 def _looks_binary(text: str) -> bool:
+    # A stray control byte happens in real text; many of them mean the bytes were never text.
     sample = text[:_SNIFF_BYTES]
-    if not sample:
-        return False
-    controls = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f")
-    return controls / len(sample) > 0.02
+    controls = len(_BINARY_CONTROLS.findall(sample))
+    return controls > max(8, len(sample) // 50)
 
 
 def clean_text(text: str) -> str:

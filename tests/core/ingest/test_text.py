@@ -1,0 +1,104 @@
+"""Decoding, cleaning, titles, the minimum-length rule and the dedup hash."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.ingest import content_hash, derive_title
+from bot.core.ingest.text import NotText, clean_text, decode_bytes, is_long_enough, word_chars
+from bot.core.models import ArticleDraft
+
+
+def test_utf8_with_and_without_bom_is_not_a_repair() -> None:
+    assert decode_bytes("Grüße".encode()).text == "Grüße"
+    decoded = decode_bytes(b"\xef\xbb\xbf" + "Grüße".encode())
+    assert (decoded.text, decoded.repair) == ("Grüße", "")
+
+
+def test_cp1252_bytes_are_repaired_and_said_so() -> None:
+    decoded = decode_bytes("Grüße – „Zitat“".encode("cp1252"))
+    assert decoded.text == "Grüße – „Zitat“"
+    assert decoded.repair == "decoded as cp1252"
+
+
+def test_bytes_cp1252_cannot_map_fall_back_to_latin1() -> None:
+    decoded = decode_bytes(b"Caf\xe9 \x81 ok")
+    assert decoded.repair == "decoded as latin-1"
+    assert decoded.text.startswith("Café")
+
+
+def test_utf16_with_bom_is_text() -> None:
+    assert decode_bytes("Kim trifft Putin".encode("utf-16")).text == "Kim trifft Putin"
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"abc\x00def", "binary file (contains NUL bytes)"),
+        (b"%PDF-1.7 something", "binary file (PDF)"),
+        (b"\x89PNG\r\n\x1a\n", "binary file (PNG image)"),
+        (bytes(range(1, 32)) * 50, "not a text file (undecodable bytes)"),
+    ],
+)
+def test_binary_data_is_not_text(data: bytes, reason: str) -> None:
+    with pytest.raises(NotText) as caught:
+        decode_bytes(data)
+    assert str(caught.value) == reason
+
+
+def test_clean_text_keeps_paragraphs_and_drops_noise() -> None:
+    raw = "  Erste\u00a0Zeile \r\nzweite\tZeile\x07\r\n\r\n\r\n\r\n  Absatz  zwei  \n"
+    assert clean_text(raw) == "Erste Zeile\nzweite Zeile\n\nAbsatz zwei"
+
+
+def test_derive_title_takes_the_first_sentence_without_full_stop() -> None:
+    body = "Kim Jong-Un verlässt sein Land nur ungern. Jetzt soll er nach Russland reisen."
+    assert derive_title(body) == "Kim Jong-Un verlässt sein Land nur ungern"
+
+
+def test_derive_title_uses_a_headline_line_as_is() -> None:
+    assert derive_title("\n\nPutin meets Kim\n\nThe two leaders met on Wednesday.") == "Putin meets Kim"
+
+
+def test_derive_title_does_not_split_at_ordinals_or_abbreviations() -> None:
+    body = "Am 4. September traf Dr. Müller den Minister in Berlin. Danach reiste er ab."
+    assert derive_title(body) == "Am 4. September traf Dr. Müller den Minister in Berlin"
+
+
+def test_derive_title_keeps_questions_and_exclamations() -> None:
+    assert derive_title("Is this the end? Nobody knows yet.") == "Is this the end?"
+
+
+def test_long_titles_are_cut_at_a_word_boundary() -> None:
+    body = " ".join(["Wort"] * 60) + "."
+    title = derive_title(body)
+    assert len(title) <= 120
+    assert title.endswith("Wort…")
+
+
+def test_derive_title_of_nothing_is_empty() -> None:
+    assert derive_title("  \n \n") == ""
+
+
+def test_word_chars_ignores_punctuation_and_layout() -> None:
+    assert word_chars("Kim, Putin!  —  Russland.") == len("Kim Putin Russland")
+    assert not is_long_enough("Kurz. Zu kurz! ... ??? --- !!!")
+    assert is_long_enough("Kim Jong-Un reist nach Russland zu Putin, heißt es.")
+
+
+def _draft(title: str, body: str) -> ArticleDraft:
+    return ArticleDraft(title=title, body=body, lang="de")
+
+
+def test_content_hash_ignores_trivial_edits() -> None:
+    original = _draft("Kim trifft Putin", 'Er sagte: "Wir liefern Waffen." Das ist neu.')
+    edited = _draft("KIM  trifft Putin!", "Er sagte: „Wir liefern Waffen“ – das ist neu…\n")
+    fullwidth = _draft("Ｋｉｍ trifft Putin", "Er sagte: Wir liefern Waffen. Das ist neu.")
+    assert content_hash(original) == content_hash(edited) == content_hash(fullwidth)
+
+
+def test_content_hash_changes_with_the_words() -> None:
+    base = _draft("Kim trifft Putin", "Er sagte: Wir liefern Waffen.")
+    assert content_hash(base) != content_hash(_draft("Kim trifft Putin", "Er sagte: Wir liefern keine Waffen."))
+    assert content_hash(base) != content_hash(_draft("Kim trifft Xi", "Er sagte: Wir liefern Waffen."))
+    assert len(content_hash(base)) == 64
