@@ -49,9 +49,7 @@ class Labels:
 
     def format_date(self, value: date) -> str:
         month_name = self.month_names[value.month - 1] if self.month_names else ""
-        return self.date_pattern.format(
-            day=value.day, month=value.month, month_name=month_name, year=value.year
-        )
+        return self.date_pattern.format(day=value.day, month=value.month, month_name=month_name, year=value.year)
 
 
 _LABELS = {

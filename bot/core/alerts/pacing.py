@@ -63,6 +63,7 @@ class RateLimiter:
         self._paused_until = float("-inf")
         self._chats: dict[str, _ChatState] = {}
         self._prune_at = _PRUNE_FLOOR
+        self._pruned_at = float("-inf")
 
     @property
     def paused_until(self) -> float:
@@ -130,9 +131,13 @@ class RateLimiter:
 
     def _prune_if_large(self) -> None:
         """Forget idle chats whose budgets have recovered, so memory follows active chats, not all chats."""
-        if len(self._chats) <= self._prune_at:
-            return
         now = self._now()
+        if len(self._chats) <= _PRUNE_FLOOR:
+            return
+        # Sweep when the table doubled, or once a minute: O(chats) work, amortised over many sends.
+        if len(self._chats) <= self._prune_at and now - self._pruned_at < _GROUP_WINDOW:
+            return
+        self._pruned_at = now
         horizon = max(self._chat_interval, _GROUP_WINDOW if self._group_budget else 0.0)
         idle = [
             chat_id

@@ -61,9 +61,7 @@ def parse_quiet(text: str) -> tuple[time, time] | None:
         return None
     pieces = _RANGE_SEPARATORS.split(cleaned)
     if len(pieces) != 2 or not all(pieces):
-        raise ValueError(
-            f"{text.strip()!r} is not a quiet-hours range; use HH:MM-HH:MM (e.g. 22:00-07:00) or off"
-        )
+        raise ValueError(f"{text.strip()!r} is not a quiet-hours range; use HH:MM-HH:MM (e.g. 22:00-07:00) or off")
     start, end = parse_hhmm(pieces[0]), parse_hhmm(pieces[1])
     if start == end:
         raise ValueError("quiet hours need different start and end times (use off to switch them off)")
@@ -201,9 +199,7 @@ def next_digest_at(mode: Mode, digest_time: str, tz: str, after: datetime) -> da
     return _next_local(parse_hhmm(digest_time), tzinfo, after_utc)
 
 
-def missed_digest(
-    mode: Mode, digest_time: str, tz: str, last_digest_at: datetime | None, now: datetime
-) -> bool:
+def missed_digest(mode: Mode, digest_time: str, tz: str, last_digest_at: datetime | None, now: datetime) -> bool:
     """Whether a digest came due between the last one sent and ``now`` (the bot was down): send one.
 
     With no digest ever sent there is nothing to compare with, so nothing counts as missed; the caller
@@ -223,9 +219,7 @@ def _as_time(value: time | str) -> time:
     return value if isinstance(value, time) else parse_hhmm(value)
 
 
-def quiet_window(
-    now: datetime, tz: str, start: time | str, end: time | str
-) -> tuple[datetime, datetime] | None:
+def quiet_window(now: datetime, tz: str, start: time | str, end: time | str) -> tuple[datetime, datetime] | None:
     """The quiet period ``[begins, ends)`` (UTC) that contains ``now``, or None outside quiet hours.
 
     Periods are built from instants, not wall times, so the repeated fall-back hour cannot make quiet
