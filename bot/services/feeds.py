@@ -14,8 +14,9 @@ import logging
 import random
 import socket
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -42,14 +43,16 @@ from bot.core.feeds import (
     parse_retry_after,
     poll_interval,
 )
+from bot.core.feeds.results import FeedError, FeedExists, OpmlImport, PollResult
 from bot.core.feeds.urls import IPAddress
-from bot.core.ingest.feeds import FeedParse, parse_feed_bytes
-from bot.core.ingest.items import ParsedItem
+from bot.core.ingest import FeedParse, ParsedItem, parse_feed_bytes
 from bot.core.models import ArticleDraft, Feed, IngestReport
-from bot.services.ingest import IngestService
-from bot.storage.feeds import FeedExists, FeedItemState, FeedRepository, FetchedState
+from bot.storage.feeds import FeedItemState, FeedRepository, FetchedState
 from bot.storage.store import Storage
 from config.settings import FeedSettings
+
+if TYPE_CHECKING:
+    from bot.services.ingest import IngestService
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +73,6 @@ MAX_FULL_TEXT_PER_POLL = 20
 
 AddressPolicy = Callable[[IPAddress], "str | None"]
 NotifyAdmins = Callable[[str], Awaitable[None]]
-
-
-class FeedError(Exception):
-    """A feed operation that cannot be done; the message is a complete sentence for the admin."""
 
 
 class UnsafeAddressError(OSError):
@@ -98,23 +97,6 @@ class Fetched:
     last_modified: str | None = None
     cache_control: str | None = None
     content_type: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PollResult:
-    feed_id: int
-    status: str  # "ok" | "not_modified" | "failed" | "disabled" | "skipped"
-    new: int = 0  # articles newly stored
-    updated: int = 0  # known items whose text changed (stored as a new version)
-    alerted: int = 0  # items handed to alerting (new or substantially changed, outside the backfill)
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class OpmlImport:
-    added: list[Feed] = field(default_factory=list)
-    existing: list[str] = field(default_factory=list)  # URLs already polled
-    rejected: list[tuple[str, str]] = field(default_factory=list)  # (url, why)
 
 
 @dataclass(slots=True)
@@ -452,10 +434,10 @@ class FeedService:
             fetched = await self._fetcher.fetch(url)
         except (UnsafeUrl, FetchError) as exc:
             raise FeedError(f"{url}: {exc}") from None
-        parsed = await self._parse(fetched, url)
-        if parsed.error:
-            raise FeedError(f"{url}: {parsed.error}")
-        return await self._with_full_text(parsed.drafts())
+        document = await self._parse(fetched, url)
+        if document.error:
+            raise FeedError(f"{url}: {document.error}")
+        return await self._with_full_text([item for item, _ in document.items])
 
     # -- polling -----------------------------------------------------------------------------------------
 
@@ -497,48 +479,52 @@ class FeedService:
             fetched = await self._fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
         except FetchError as exc:
             return await self._failed(feed, exc)
-        max_age = parse_cache_max_age(fetched.cache_control)
         if fetched.not_modified:
-            interval = poll_interval(self._settings.poll_seconds, None, max_age)
-            await self._repo.record_not_modified(
-                feed.id, now=self._clock.now(), poll_seconds=interval, next_poll_at=self._after(interval)
-            )
-            return PollResult(feed.id, "not_modified")
-        parsed = await self._parse(fetched, feed.url)
-        if parsed.error:
-            return await self._failed(feed, FetchError(parsed.error))
-        items = parsed.drafts()
-        # drafts() yields one item per entry, in order; the entries carry the exact publication time.
-        published = [entry.published for entry in parsed.items]
-        candidates = await self._classify(feed, list(zip(items, published, strict=True)))
+            return await self._not_modified(feed, fetched)
+        document = await self._parse(fetched, feed.url)
+        if document.error:
+            return await self._failed(feed, FetchError(document.error))
+        return await self._ingest_document(feed, fetched, document)
+
+    async def _not_modified(self, feed: Feed, fetched: Fetched) -> PollResult:
+        interval = poll_interval(
+            self._settings.poll_seconds, None, parse_cache_max_age(fetched.cache_control)
+        )
+        await self._repo.record_not_modified(
+            feed.id, now=self._clock.now(), poll_seconds=interval, next_poll_at=self._after(interval)
+        )
+        return PollResult(feed.id, "not_modified")
+
+    async def _ingest_document(self, feed: Feed, fetched: Fetched, document: _Document) -> PollResult:
+        candidates = await self._classify(feed, document.items)
         reports = await self._store(candidates)
-        states = _states_after_store(candidates, reports)
-        interval = poll_interval(self._settings.poll_seconds, parsed.ttl, max_age)
+        max_age = parse_cache_max_age(fetched.cache_control)
+        interval = poll_interval(self._settings.poll_seconds, document.ttl, max_age)
         fetched_state = FetchedState(
-            title=_clean_title(parsed.title),
+            title=_clean_title(document.title),
             etag=fetched.etag,
             last_modified=fetched.last_modified,
             poll_seconds=interval,
             next_poll_at=self._after(interval),
         )
+        states = _states_after_store(candidates, reports)
         await self._repo.record_fetch(feed.id, now=self._clock.now(), state=fetched_state, items=states)
-        new = sum(r.count("new") for r in reports.values())
         result = PollResult(
             feed.id,
             "ok",
-            new=new,
+            new=sum(r.count("new") for r in reports.values()),
             updated=sum(1 for c in candidates if c.changed),
             alerted=sum(1 for c in candidates if c.alert),
         )
-        log.info("feed %s: %d items, %d new, %d updated", feed.url, len(items), result.new, result.updated)
+        log.info(
+            "feed %s: %d items, %d new, %d updated", feed.url, len(document.items), result.new, result.updated
+        )
         return result
 
-    async def _parse(self, fetched: Fetched, source: str) -> FeedParse:
-        """Parse in a worker thread (feedparser on a multi-megabyte feed is seconds of CPU); the parser
-        never raises, a broken document comes back with ``error`` set."""
-        return await asyncio.to_thread(
-            parse_feed_bytes, fetched.body, source=source, content_type=fetched.content_type
-        )
+    async def _parse(self, fetched: Fetched, source: str) -> _Document:
+        """Parse and build drafts in a worker thread: feedparser on a big feed and language detection
+        are seconds of CPU that must not stall the event loop (and with it every chat)."""
+        return await asyncio.to_thread(_parse_document, fetched.body, source, fetched.content_type)
 
     async def _classify(
         self, feed: Feed, items: Sequence[tuple[ParsedItem, datetime | None]]
@@ -669,6 +655,25 @@ class FeedService:
         self._background.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("background feed polling failed", exc_info=task.exception())
+
+
+@dataclass(frozen=True, slots=True)
+class _Document:
+    title: str | None
+    ttl: int | None
+    error: str | None
+    items: list[tuple[ParsedItem, datetime | None]]  # each draft with its entry's exact publication time
+
+
+def _parse_document(body: bytes, source: str, content_type: str | None) -> _Document:
+    """Blocking: parse the feed and build its drafts (the parser never raises; see ``FeedParse.error``)."""
+    parsed: FeedParse = parse_feed_bytes(body, source=source, content_type=content_type)
+    if parsed.error:
+        return _Document(parsed.title, parsed.ttl, parsed.error, [])
+    # drafts() yields one item per entry, in entry order.
+    drafts = parsed.drafts()
+    published = [entry.published for entry in parsed.items]
+    return _Document(parsed.title, parsed.ttl, None, list(zip(drafts, published, strict=True)))
 
 
 def _candidate_source(candidate: _Candidate) -> str:

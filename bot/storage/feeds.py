@@ -9,6 +9,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from bot.core.feeds.results import FeedExists
 from bot.core.models import Feed
 from bot.storage.db import Database, from_db_time, to_db_time
 
@@ -17,14 +18,6 @@ _COLUMNS = (
     " items_seen, enabled, first_poll_done, added_by"
 )
 _ITEM_CHUNK = 400
-
-
-class FeedExists(Exception):
-    """A feed with this URL is already polled."""
-
-    def __init__(self, feed: Feed) -> None:
-        super().__init__(f"feed already added: {feed.url}")
-        self.feed = feed
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +142,9 @@ class FeedRepository:
 
     async def disable(self, feed_id: int, *, error: str) -> None:
         async with self._db.transaction() as conn:
-            await conn.execute("UPDATE feeds SET enabled = 0, last_error = ? WHERE id = ?", (error[:500], feed_id))
+            await conn.execute(
+                "UPDATE feeds SET enabled = 0, last_error = ? WHERE id = ?", (error[:500], feed_id)
+            )
 
     async def enable(self, feed_id: int, *, now: datetime) -> None:
         async with self._db.transaction() as conn:

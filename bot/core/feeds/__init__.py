@@ -8,11 +8,16 @@ from bot.core.feeds.policy import (
     parse_retry_after,
     poll_interval,
 )
+from bot.core.feeds.results import FeedError, FeedExists, OpmlImport, PollResult
 from bot.core.feeds.urls import UnsafeUrl, address_refusal, check_feed_url, literal_address
 
 __all__ = [
+    "FeedError",
+    "FeedExists",
     "OpmlError",
     "OpmlFeed",
+    "OpmlImport",
+    "PollResult",
     "UnsafeUrl",
     "address_refusal",
     "backoff_seconds",
