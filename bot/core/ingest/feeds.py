@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
 
@@ -97,10 +98,9 @@ def parse_feed_bytes(data: bytes, *, source: str, content_type: str | None = Non
 def _parse_xml_feed(data: bytes, source: str, content_type: str | None) -> FeedParse:
     if not data.strip():
         return FeedParse(source, error="empty feed document")
-    # Headers are given even for files: feedparser flags a missing content type as an error otherwise.
+    # No content-location header: feedparser would also "resolve" guids against it, changing ids that
+    # must stay stable. Relative links are resolved below instead.
     headers = {"content-type": content_type or "application/xml"}
-    if source.startswith(("http://", "https://")):
-        headers["content-location"] = source  # base for relative links
     result = feedparser.parse(io.BytesIO(data), response_headers=headers, sanitize_html=True)
     problem = _bozo_message(result)
     if not result.entries and (problem or not result.version):
@@ -111,9 +111,9 @@ def _parse_xml_feed(data: bytes, source: str, content_type: str | None) -> FeedP
         source=source,
         title=clean_line(meta.get("title", "")) or None,
         ttl=_ttl(meta.get("ttl")),
-        items=[_xml_entry(entry) for entry in result.entries],
+        items=[_xml_entry(entry, source) for entry in result.entries],
         language=normalise_lang(meta.get("language")),
-        link=meta.get("link") or None,
+        link=_absolute(meta.get("link"), source),
         warning=f"feed is not well-formed ({problem}); read what could be read" if problem else None,
     )
 
@@ -127,9 +127,16 @@ def _bozo_message(result: Mapping[str, Any]) -> str | None:
     return str(exc) or type(exc).__name__
 
 
-def _xml_entry(entry: Mapping[str, Any]) -> FeedEntry:
+def _absolute(link: object, base: str) -> str | None:
+    if not isinstance(link, str) or not link.strip():
+        return None
+    link = link.strip()
+    return urljoin(base, link) if base.startswith(("http://", "https://")) else link
+
+
+def _xml_entry(entry: Mapping[str, Any], source: str) -> FeedEntry:
     text = _entry_text(entry)
-    link = entry.get("link") or None
+    link = _absolute(entry.get("link"), source)
     moment = entry.get("published_parsed") or entry.get("updated_parsed")
     return FeedEntry(
         guid=entry.get("id") or link,
@@ -191,20 +198,20 @@ def _parse_json_feed(data: bytes, source: str) -> FeedParse:
     return FeedParse(
         source=source,
         title=clean_line(str(document.get("title") or "")) or None,
-        items=[_json_entry(item) for item in raw_items if isinstance(item, dict)],
+        items=[_json_entry(item, source) for item in raw_items if isinstance(item, dict)],
         language=normalise_lang(document.get("language")),
-        link=_str(document.get("home_page_url")),
+        link=_absolute(document.get("home_page_url"), source),
     )
 
 
-def _json_entry(item: Mapping[str, Any]) -> FeedEntry:
+def _json_entry(item: Mapping[str, Any], source: str) -> FeedEntry:
     texts = [
         clean_text(_str(item.get("content_text")) or ""),
         html_to_text(_str(item.get("content_html")) or ""),
         html_to_text(_str(item.get("summary")) or ""),
     ]
     text = max(texts, key=len)
-    link = _str(item.get("url")) or _str(item.get("external_url"))
+    link = _absolute(item.get("url") or item.get("external_url"), source)
     guid = item.get("id")
     return FeedEntry(
         guid=str(guid) if guid not in (None, "") else link,

@@ -48,7 +48,7 @@ def jsonl_line(where: str, line: bytes, *, default_source: str | None = None) ->
     repairs: list[str] = []
     try:
         try:
-            record = json.loads(line)
+            record = json.loads(line.rstrip(b"\r\n"))  # so error columns refer to the line as written
         except UnicodeDecodeError:
             decoded = decode_bytes(line)
             repairs.append(decoded.repair)
