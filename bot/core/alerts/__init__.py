@@ -24,6 +24,7 @@ from bot.core.alerts.schedule import (
     next_digest_at,
     parse_hhmm,
     parse_quiet,
+    preload_timezone_names,
     quiet_ends_at,
     validate_timezone,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "parse_quiet",
     "plain_length",
     "plain_text",
+    "preload_timezone_names",
     "quiet_ends_at",
     "similar",
     "split_message",

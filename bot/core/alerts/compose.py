@@ -12,6 +12,7 @@ import hashlib
 import html
 import math
 import re
+import struct
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -123,13 +124,14 @@ def _hash32(text: str) -> int:
 
 
 def _encode(values: Iterable[int]) -> str:
-    raw = b"".join(value.to_bytes(4, "big") for value in values)
+    packed = list(values)
+    raw = struct.pack(f">{len(packed)}I", *packed)
     return base64.b64encode(raw).decode("ascii")
 
 
 def _decode(text: str) -> frozenset[int]:
     raw = base64.b64decode(text.encode("ascii"), validate=True)
-    return frozenset(int.from_bytes(raw[i : i + 4], "big") for i in range(0, len(raw) - 3, 4))
+    return frozenset(struct.unpack(f">{len(raw) // 4}I", raw[: len(raw) // 4 * 4]))
 
 
 def fingerprint(title: str, body: str) -> str:
@@ -182,6 +184,7 @@ def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
 
 BODY_THRESHOLD = 0.5
 TITLE_THRESHOLD = 0.75
+_REPRESENTATIVES = 8  # members of a story a new entry is compared with
 _TITLE_BACKUP_BODY = 0.15  # long texts with equal titles still need some shared wording (daily live blogs)
 
 
@@ -260,33 +263,46 @@ def fold_near_duplicates(entries: Sequence[AlertEntry]) -> list[Story]:
     Candidates are found through shared sketch values (two sketches that estimate a Jaccard ≥ 0.5
     necessarily share values) and title words, so large digests avoid comparing every pair.
     """
-    clusters: list[list[int]] = []  # indices into entries
-    cluster_of: dict[int, int] = {}
     sketches = [_parse(entry.body_fingerprint) for entry in entries]
-    index: dict[tuple[str, int], set[int]] = {}
+    clusters: list[list[int]] = []  # positions in entries
+    index: dict[tuple[str, int], set[int]] = {}  # index key → clusters holding a member with it
     for position, sketch in enumerate(sketches):
-        target = None
-        if sketch is not None:
-            candidates = set()
-            for key in _index_keys(sketch):
-                candidates |= index.get(key, set())
-            for other in sorted(candidates):
-                other_sketch = sketches[other]
-                if other_sketch is not None and _similar_sketches(sketch, other_sketch):
-                    target = cluster_of[other]
-                    break
-            for key in _index_keys(sketch):
-                index.setdefault(key, set()).add(position)
+        target = _matching_cluster(sketch, sketches, clusters, index) if sketch is not None else None
         if target is None:
             target = len(clusters)
             clusters.append([])
         clusters[target].append(position)
-        cluster_of[position] = target
+        if sketch is not None:
+            for key in _index_keys(sketch):
+                index.setdefault(key, set()).add(target)
     stories = []
     for members in clusters:
         group = tuple(entries[i] for i in members)
         stories.append(Story(lead=max(group, key=_lead_order), members=group))
     return stories
+
+
+def _matching_cluster(
+    sketch: _Sketch,
+    sketches: Sequence[_Sketch | None],
+    clusters: Sequence[Sequence[int]],
+    index: Mapping[tuple[str, int], set[int]],
+) -> int | None:
+    """The first story (in order of appearance) with a member similar to ``sketch``."""
+    candidates: set[int] = set()
+    for key in _index_keys(sketch):
+        candidates.update(index.get(key, ()))
+    for cluster in sorted(candidates):
+        members = clusters[cluster]
+        # Bounded work for big stories: the first member and the latest few stand for the rest.
+        representatives = (
+            members if len(members) <= _REPRESENTATIVES else [members[0], *members[1 - _REPRESENTATIVES :]]
+        )
+        for member in representatives:
+            other = sketches[member]
+            if other is not None and _similar_sketches(sketch, other):
+                return cluster
+    return None
 
 
 def _index_keys(sketch: _Sketch) -> Iterable[tuple[str, int]]:

@@ -68,12 +68,37 @@ def parse_quiet(text: str) -> tuple[time, time] | None:
     return start, end
 
 
+_ZONE_SHAPE = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+)*$")
+
+
 @cache
 def _zone_names() -> dict[str, str]:
-    """Lower-cased name → canonical IANA name. Cached: listing the database reads the disk once."""
-    names = {name for name in available_timezones() if name not in _NOT_ZONES}
-    names.update({"UTC"})
-    return {name.casefold(): name for name in names if not name.startswith(("posix/", "right/"))}
+    """Lower-cased name → canonical IANA name, for suggestions.
+
+    Listing the database walks the disk (~0.2 s) once per process; call :func:`preload_timezone_names`
+    in a worker thread at start so a misspelt ``timezone`` command never blocks the event loop.
+    """
+    names = {name for name in available_timezones() if _is_place_name(name)}
+    names.add("UTC")
+    return {name.casefold(): name for name in names}
+
+
+def preload_timezone_names() -> None:
+    """Fill the name cache (blocking I/O): ``await asyncio.to_thread(preload_timezone_names)`` at start."""
+    _zone_names()
+
+
+def _is_place_name(name: str) -> bool:
+    return bool(_ZONE_SHAPE.match(name)) and name not in _NOT_ZONES and not name.startswith(("posix/", "right/"))
+
+
+def _loads(name: str) -> bool:
+    # ZoneInfo caches zones it has loaded, so a known zone costs one small file read per process.
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
 
 
 def suggest_timezone(name: str) -> str | None:
@@ -103,17 +128,16 @@ def suggest_timezone(name: str) -> str | None:
 def validate_timezone(name: str) -> str:
     """Return the canonical IANA name, or raise :class:`UnknownTimezone` (a ValueError) with a suggestion."""
     cleaned = (name or "").strip()
-    if cleaned in _zone_names().values():
+    if _is_place_name(cleaned) and _loads(cleaned):
         return cleaned
-    suggestion = suggest_timezone(cleaned)
-    raise UnknownTimezone(cleaned, suggestion)
+    raise UnknownTimezone(cleaned, suggest_timezone(cleaned))
 
 
 def zone(name: str) -> ZoneInfo:
     """A ZoneInfo for a stored chat time zone; an unknown name (never expected) raises UnknownTimezone."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise UnknownTimezone(name, suggest_timezone(name)) from exc
 
 
