@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.core.summary.text import stems, word_set, words
@@ -20,6 +20,7 @@ _W_TITLE = 0.10
 _W_SPECIFIC = 0.15
 _W_LENGTH = 0.10
 _FOCUS_BONUS = 0.15
+_PREFERRED_BONUS = 1.0  # above any score difference: preferred sentences are taken first
 _REDUNDANCY = 0.6  # weight of the similarity to bullets already chosen
 _DUPLICATE = 0.5  # at or above this similarity a sentence repeats a chosen one
 _TITLE_ECHO = 0.8  # a sentence this close to the title tells the reader nothing new
@@ -56,8 +57,13 @@ def select(
     max_chars: int,
     title: str | None = None,
     focus: Callable[[str], bool] | None = None,
+    preferred: Collection[int] = (),
 ) -> list[Candidate]:
-    """Up to ``count`` candidates; a focused one first when there is one, the rest in document order."""
+    """Up to ``count`` candidates; a focused one first when there is one, the rest in document order.
+
+    ``preferred`` candidates (by index) are taken first unless redundant: the caller knows they summarise
+    the article.
+    """
     if not candidates or count < 1:
         return []
     vectors = _tfidf_vectors(candidates, title)
@@ -66,7 +72,9 @@ def select(
     centralities = _centralities(candidates)
     guides = _guide_similarities(candidates, vectors, title_vector)
     scores = [
-        _score(c, centralities[i], guides[i], max_chars) + (_FOCUS_BONUS if i in focused else 0.0)
+        _score(c, centralities[i], guides[i], max_chars)
+        + (_FOCUS_BONUS if i in focused else 0.0)
+        + (_PREFERRED_BONUS if i in preferred else 0.0)
         for i, c in enumerate(candidates)
     ]
     chosen: list[int] = []
@@ -211,7 +219,14 @@ def _tfidf_vectors(candidates: Sequence[Candidate], title: str | None) -> list[V
     return [{term: float(tf) * _idf(total, frequency[term]) for term, tf in counts.items()} for counts in documents]
 
 
-def _cosine(a: Vector, b: Vector) -> float:
+def similarity(a: Candidate, b: Candidate) -> float:
+    """Word-overlap cosine of two sentences (term frequencies of their stems)."""
+    return _cosine(
+        {t: float(n) for t, n in a.stem_counts.items()}, {t: float(n) for t, n in b.stem_counts.items()}
+    )
+
+
+def _cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     if not a or not b:
         return 0.0
     if len(a) > len(b):

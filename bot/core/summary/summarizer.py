@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from bot.core.summary.cleaning import (
     credit_stripped,
@@ -12,15 +13,18 @@ from bot.core.summary.cleaning import (
     strip_dateline,
 )
 from bot.core.summary.keypoints import KeyPoints, find_key_points
-from bot.core.summary.ranking import Candidate, make_candidate, select
+from bot.core.summary.ranking import Candidate, make_candidate, select, similarity
 from bot.core.summary.sentences import split_block, split_blocks
 from bot.core.summary.shorten import shorten
-from bot.core.summary.text import guess_lang, normalize, words
+from bot.core.summary.text import guess_lang, words
 
 Focus = Callable[[str], bool]
 
 _MIN_WORDS = 4  # shorter units are fragments ("Das ist falsch."), not summaries
 _SHORT_CAPTION_SENTENCES = 2  # a credited block this short is a photo caption, not article text
+_TEASER_MAX_SENTENCES = 3
+_TEASER_MAX_CHARS = 320
+_RESTATES = 0.45  # word overlap (cosine) at which a sentence repeats another's subject
 
 
 def summarize(
@@ -44,32 +48,68 @@ def summarize(
     blocks = split_blocks(text)
     box = None if teaser_only else find_key_points(blocks, lang)
     body = blocks if box is None else blocks[: box.first_block] + blocks[box.end_block :]
-    candidates = article_sentences(body, lang, title)
+    candidates = article_sentences(body, lang)
     if teaser_only:
         return _teaser_bullet(candidates, focus, max_chars)
     if box is not None:
         return _box_bullets(box, candidates, focus, max_bullets, max_chars)
-    chosen = select(candidates, count=max_bullets, max_chars=max_chars, title=title, focus=focus)
+    chosen = _extract(candidates, title, focus, max_bullets, max_chars)
     return [shorten(c.text, max_chars) for c in chosen]
+
+
+def _extract(
+    candidates: list[Candidate], title: str | None, focus: Focus | None, count: int, max_chars: int
+) -> list[Candidate]:
+    """Ranked sentences. A teaser-led article is read the way it is written: the teaser says what matters
+    (it guides the ranking in place of a missing title) and the lead paragraph after it says it in full."""
+    teaser = _teaser(candidates)
+    if not teaser:
+        return select(candidates, count=count, max_chars=max_chars, title=title, focus=focus)
+    body = [replace(c, order=i) for i, c in enumerate(candidates[len(teaser) :])]
+    if focus is not None and not any(focus(c.source) for c in body) and any(focus(c.source) for c in teaser):
+        return select(candidates, count=count, max_chars=max_chars, title=title, focus=focus)
+    lead = {i for i, c in enumerate(body) if c.paragraph == body[0].paragraph}
+    guide = title or " ".join(c.text for c in teaser)
+    return select(body, count=count, max_chars=max_chars, title=guide, focus=focus, preferred=lead)
+
+
+def _teaser(candidates: list[Candidate]) -> list[Candidate]:
+    """The opening paragraph when it is a teaser: two or three short sentences, then a paragraph of at
+    least two sentences whose first one restates the teaser's first (same subject, same words)."""
+    paragraphs = _paragraphs(candidates)
+    if len(paragraphs) < 2:
+        return []
+    opening, following = paragraphs[0], paragraphs[1]
+    if not 2 <= len(opening) <= _TEASER_MAX_SENTENCES or len(following) < 2:
+        return []
+    if sum(len(c.text) for c in opening) > _TEASER_MAX_CHARS:
+        return []
+    return opening if similarity(opening[0], following[0]) >= _RESTATES else []
+
+
+def _paragraphs(candidates: list[Candidate]) -> list[list[Candidate]]:
+    grouped: dict[int, list[Candidate]] = {}
+    for c in candidates:
+        grouped.setdefault(c.paragraph, []).append(c)
+    return list(grouped.values())
 
 
 def lead_bullets(text: str, *, lang: str | None = None, count: int = 3, max_chars: int = 200) -> list[str]:
     """The classic baseline: the article's first ``count`` sentences under the same budget and cleaning."""
     lang = _lang(lang, text)
-    candidates = article_sentences(split_blocks(text), lang, None)
+    candidates = article_sentences(split_blocks(text), lang)
     return [shorten(c.text, max_chars) for c in candidates[:count]]
 
 
-def article_sentences(blocks: list[str], lang: str, title: str | None) -> list[Candidate]:
-    """The sentences that may become bullets, in document order, with captions, credits, bylines,
-    sub-headings, notices and a repeated title left out. Falls back to unpunctuated lines when the text
-    has no full sentence at all (a teaser without a final full stop)."""
-    candidates = _candidates(blocks, lang, title, allow_headings=False)
-    return candidates or _candidates(blocks, lang, title, allow_headings=True)
+def article_sentences(blocks: list[str], lang: str) -> list[Candidate]:
+    """The sentences that may become bullets, in document order: captions, credits, bylines, sub-headings
+    and notices left out (a sentence repeating the title is left to the ranking). Falls back to
+    unpunctuated lines when the text has no full sentence at all (a teaser without a final full stop)."""
+    candidates = _candidates(blocks, lang, allow_headings=False)
+    return candidates or _candidates(blocks, lang, allow_headings=True)
 
 
-def _candidates(blocks: list[str], lang: str, title: str | None, *, allow_headings: bool) -> list[Candidate]:
-    title_key = _key(title) if title else None
+def _candidates(blocks: list[str], lang: str, *, allow_headings: bool) -> list[Candidate]:
     result: list[Candidate] = []
     paragraph = 0
     for block in blocks:
@@ -78,7 +118,7 @@ def _candidates(blocks: list[str], lang: str, title: str | None, *, allow_headin
         sentences = _block_sentences(block, lang)
         kept = 0
         for source in sentences:
-            if not _usable(source, allow_headings) or _key(source) == title_key:
+            if not _usable(source, allow_headings):
                 continue
             text = strip_dateline(source)
             result.append(make_candidate(text, len(result), paragraph, kept, source, lang))
@@ -137,7 +177,3 @@ def _box_bullets(
 def _lang(lang: str | None, text: str) -> str:
     code = (lang or "").strip().casefold()[:2]
     return code if code in ("de", "en") else guess_lang(text)
-
-
-def _key(text: str) -> str:
-    return " ".join(words(normalize(text).casefold()))
