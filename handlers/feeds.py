@@ -48,7 +48,7 @@ TEXTS = {
         "importopml.read": "I couldn't get the file: {error}",
         "importopml.bad": "I can't read that OPML file: {reason}",
         "importopml.done": "Imported {added} new feed(s); {existing} already polled, {rejected} refused. "
-        "New feeds are fetched in the background.",
+        "New feeds are fetched within a minute.",
         "importopml.reject": "• refused {url}: {reason}",
         "importopml.more": "… and {count} more",
         "exportopml.empty": "There are no feeds to export.",
@@ -84,7 +84,7 @@ TEXTS = {
         "importopml.read": "Die Datei konnte ich nicht holen: {error}",
         "importopml.bad": "Diese OPML-Datei kann ich nicht lesen: {reason}",
         "importopml.done": "{added} neue(r) Feed(s) importiert; {existing} schon vorhanden, {rejected} "
-        "abgelehnt. Neue Feeds werden im Hintergrund abgerufen.",
+        "abgelehnt. Neue Feeds werden innerhalb einer Minute abgerufen.",
         "importopml.reject": "• abgelehnt {url}: {reason}",
         "importopml.more": "… und {count} weitere",
         "exportopml.empty": "Es gibt keine Feeds zum Exportieren.",

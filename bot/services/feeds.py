@@ -335,7 +335,6 @@ class FeedService:
         self._in_flight: set[int] = set()
         self._host_limits: dict[str, asyncio.Semaphore] = {}
         self._total_limit = asyncio.Semaphore(TOTAL_LIMIT)
-        self._background: set[asyncio.Task[None]] = set()
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -344,9 +343,6 @@ class FeedService:
         await self._refresh_next_due()
 
     async def close(self) -> None:
-        for task in list(self._background):
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
         await self._fetcher.close()
 
     # -- admin operations --------------------------------------------------------------------------------
@@ -391,7 +387,8 @@ class FeedService:
         return feed
 
     async def import_opml(self, data: bytes) -> OpmlImport:
-        """Add every feed of an OPML file; they are polled in the background, politely, like due feeds."""
+        """Add every feed of an OPML file. They are due at once, so the scheduler's next :meth:`poll_due`
+        fetches them with the usual per-host limits instead of a burst here."""
         try:
             entries = parse_opml(data)
         except OpmlError as exc:
@@ -418,8 +415,6 @@ class FeedService:
                 continue
             result.added.append(feed)
         await self._refresh_next_due()
-        if result.added:
-            self._spawn(self.poll_due())
         return result
 
     async def export_opml(self) -> bytes:
@@ -645,16 +640,6 @@ class FeedService:
 
     async def _refresh_next_due(self) -> None:
         self._next_due = await self._repo.next_due_at()
-
-    def _spawn(self, work: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(work)
-        self._background.add(task)
-        task.add_done_callback(self._background_done)
-
-    def _background_done(self, task: asyncio.Task[None]) -> None:
-        self._background.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background feed polling failed", exc_info=task.exception())
 
 
 @dataclass(frozen=True, slots=True)

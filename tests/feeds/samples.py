@@ -31,7 +31,7 @@ def rss(items: list[Item], *, title: str = "Test RSS", ttl: int | None = None) -
     entries = "".join(
         "<item>"
         f"<title>{escape(i.title)}</title>"
-        f"<guid isPermaLink=\"false\">{escape(i.guid)}</guid>"
+        f'<guid isPermaLink="false">{escape(i.guid)}</guid>'
         + (f"<link>{escape(i.link)}</link>" if i.link else "")
         + f"<description>{escape(i.text)}</description>"
         f"<pubDate>{format_datetime(i.published)}</pubDate>"

@@ -27,7 +27,9 @@ async def feed_by_url(service: FeedService, url: str) -> Feed:
 async def test_first_poll_archives_everything_and_alerts_only_recent_items(
     server: FeedServer, service: FeedService, storage: Storage, recorder: Recorder
 ) -> None:
-    server.routes["/feed.xml"] = Route(rss(items(("a", 1, OLD), ("b", 2, OLD), ("c", 3, RECENT))), etag='"v1"')
+    server.routes["/feed.xml"] = Route(
+        rss(items(("a", 1, OLD), ("b", 2, OLD), ("c", 3, RECENT))), etag='"v1"'
+    )
     feed = await service.add(server.url("/feed.xml"), added_by="test")
     assert feed.last_error is None and feed.first_poll_done
     assert feed.title == "Test RSS" and feed.items_seen == 3 and feed.etag == '"v1"'
@@ -110,7 +112,9 @@ async def test_ttl_and_cache_control_lengthen_the_interval(
     server: FeedServer, service: FeedService, clock: FakeClock
 ) -> None:
     server.routes["/ttl"] = Route(rss(items(("a", 1, RECENT)), ttl=60))
-    server.routes["/cc"] = Route(rss(items(("b", 2, RECENT))), headers={"Cache-Control": "public, max-age=1800"})
+    server.routes["/cc"] = Route(
+        rss(items(("b", 2, RECENT))), headers={"Cache-Control": "public, max-age=1800"}
+    )
     ttl_feed = await service.add(server.url("/ttl"), added_by="test")
     cc_feed = await service.add(server.url("/cc"), added_by="test")
     assert ttl_feed.poll_seconds == 3600 and ttl_feed.next_poll_at == clock.now() + timedelta(hours=1)
@@ -121,7 +125,9 @@ async def test_poll_due_polls_only_due_feeds_and_reports_next_due(
     server: FeedServer, service: FeedService, clock: FakeClock
 ) -> None:
     server.routes["/one"] = Route(rss(items(("a", 1, RECENT))), etag='"1"')
-    server.routes["/two"] = Route(rss(items(("b", 2, RECENT))), etag='"2"', headers={"Cache-Control": "max-age=1200"})
+    server.routes["/two"] = Route(
+        rss(items(("b", 2, RECENT))), etag='"2"', headers={"Cache-Control": "max-age=1200"}
+    )
     await service.add(server.url("/one"), added_by="test")
     await service.add(server.url("/two"), added_by="test")
     assert service.next_due_at() == clock.now() + timedelta(seconds=600)

@@ -77,8 +77,8 @@ def address_refusal(address: str | IPAddress, *, allow_private: bool) -> str | N
         ("link-local", address.is_link_local),
         ("multicast", address.is_multicast),
         ("unspecified", address.is_unspecified),
-        ("private", address.is_private),
         ("reserved", address.is_reserved),
+        ("private", address.is_private),
     ):
         if hit:
             return f"{address} is a {label} address"
