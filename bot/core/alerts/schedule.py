@@ -31,7 +31,7 @@ class UnknownTimezone(ValueError):
 
     def __init__(self, name: str, suggestion: str | None) -> None:
         hint = f"; did you mean {suggestion}?" if suggestion else "; use an IANA name such as Europe/Berlin"
-        super().__init__(f"unknown time zone {name!r}{hint}")
+        super().__init__(f"unknown time zone {name!r}{hint}" if name else f"no time zone given{hint}")
         self.name = name
         self.suggestion = suggestion
 

@@ -100,7 +100,7 @@ def test_validate_timezone_suggests_close_names(typed: str, suggestion: str) -> 
     ["Mars/Olympus_Mons", "", "../../etc/passwd", "Factory", "Europe", "right/UTC", "zone.tab", "/etc/localtime"],
 )
 def test_validate_timezone_rejects_nonsense_without_traceback_material(typed: str) -> None:
-    with pytest.raises(ValueError, match="unknown time zone"):
+    with pytest.raises(ValueError, match=r"unknown time zone|no time zone given"):
         validate_timezone(typed)
 
 
