@@ -128,10 +128,19 @@ def render_buttons(buttons: tuple[tuple[Button, ...], ...]) -> str:
     """Matrix has no buttons: each row becomes a line of commands the user can type instead."""
     lines = []
     for row in buttons:
-        hints = [f"<code>{COMMAND_PREFIX}{html.escape(b.command)}</code> {html.escape(b.label)}" for b in row]
+        hints = [_button_hint(button) for button in row]
         if hints:
             lines.append("↳ " + " · ".join(hints))
     return "\n".join(lines)
+
+
+def _button_hint(button: Button) -> str:
+    hint = f"<code>{COMMAND_PREFIX}{html.escape(button.command)}</code>"
+    label = button.label.strip()
+    # "Kim Jong-un" for "subscribe Kim Jong-un" would only repeat the command
+    if label and label.casefold() not in button.command.casefold():
+        hint += " " + html.escape(label)
+    return hint
 
 
 def message_content(message: OutgoingMessage) -> dict[str, Any]:
@@ -671,7 +680,17 @@ class MatrixTransport:
         return fetch
 
     async def _download(self, mxc: str) -> bytes:
-        """Download media, refusing more than ``max_upload_bytes`` (the announced size may lie)."""
+        """Download media, refusing more than ``max_upload_bytes`` (the announced size may lie).
+
+        Raises ``ValueError`` (bad URI, too large) or ``ConnectionError`` (homeserver trouble), the two
+        failures handlers turn into a message for the user.
+        """
+        try:
+            return await self._download_checked(mxc)
+        except (ClientError, TimeoutError) as exc:
+            raise ConnectionError(f"the homeserver did not deliver the file: {exc!r}") from exc
+
+    async def _download_checked(self, mxc: str) -> bytes:
         server, media_id = parse_mxc(mxc)
         limit = self._settings.max_upload_bytes
         tail = f"{quote(server, safe='')}/{quote(media_id, safe='')}"

@@ -43,6 +43,12 @@ def test_content_is_a_notice_with_html_and_plain_bodies_and_buttons_as_hints() -
     assert content["body"] == "1. Putin\n2. Kim\n↳ !unsubscribe 1 ❌ Putin · !unsubscribe 2 ❌ Kim & Co"
 
 
+def test_a_button_label_that_repeats_its_command_is_not_shown_twice() -> None:
+    button = Button("Kim Jong-un", "subscribe Kim Jong-un")
+    content = message_content(OutgoingMessage("Pick one:", buttons=((button,),)))
+    assert content["body"] == "Pick one:\n↳ !subscribe Kim Jong-un"
+
+
 def test_transaction_id_is_stable_per_key_and_absent_without_one() -> None:
     assert transaction_id("outbox:1,2") == transaction_id("outbox:1,2")
     assert transaction_id("outbox:1,2") != transaction_id("outbox:1,3")
