@@ -9,6 +9,7 @@ feed ends as a visible ``last_error`` (and eventually a disabled feed), never as
 from __future__ import annotations
 
 import asyncio
+import builtins
 import dataclasses
 import logging
 import random
@@ -70,6 +71,9 @@ READ_CHUNK = 64 * 1024
 # Full-text fetching costs one request per item; a first poll of a 100-item feed should not turn into a
 # burst of 100 page loads, so beyond this many the remaining items keep their teaser.
 MAX_FULL_TEXT_PER_POLL = 20
+# Items no longer listed by their feed are forgotten after this long, so feed_items does not grow forever.
+# Should one reappear later it is recognised by the archive's content hash and does not alert again.
+FORGET_UNLISTED_AFTER = timedelta(days=30)
 
 AddressPolicy = Callable[[IPAddress], "str | None"]
 NotifyAdmins = Callable[[str], Awaitable[None]]
@@ -212,9 +216,8 @@ class FeedFetcher:
         except aiohttp.ClientConnectorError as exc:
             if isinstance(exc.os_error, UnsafeAddressError):
                 raise FetchError(str(exc.os_error)) from None
-            raise FetchError(
-                f"cannot connect to {exc.host}: {exc.os_error.strerror or exc.os_error}"
-            ) from None
+            why = exc.os_error.strerror or str(exc.os_error) or exc.__class__.__name__
+            raise FetchError(f"cannot connect to {exc.host}: {why}") from None
         except aiohttp.ClientPayloadError as exc:
             raise FetchError(f"broken response body ({_first_line(exc)})") from None
         except aiohttp.ClientError as exc:
@@ -372,7 +375,7 @@ class FeedService:
         await self._refresh_next_due()
         return await self._require(feed.id)
 
-    async def list(self) -> list[Feed]:
+    async def list(self) -> builtins.list[Feed]:
         return await self._repo.all()
 
     async def remove(self, position: int) -> Feed | None:
@@ -421,7 +424,7 @@ class FeedService:
         feeds = await self._repo.all()
         return export_opml([OpmlFeed(f.url, f.title) for f in feeds], created=self._clock.now())
 
-    async def fetch_items(self, url: str) -> list[ParsedItem]:
+    async def fetch_items(self, url: str) -> builtins.list[ParsedItem]:
         """Fetch and parse one feed URL once, without storing anything (``newsalert ingest URL``).
         Raises :class:`FeedError` with the reason when the URL is refused or the feed cannot be read."""
         try:
@@ -491,7 +494,7 @@ class FeedService:
         return PollResult(feed.id, "not_modified")
 
     async def _ingest_document(self, feed: Feed, fetched: Fetched, document: _Document) -> PollResult:
-        candidates = await self._classify(feed, document.items)
+        candidates, listed = await self._classify(feed, document.items)
         reports = await self._store(candidates)
         max_age = parse_cache_max_age(fetched.cache_control)
         interval = poll_interval(self._settings.poll_seconds, document.ttl, max_age)
@@ -503,7 +506,15 @@ class FeedService:
             next_poll_at=self._after(interval),
         )
         states = _states_after_store(candidates, reports)
-        await self._repo.record_fetch(feed.id, now=self._clock.now(), state=fetched_state, items=states)
+        now = self._clock.now()
+        await self._repo.record_fetch(
+            feed.id,
+            now=now,
+            state=fetched_state,
+            items=states,
+            listed=listed,
+            forget_before=now - FORGET_UNLISTED_AFTER,
+        )
         result = PollResult(
             feed.id,
             "ok",
@@ -523,8 +534,8 @@ class FeedService:
 
     async def _classify(
         self, feed: Feed, items: Sequence[tuple[ParsedItem, datetime | None]]
-    ) -> list[_Candidate]:
-        """Split the feed's items into those to store (new or changed) and decide which of them alert."""
+    ) -> tuple[builtins.list[_Candidate], builtins.list[str]]:
+        """The items to store (new or changed), each with whether it alerts, and every item key listed."""
         keyed: dict[str, tuple[ParsedItem, ArticleDraft, datetime | None]] = {}
         for item, published in items:
             if item.draft is None:
@@ -534,7 +545,7 @@ class FeedService:
                 keyed[key] = (item, item.draft, published)
         known = await self._repo.item_states(feed.id, list(keyed))
         cutoff = self._clock.now() - timedelta(hours=self._settings.backfill_hours)
-        candidates: list[_Candidate] = []
+        candidates: builtins.list[_Candidate] = []
         for key, (item, draft, published) in keyed.items():
             fingerprint = item_fingerprint(draft.title, draft.body)
             previous = known.get(key)
@@ -550,9 +561,9 @@ class FeedService:
             candidates.append(
                 _Candidate(item, draft, key, fingerprint, fresh and substantial, True, previous.article_id)
             )
-        return candidates
+        return candidates, list(keyed)
 
-    async def _store(self, candidates: list[_Candidate]) -> dict[bool, IngestReport]:
+    async def _store(self, candidates: Sequence[_Candidate]) -> dict[bool, IngestReport]:
         """Hand the candidates to ingest in two batches, alerting and quiet; sources are made unique so each
         outcome can be traced back to its item."""
         await self._fill_full_text(candidates)
@@ -567,16 +578,16 @@ class FeedService:
                 reports[alert] = await self._ingest.ingest_items(batch, alert=alert)
         return reports
 
-    async def _fill_full_text(self, candidates: list[_Candidate]) -> None:
+    async def _fill_full_text(self, candidates: Sequence[_Candidate]) -> None:
         if not self._settings.fetch_full_text:
             return
         teasers = [c for c in candidates if c.draft.teaser_only and c.draft.url][:MAX_FULL_TEXT_PER_POLL]
         for candidate in teasers:
             candidate.draft = await self._full_text(candidate.draft)
 
-    async def _with_full_text(self, items: list[ParsedItem]) -> list[ParsedItem]:
+    async def _with_full_text(self, items: Sequence[ParsedItem]) -> builtins.list[ParsedItem]:
         if not self._settings.fetch_full_text:
-            return items
+            return [*items]
         budget = MAX_FULL_TEXT_PER_POLL
         result = []
         for item in items:
@@ -604,16 +615,17 @@ class FeedService:
 
     async def _failed(self, feed: Feed, error: FetchError) -> PollResult:
         message = str(error)
-        failures = feed.failures + 1
         delay = backoff_seconds(
-            failures, self._settings.poll_seconds, self._rng, retry_after=error.retry_after
+            feed.failures + 1, self._settings.poll_seconds, self._rng, retry_after=error.retry_after
         )
         max_failures = 1 if error.gone else self._settings.max_failures
         updated = await self._repo.record_failure(
             feed.id, error=message, next_poll_at=self._after(delay), max_failures=max_failures
         )
-        log.warning("feed %s failed (%d in a row): %s", feed.url, failures, message)
-        if updated is not None and not updated.enabled and feed.enabled:
+        if updated is None:  # removed while it was being polled
+            return PollResult(feed.id, "failed", error=message)
+        log.warning("feed %s failed (%d in a row): %s", feed.url, updated.failures, message)
+        if not updated.enabled and feed.enabled:
             await self._tell_admins(
                 f"Feed disabled after {updated.failures} failed attempt(s): {feed.title or feed.url}\n"
                 f"{feed.url}\nLast error: {message}\nAdd it again with addfeed to retry."

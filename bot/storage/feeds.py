@@ -168,19 +168,38 @@ class FeedRepository:
         return found
 
     async def record_fetch(
-        self, feed_id: int, *, now: datetime, state: FetchedState, items: Sequence[FeedItemState]
+        self,
+        feed_id: int,
+        *,
+        now: datetime,
+        state: FetchedState,
+        items: Sequence[FeedItemState],
+        listed: Sequence[str],
+        forget_before: datetime,
     ) -> None:
-        """After a successful fetch: remember the items, the caching validators and the next poll time, in one
-        transaction so a crash cannot leave items recorded under stale validators (or the reverse)."""
+        """After a successful fetch, in one transaction (a crash cannot leave items recorded under stale
+        validators, or the reverse): store the new/changed ``items``, mark every ``listed`` key as seen now,
+        forget items unlisted since ``forget_before``, and update the feed row."""
         stamp = to_db_time(now)
         async with self._db.transaction() as conn:
             await conn.executemany(
                 "INSERT INTO feed_items(feed_id, guid, content_hash, article_id, first_seen, updated_at,"
-                " title, body) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(feed_id, guid) DO UPDATE SET"
+                " title, body, last_seen) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(feed_id, guid) DO UPDATE SET"
                 " content_hash = excluded.content_hash,"
                 " article_id = COALESCE(excluded.article_id, feed_items.article_id),"
                 " updated_at = excluded.updated_at, title = excluded.title, body = excluded.body",
-                [(feed_id, i.key, i.fingerprint, i.article_id, stamp, stamp, i.title, i.body) for i in items],
+                [
+                    (feed_id, i.key, i.fingerprint, i.article_id, stamp, stamp, i.title, i.body, stamp)
+                    for i in items
+                ],
+            )
+            await conn.executemany(
+                "UPDATE feed_items SET last_seen = ? WHERE feed_id = ? AND guid = ?",
+                [(stamp, feed_id, key) for key in listed],
+            )
+            await conn.execute(
+                "DELETE FROM feed_items WHERE feed_id = ? AND COALESCE(last_seen, updated_at) < ?",
+                (feed_id, to_db_time(forget_before)),
             )
             await conn.execute(
                 "UPDATE feeds SET title = COALESCE(?, title), etag = ?, last_modified = ?, poll_seconds = ?,"

@@ -20,6 +20,7 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
     gzip: bool = False
     stall: bool = False  # send the headers and a few bytes, then nothing until the server stops
+    pause: float = 0.0  # seconds to hold each request open (to observe concurrency, not to time anything)
 
 
 @dataclass
@@ -35,6 +36,8 @@ class FeedServer:
         self._release = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
 
     async def start(self) -> None:
         app = web.Application()
@@ -61,6 +64,14 @@ class FeedServer:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.requests.append(SeenRequest(request.path, dict(request.headers)))
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._respond(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _respond(self, request: web.Request) -> web.StreamResponse:
         route = self.routes.get(request.path)
         if route is None:
             return web.Response(status=404, text="not found")
@@ -71,6 +82,8 @@ class FeedServer:
                 return web.Response(status=304, headers=headers)
         if route.stall:
             return await self._stall(request, headers)
+        if route.pause:
+            await asyncio.sleep(route.pause)
         body = route.body
         if route.gzip:
             body = gzip.compress(body)

@@ -147,3 +147,35 @@ async def test_remove_by_position(server: FeedServer, service: FeedService) -> N
     removed = await service.remove(1)
     assert removed is not None and removed.url.endswith("/one")
     assert [f.url for f in await service.list()] == [server.url("/two")]
+
+
+async def test_polls_of_one_host_are_limited_and_all_complete(
+    server: FeedServer, service: FeedService, clock: FakeClock
+) -> None:
+    for n in range(6):
+        server.routes[f"/f{n}"] = Route(rss(items((f"g{n}", n, RECENT))), etag=f'"{n}"', pause=0.05)
+        await service.add(server.url(f"/f{n}"), added_by="test")
+    server.max_in_flight = 0
+    clock.advance(600)
+    await service.poll_due()
+    assert all(server.hits(f"/f{n}") == 2 for n in range(6))
+    assert 1 <= server.max_in_flight <= 2
+
+
+async def test_items_gone_from_the_feed_are_forgotten_without_realerting(
+    server: FeedServer, service: FeedService, clock: FakeClock, recorder: Recorder
+) -> None:
+    url = server.url("/feed.xml")
+    server.routes["/feed.xml"] = Route(rss(items(("a", 1, RECENT), ("b", 2, RECENT))))
+    await service.add(url, added_by="test")
+    assert len(recorder.alerted) == 2
+    server.routes["/feed.xml"] = Route(rss(items(("b", 2, RECENT))))
+    clock.advance(timedelta(days=31))
+    await service.poll_due()
+    assert (await feed_by_url(service, url)).items_seen == 1  # "a" unlisted for a month: forgotten
+    server.routes["/feed.xml"] = Route(rss(items(("a", 1, RECENT), ("b", 2, RECENT))))
+    clock.advance(timedelta(hours=1))
+    await service.poll_due()
+    feed = await feed_by_url(service, url)
+    assert feed.items_seen == 2 and feed.last_error is None
+    assert len(recorder.alerted) == 2  # "a" came back unchanged: the archive knows it, no second alert
