@@ -210,6 +210,17 @@ def test_different_stories_about_the_same_person_stay_apart() -> None:
     assert not similar(fingerprint("Putin empfängt Kim", AGENCY), fingerprint("Putin will Gaspreise senken", GAS))
 
 
+def test_different_stories_sharing_a_background_paragraph_stay_apart() -> None:
+    background = (
+        "Russland führt seit Februar 2022 einen Angriffskrieg gegen die Ukraine. Der Westen hat seither "
+        "zahlreiche Sanktionspakete gegen Moskau beschlossen, die Wirtschaft des Landes ist jedoch weniger "
+        "stark eingebrochen als erwartet."
+    )
+    kim = entry(1, "Putin empfängt Kim", f"{AGENCY} {background}")
+    gas = entry(2, "Putin will Gaspreise senken", f"{GAS} {background}")
+    assert len(fold_near_duplicates([kim, gas])) == 2
+
+
 def test_equal_titles_over_different_long_texts_stay_apart() -> None:
     # A daily live blog keeps its title while the text is new each day.
     day_one = entry(1, "Liveblog: Krieg in der Ukraine – alle Entwicklungen", AGENCY)
