@@ -75,6 +75,8 @@ class FeedServer:
         route = self.routes.get(request.path)
         if route is None:
             return web.Response(status=404, text="not found")
+        if route.pause:
+            await asyncio.sleep(route.pause)
         headers = dict(route.headers)
         if route.etag:
             headers["ETag"] = route.etag
@@ -82,8 +84,6 @@ class FeedServer:
                 return web.Response(status=304, headers=headers)
         if route.stall:
             return await self._stall(request, headers)
-        if route.pause:
-            await asyncio.sleep(route.pause)
         body = route.body
         if route.gzip:
             body = gzip.compress(body)
