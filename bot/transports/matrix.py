@@ -34,6 +34,7 @@ from nio import (
     AsyncClientConfig,
     ErrorResponse,
     InviteMemberEvent,
+    JoinedMembersResponse,
     LoginResponse,
     RoomGetEventResponse,
     RoomGetStateEventResponse,
@@ -294,6 +295,15 @@ def _file_event(source: dict[str, Any]) -> _FileEvent | None:
     )
 
 
+def _is_own_join(source: dict[str, Any], user_id: str) -> bool:
+    content = source.get("content") or {}
+    return (
+        source.get("type") == "m.room.member"
+        and source.get("state_key") == user_id
+        and content.get("membership") == "join"
+    )
+
+
 def _reply_target(content: dict[str, Any]) -> str | None:
     relates = content.get("m.relates_to") or {}
     in_reply_to = relates.get("m.in_reply_to") or {}
@@ -519,6 +529,9 @@ class MatrixTransport:
         if not execute:
             return
         for room_id, room_info in response.rooms.join.items():
+            if room_info.timeline.limited and self._first_sync.is_set():
+                # a long outage: the homeserver only sent the newest events; older commands are lost
+                log.warning("matrix: %s had more new events than one sync returns; older ones skipped", room_id)
             await self._on_room_events(room_id, room_info.timeline.events)
 
     # -- invites ---------------------------------------------------------------------------------------------
@@ -553,17 +566,22 @@ class MatrixTransport:
     # -- room events -----------------------------------------------------------------------------------------
 
     async def _on_room_events(self, room_id: str, events: list[Any]) -> None:
+        active = False  # someone spoke, or the bot just joined: a moment where a notice makes sense
         for event in events:
             source = getattr(event, "source", None)
-            if not isinstance(source, dict) or source.get("sender") == self._user_id:
+            if not isinstance(source, dict):
                 continue
+            if source.get("sender") == self._user_id:
+                active = active or _is_own_join(source, self._user_id)
+                continue
+            active = True
             try:
                 await self._on_event(room_id, source)
             except Exception:
                 # one bad event must not stop the room (or the sync token) from moving on
                 log.exception("matrix: failed to handle event %s in %s", source.get("event_id"), room_id)
         room = self._client.rooms.get(room_id)
-        if room is not None and room.encrypted:
+        if active and room is not None and room.encrypted:
             await self._notify_encrypted(room_id)
 
     async def _on_event(self, room_id: str, source: dict[str, Any]) -> None:
@@ -611,7 +629,7 @@ class MatrixTransport:
         self, room_id: str, sender: str, name: str, args: str, file_event: _FileEvent | None
     ) -> None:
         room = self._client.rooms.get(room_id)
-        is_group = room is not None and room.joined_count > 2
+        is_group = (room.joined_count if room is not None else await self._count_members(room_id)) > 2
         is_admin = sender in self._settings.admin_ids
         can_manage = True
         if is_group and not is_admin and self._host.requires_chat_admin(name):
@@ -630,6 +648,11 @@ class MatrixTransport:
         )
         reply = await self._host.handle(command)
         await self._send_reply(room_id, reply)
+
+    async def _count_members(self, room_id: str) -> int:
+        """Members of a room nio has no state for; unknown counts as a group, where rights are checked."""
+        answer = await self._client.joined_members(room_id)
+        return len(answer.members) if isinstance(answer, JoinedMembersResponse) else 3
 
     async def _is_room_manager(self, room_id: str, user_id: str) -> bool:
         """Power level ≥ 50, read fresh from the homeserver; unknown means no (fail closed)."""

@@ -212,7 +212,7 @@ async def test_encrypted_room_gets_one_clear_notice(
     start_bot: Starter, alice: UserClient, accounts: Accounts
 ) -> None:
     host = RecordingHost()
-    await start_bot(host)
+    bot = await start_bot(host)
     bot_id = accounts.bot.user_id
     room_id = await alice.create_room([bot_id], encrypted=True)
     await alice.wait_for_membership(room_id, bot_id, "join")
@@ -228,7 +228,14 @@ async def test_encrypted_room_gets_one_clear_notice(
     await alice.send_event(room_id, "m.room.encrypted", ciphertext)
 
     assert not [body for body in await alice.notices_from(room_id, bot_id) if "encrypted" in body]
-    assert host.commands == []
+
+    await bot.stop()
+    await start_bot(host)  # the notice is remembered across restarts
+    await alice.send_event(room_id, "m.room.encrypted", ciphertext)
+    await alice.say(room_id, "!list")  # plain-text commands still work in such a room
+    await alice.wait_for_notice(room_id, bot_id, "Putin")
+    assert host.names() == ["list"]
+    assert not [body for body in await alice.notices_from(room_id, bot_id) if "encrypted" in body]
 
 
 async def test_kick_reports_the_chat_gone_and_sending_there_fails(
