@@ -68,7 +68,7 @@ def record_item(
     """Map one corpus record to a draft; missing titles are derived (from ``lead`` when present)."""
     if not isinstance(record, dict):
         return rejected(where, f"expected a JSON object, got {_json_type(record)}")
-    text = next((record[key] for key in _TEXT_KEYS if record.get(key) not in (None, "")), None)
+    text = _first_present(record, _TEXT_KEYS)
     if text is None:
         return rejected(where, "no text (the record has no 'text' field or it is empty)")
     if not isinstance(text, str):
@@ -84,7 +84,7 @@ def record_item(
         title_hint=_string(record.get("lead")) or "",
         repairs=list(repairs or ()),
     )
-    date_value = next((record[key] for key in _DATE_KEYS if record.get(key) not in (None, "")), None)
+    date_value = _first_present(record, _DATE_KEYS)
     try:
         fields.published = parse_date(date_value).day
     except BadDate as exc:
@@ -102,6 +102,14 @@ def json_records(label: str, document: Any, *, default_source: str | None = None
     if isinstance(document, dict) and any(key in document for key in _TEXT_KEYS):
         return [record_item(label, document, default_source=default_source)]
     return [rejected(label, "JSON is neither a JSON Feed nor article records ({title, text, …})")]
+
+
+def _first_present(record: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        value = record.get(key)
+        if value is not None and value != "":
+            return value
+    return None
 
 
 def _string(value: object) -> str | None:

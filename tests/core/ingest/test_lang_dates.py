@@ -23,6 +23,11 @@ def test_detects_german_and_english(text: str, lang: str) -> None:
     assert detect_language(text) == lang
 
 
+@pytest.mark.parametrize(("text", "lang"), [("Kim trifft Putin", "de"), ("Putin meets Kim", "en")])
+def test_short_texts_without_function_words_fall_back_to_the_dictionaries(text: str, lang: str) -> None:
+    assert detect_language(text) == lang
+
+
 def test_no_evidence_means_the_default() -> None:
     assert detect_language("") == "en"
     assert detect_language("12345 --- 678") == "en"
