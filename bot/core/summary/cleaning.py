@@ -22,7 +22,7 @@ _CREDIT_TAIL = re.compile(
 )
 _BYLINE = re.compile(
     r"^(?:Von|By|Text|Autor(?:in)?|Author|Ein (?:Kommentar|Gastbeitrag|Bericht|Essay) von|Analysis by)"
-    r"\s*:?\s+(?:unserem |unserer |der |dem )?[A-ZÄÖÜ][\w.'’-]*(?:\s+[\w.'’&,|/-]+){0,8}$"
+    r"\s*:?\s+(?:unserem |unserer )?[A-ZÄÖÜ][\w.'’-]*(?:\s+[\w.'’&,|/-]+){0,8}(?<![.!?])$"
 )
 _TIMESTAMP = re.compile(
     r"^(?:Stand|Aktualisiert|Veröffentlicht|Erstellt|Updated|Published|Last updated|Posted)\b[\s:,]*"
@@ -45,13 +45,17 @@ _NOTICE = re.compile(
     r"|Datenschutzerklärung|Datenschutzhinweis|privacy policy|terms of (?:use|service)|Nutzungsbedingungen"
     r"|\bjetzt (?:abonnieren|weiterlesen|testen|registrieren|anmelden)\b|\bplus-artikel"
     r"|\b(?:Abo|Abonnement|Abonnenten)\b.{0,50}\b(?:weiterlesen|freischalten|abschließen|exklusiv|lesen Sie)"
+    r"|\b(?:nur|exklusiv) für (?:\w+-)?(?:Abonnenten|Abonnentinnen|Abonnierende|Plus-Leser)"
     r"|\bsubscribe (?:now|today|to (?:read|continue|our))|subscribers? only|subscription (?:required|needed)"
+    r"|\b(?:only|exclusively) (?:available )?(?:to|for) (?:\w+ )?subscribers"
     r"|already a subscriber|sign (?:in|up) (?:to (?:read|continue|our)|for (?:our|the) newsletter)"
     r"|log ?in to (?:read|continue)|to continue reading|free articles? (?:left|remaining|this month)"
     r"|(?:weiter|zu )?lesen Sie mit|um (?:den|diesen) (?:ganzen |vollständigen )?Artikel (?:zu lesen|weiter)"
     r"|Melden Sie sich an|Registrieren Sie sich|newsletter.{0,40}\b(?:abonnieren|anmelden|bestellen|sign up"
     r"|subscribe)|\b(?:abonnieren|anmelden|sign up|subscribe)\b.{0,40}newsletter"
-    r"|\bJavaScript\b|ad ?blocker|Werbeblocker"
+    r"|\b(?:enable|activate|aktivieren Sie)\b.{0,30}\bJavaScript\b|\bJavaScript\b.{0,30}\b(?:disabled|deaktiviert)"
+    r"|\b(?:disable|turn off|pause|whitelist|deaktivieren Sie|abschalten)\b.{0,30}\b(?:ad ?blocker|Werbeblocker)"
+    r"|\b(?:ad ?blocker|Werbeblocker)\b.{0,30}\b(?:detected|erkannt|aktiviert)\b"
     r"|Alle Rechte vorbehalten|All rights reserved|Share this (?:article|story)|Artikel teilen"
     r"|Folgen Sie uns|Follow us on|Mehr Nachrichten|^\W*(?:Anzeige|Werbung|Advertisement|ADVERTISEMENT)\W*$",
     re.IGNORECASE,
@@ -60,6 +64,14 @@ _DATELINE = re.compile(
     r"^(?:[A-ZÄÖÜ][\wÄÖÜäöüß.'’/-]*(?:\s+[A-ZÄÖÜ][\wÄÖÜäöüß.'’/-]*){0,2}\s*(?:\([^()]{1,30}\))?"
     r"|\([^()]{1,30}\))\s+[–—-]{1,2}\s+(?=[\"„“A-ZÄÖÜ])"
 )
+_FEED_TAIL = re.compile(
+    r"\s*(?:\[(?:…|\.\.\.)\]|\((?:mehr|more)\s*(?:…|\.\.\.)?\)|(?:Continue reading|Read more|Weiterlesen|mehr)"
+    r"\s*(?:…|\.\.\.|»|>>|→)?)\s*$",
+    re.IGNORECASE,
+)
+# Embedded social-media posts that text extraction flattens into the article.
+_EMBED = re.compile(r"pic\.twitter\.com/|\(@\w{1,15}\)\s+\w+ \d{1,2}, \d{4}|\bt\.co/\w+")
+_SHORT_BLOCK = 300
 _HEADING_MARK = re.compile(r"^#{1,6}\s")
 _END = tuple(".!?…\"'”“’»«›‹)")
 
@@ -83,8 +95,16 @@ def is_heading(unit: str) -> bool:
 
 
 def is_noise_block(block: str) -> bool:
-    """Whole blocks to drop: bylines, time stamps, read-more links, notices."""
-    return bool(_BYLINE.match(block) or _TIMESTAMP.match(block) or _READ_MORE.match(block)) or is_notice(block)
+    """Whole blocks to drop: bylines, time stamps, and short read-more links and notices (in a long block
+    only the offending sentences go, see :func:`is_noise_sentence`)."""
+    if _BYLINE.match(block) or _TIMESTAMP.match(block):
+        return True
+    return len(block) <= _SHORT_BLOCK and (bool(_READ_MORE.match(block)) or is_notice(block))
+
+
+def feed_tail_stripped(block: str) -> str:
+    """Without a feed's "Continue reading…" / "[…]" / "mehr…" tail."""
+    return _FEED_TAIL.sub("", block).rstrip()
 
 
 def is_notice(sentence: str) -> bool:
@@ -93,7 +113,10 @@ def is_notice(sentence: str) -> bool:
 
 
 def is_noise_sentence(sentence: str) -> bool:
-    return bool(_READ_MORE.match(sentence)) or is_notice(sentence) or bool(_BYLINE.match(sentence))
+    return (
+        bool(_READ_MORE.match(sentence) or _BYLINE.match(sentence) or _EMBED.search(sentence))
+        or is_notice(sentence)
+    )
 
 
 def strip_dateline(sentence: str) -> str:

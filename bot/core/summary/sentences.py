@@ -53,6 +53,7 @@ _OPENERS = word_set(
     so then mr mrs ms
     """
 )
+_DOTTED = re.compile(r"^(?:[^\W\d_]{1,4}\.)+[^\W\d_]{1,4}$")
 _ROMAN = re.compile(r"^[IVXLC]{2,6}$")
 # A candidate boundary: terminal punctuation, optional closing quotes/brackets, then white space.
 _BOUNDARY = re.compile(r"(?:[.!?]+|…|\.\.\.)[\"'”“’»«›‹)\]]*\s+")
@@ -145,7 +146,7 @@ def _period_ends_sentence(before: str, next_word: str, lang: str) -> bool:
         return True
     if len(bare) == 1 and bare.isalpha():
         return False  # initials ("John F. Kirby") and "z. B.", "u. a."
-    if "." in token:  # "U.S.", "z.B.", "e.g."
+    if _DOTTED.match(token):  # "U.S.", "z.B.", "e.g."
         return opener
     if bare in _NEVER_FINAL:
         return False

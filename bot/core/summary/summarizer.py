@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from bot.core.summary.cleaning import (
     credit_stripped,
+    feed_tail_stripped,
     is_heading,
     is_noise_block,
     is_noise_sentence,
@@ -128,7 +129,7 @@ def _candidates(blocks: list[str], lang: str, *, allow_headings: bool) -> list[C
 
 
 def _block_sentences(block: str, lang: str) -> list[str]:
-    stripped, credited = credit_stripped(block)
+    stripped, credited = credit_stripped(feed_tail_stripped(block))
     sentences = split_block(stripped, lang)
     if credited and len(sentences) <= _SHORT_CAPTION_SENTENCES:
         return []  # a photo caption repeats the article; its credit proves what it is
