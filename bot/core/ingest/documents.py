@@ -144,7 +144,10 @@ def parse_bytes(label: str, fmt: str, data: bytes) -> list[ParsedItem]:
         return [rejected(label, "file contains only whitespace")]
     if fmt == JSON:
         return _json_document(label, data, decoded, display)
-    return [build_item(label, _text_fields(fmt, decoded, display))]
+    fields = _text_fields(fmt, decoded, display)
+    if fmt == HTML and not fields.body.strip():
+        return [rejected(label, "no article text found in the page")]
+    return [build_item(label, fields)]
 
 
 def _text_fields(fmt: str, decoded: Decoded, display: str) -> DraftFields:
@@ -152,6 +155,7 @@ def _text_fields(fmt: str, decoded: Decoded, display: str) -> DraftFields:
     fields = html_fields(decoded.text) if fmt == HTML else _seedlike_fields(fmt, decoded.text, repairs)
     fields.source = display
     fields.repairs = repairs + fields.repairs
+    fields.teaser_only = False  # a short document is still the whole article
     return fields
 
 

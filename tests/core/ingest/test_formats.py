@@ -109,6 +109,12 @@ def test_short_html_page_keeps_its_text_and_drops_chrome() -> None:
     assert draft.title == "Short page"
     assert draft.body == ARTICLE_EN
     assert draft.lang == "en"
+    assert not draft.teaser_only  # short, but the whole article
+
+
+def test_html_page_without_text() -> None:
+    item = _one(parse_document("empty.html", b"<html><head><title>Nothing</title></head><body></body></html>"))
+    assert (item.status, item.reason) == ("rejected", "no article text found in the page")
 
 
 def test_html_declared_charset_is_honoured_without_a_repair() -> None:
