@@ -181,8 +181,11 @@ class FeedFetcher:
             return
         loop = asyncio.get_running_loop()
         try:
-            infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError) as exc:
+            async with asyncio.timeout(self._settings.timeout_seconds):
+                infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        except TimeoutError:
+            raise FetchError(f"cannot resolve host {host!r} (no answer in time)") from None
+        except (OSError, UnicodeError) as exc:
             raise FetchError(f"cannot resolve host {host!r} ({exc})") from None
         for info in infos:
             address = literal_address(str(info[4][0]))
@@ -393,7 +396,7 @@ class FeedService:
         """Add every feed of an OPML file. They are due at once, so the scheduler's next :meth:`poll_due`
         fetches them with the usual per-host limits instead of a burst here."""
         try:
-            entries = parse_opml(data)
+            entries = await asyncio.to_thread(parse_opml, data)
         except OpmlError as exc:
             raise FeedError(str(exc)) from None
         result = OpmlImport()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.core.clock import FakeClock
+from bot.core.feeds import FeedExists
 from bot.core.models import Feed
 from bot.services.feeds import FeedService
 from bot.storage.store import Storage
@@ -179,3 +182,15 @@ async def test_items_gone_from_the_feed_are_forgotten_without_realerting(
     feed = await feed_by_url(service, url)
     assert feed.items_seen == 2 and feed.last_error is None
     assert len(recorder.alerted) == 2  # "a" came back unchanged: the archive knows it, no second alert
+
+
+async def test_same_feed_spelled_differently_is_not_added_twice(
+    server: FeedServer, service: FeedService
+) -> None:
+    server.routes["/feed.xml"] = Route(rss(items(("a", 1, RECENT))))
+    feed = await service.add(server.url("/feed.xml"), added_by="test")
+    with pytest.raises(FeedExists) as caught:
+        await service.add(
+            "  HTTP://" + server.url("/feed.xml").removeprefix("http://") + "#latest", added_by="x"
+        )
+    assert caught.value.feed.id == feed.id and len(await service.list()) == 1

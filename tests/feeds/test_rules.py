@@ -59,7 +59,8 @@ def test_address_refusal(address: str, refused: str | None) -> None:
 
 def test_check_feed_url_keeps_good_urls() -> None:
     assert check_feed_url("  https://example.org/feed.xml?x=1  ") == "https://example.org/feed.xml?x=1"
-    assert check_feed_url("HTTP://Example.org:8080/rss") == "HTTP://Example.org:8080/rss"
+    assert check_feed_url("HTTP://Example.org:8080/Rss#top") == "http://example.org:8080/Rss"
+    assert check_feed_url("https://[2001:DB8::1]/feed") == "https://[2001:db8::1]/feed"
     with pytest.raises(UnsafeUrl, match="spaces"):
         check_feed_url("http://example.org/a b")
     with pytest.raises(UnsafeUrl, match="longer than"):

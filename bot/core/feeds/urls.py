@@ -8,7 +8,7 @@ to every redirect target, and to every address a host name resolves to.
 from __future__ import annotations
 
 import ipaddress
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 MAX_URL_CHARS = 2048
@@ -21,7 +21,8 @@ class UnsafeUrl(ValueError):
 
 
 def check_feed_url(url: str) -> str:
-    """Return the URL without surrounding whitespace, or raise :class:`UnsafeUrl` saying what is wrong."""
+    """The URL in a canonical spelling (scheme and host lower-case, no ``#fragment``, which is never sent
+    to the server), so one feed is not added twice; or :class:`UnsafeUrl` saying what is wrong."""
     text = url.strip()
     if not text:
         raise UnsafeUrl("no URL given")
@@ -45,7 +46,7 @@ def check_feed_url(url: str) -> str:
         raise UnsafeUrl("URLs with a user name or password are not supported")
     if port == 0:
         raise UnsafeUrl("port 0 is not a valid port")
-    return text
+    return urlunsplit((scheme, parts.netloc.lower(), parts.path, parts.query, ""))
 
 
 def literal_address(host: str) -> IPAddress | None:
