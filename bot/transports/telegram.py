@@ -288,10 +288,11 @@ def _base36(number: int) -> str:
 
 class _FloodGate:
     """After a 429 every send of this bot waits until ``retry_after`` has passed, not only the retried one:
-    requests made during a flood wait only extend it."""
+    requests made during a flood wait only extend it. Setting ``abort`` ends the waits (shutdown)."""
 
-    def __init__(self) -> None:
+    def __init__(self, abort: asyncio.Event) -> None:
         self._until = 0.0
+        self._abort = abort
 
     def hold(self, seconds: float) -> None:
         loop = asyncio.get_running_loop()
@@ -301,7 +302,10 @@ class _FloodGate:
         # Re-check after sleeping: another 429 may have extended the hold meanwhile.
         delay = self._remaining()
         while delay > 0:
-            await asyncio.sleep(delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._abort.wait(), delay)
+            if self._abort.is_set():
+                raise TransientError("the Telegram transport is stopping")
             delay = self._remaining()
 
     def _remaining(self) -> float:
@@ -325,10 +329,10 @@ class TelegramMessenger:
     platform = PLATFORM
     max_message_chars = MAX_MESSAGE_CHARS
 
-    def __init__(self, bot: Bot, codec: CallbackCodec) -> None:
+    def __init__(self, bot: Bot, codec: CallbackCodec, stopping: asyncio.Event | None = None) -> None:
         self._bot = bot
         self._codec = codec
-        self._flood = _FloodGate()
+        self._flood = _FloodGate(stopping or asyncio.Event())
 
     async def send(self, chat_id: str, message: OutgoingMessage) -> Sent:
         markup = await self._keyboard(chat_id, message.buttons)
@@ -443,7 +447,8 @@ class TelegramTransport:
         self._host = host
         self._application = _build_application(settings)
         self._codec = CallbackCodec(host)
-        self.messenger = TelegramMessenger(self._application.bot, self._codec)
+        self._stopping = asyncio.Event()  # cuts flood waits short so stop() never waits out a 429
+        self.messenger = TelegramMessenger(self._application.bot, self._codec, self._stopping)
         self._locks = _ChatLocks()
         self._application.add_handler(TypeHandler(Update, self._on_update))
         self._application.add_error_handler(self._on_error)
@@ -458,6 +463,7 @@ class TelegramTransport:
     # ---------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
+        self._stopping.clear()
         # httpx logs every request URL at INFO, and Bot API URLs contain the token.
         logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
         try:
@@ -483,6 +489,7 @@ class TelegramTransport:
         log.info("Telegram bot @%s is polling for updates", self.bot_username)
 
     async def stop(self) -> None:
+        self._stopping.set()
         updater = self._application.updater
         try:
             if updater is not None and updater.running:
@@ -677,10 +684,12 @@ class TelegramTransport:
                 await self.messenger.send(chat_id, message)
                 return chat_id
             except RetryLater as exc:
-                await asyncio.sleep(exc.seconds)
+                if not await self._pause(exc.seconds):
+                    break
             except TransientError as exc:
                 log.warning("Reply to Telegram chat %s failed (%s); retrying", chat_id, exc)
-                await asyncio.sleep(min(2.0**attempt, _MAX_BACKOFF_SECONDS))
+                if not await self._pause(min(2.0**attempt, _MAX_BACKOFF_SECONDS)):
+                    break
             except ChatMoved as exc:
                 await self._host.chat_moved(ChatKey(PLATFORM, chat_id), exc.new_chat_id)
                 chat_id = exc.new_chat_id
@@ -691,8 +700,14 @@ class TelegramTransport:
             except SendError as exc:
                 log.error("Reply to Telegram chat %s refused: %s", chat_id, exc)
                 return None
-        log.error("Gave up replying to Telegram chat %s after %d attempts", chat_id, REPLY_ATTEMPTS)
+        log.error("Gave up replying to Telegram chat %s (too many failures, or shutting down)", chat_id)
         return None
+
+    async def _pause(self, seconds: float) -> bool:
+        """Sleep before a retry; False when the transport is stopping and the retry should be dropped."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        return not self._stopping.is_set()
 
     async def _apologize(self, chat_id: str, lang: str | None) -> None:
         try:

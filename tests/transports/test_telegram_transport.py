@@ -475,3 +475,20 @@ async def test_500_sends_under_floods_arrive_once_each_and_the_bot_waits_as_told
         floods = [a for a in server.attempts if a.status == 429]
         assert len(floods) >= 4
         assert server.early_sends() == []
+
+
+async def test_stop_does_not_wait_out_a_long_flood(server: BotApiServer, host: RecordingHost, ann: TgUser) -> None:
+    from tests.transports.conftest_telegram import telegram_settings
+
+    transport = TelegramTransport(telegram_settings(server), host)
+    await transport.start()
+    chat = server.private_chat(ann)
+    server.inject(Fault.flood(600), chat=chat)
+    server.user_sends(chat, ann, "/list")
+    await server.wait_for(lambda: any(a.status == 429 for a in server.attempts), what="the flood answer")
+    bob = server.add_user(8, "Bob")
+    server.user_sends(server.private_chat(bob), bob, "/list")  # its reply now waits at the flood gate
+    await server.wait_for(lambda: len(host.commands) == 2, what="the second command")
+    # A hang guard, not a timing assertion: without the stop signal this would take ten minutes.
+    await asyncio.wait_for(transport.stop(), timeout=120)
+    assert server.bot_messages(chat) == [] and server.bot_messages(bob.id) == []
