@@ -215,3 +215,43 @@ async def test_wrong_token_is_unauthorized(server: BotApiServer, http: aiohttp.C
     async with http.post(f"{server.api_base_url}999:WRONG/getMe") as response:
         assert response.status == 401
         assert (await response.json())["description"] == "Unauthorized"
+
+
+async def test_edit_message_text_validates_and_replaces(server: BotApiServer, http: aiohttp.ClientSession) -> None:
+    chat = server.private_chat(server.add_user(7, "Ann"))
+    _, sent = await call(http, server, "sendMessage", chat_id=chat.id, text="<b>old</b>", parse_mode="HTML")
+    message_id = sent["result"]["message_id"]
+
+    status, body = await call(
+        http, server, "editMessageText", chat_id=chat.id, message_id=message_id, text="<b>old</b>", parse_mode="HTML"
+    )
+    assert status == 400 and body["description"].startswith("Bad Request: message is not modified")
+    status, body = await call(
+        http, server, "editMessageText", chat_id=chat.id, message_id=message_id, text="<i>new", parse_mode="HTML"
+    )
+    assert status == 400 and "can't parse entities" in body["description"]
+    status, body = await call(http, server, "editMessageText", chat_id=chat.id, message_id=999, text="x")
+    assert (status, body["description"]) == (400, "Bad Request: message to edit not found")
+
+    status, _ = await call(
+        http, server, "editMessageText", chat_id=chat.id, message_id=message_id, text="<i>new</i>", parse_mode="HTML"
+    )
+    assert status == 200
+    [message] = server.bot_messages(chat)
+    assert (message.text, message.entities[0]["type"], message.edit_count) == ("new", "italic", 1)
+
+
+async def test_send_document_accepts_uploads(server: BotApiServer, http: aiohttp.ClientSession) -> None:
+    chat = server.private_chat(server.add_user(7, "Ann"))
+    form = aiohttp.FormData()
+    form.add_field("chat_id", str(chat.id))
+    form.add_field("caption", "<b>report</b>")
+    form.add_field("parse_mode", "HTML")
+    form.add_field("document", b"a,b\n1,2\n", filename="report.csv", content_type="text/csv")
+    async with http.post(f"{server.api_base_url}{server.token}/sendDocument", data=form) as response:
+        assert response.status == 200
+        result = (await response.json())["result"]
+    assert result["document"]["file_name"] == "report.csv"
+    assert result["caption"] == "report"
+    [message] = server.bot_messages(chat)
+    assert message.document is not None and message.document["file_size"] == 8
