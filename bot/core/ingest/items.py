@@ -13,6 +13,7 @@ from bot.core.ingest.text import (
     derive_title,
     is_long_enough,
     shorten,
+    word_chars,
 )
 from bot.core.models import ArticleDraft
 
@@ -59,9 +60,9 @@ class DraftFields:
     repairs: list[str] = field(default_factory=list)
 
 
-def build_item(where: str, fields: DraftFields, *, clean: bool = True) -> ParsedItem:
+def build_item(where: str, fields: DraftFields) -> ParsedItem:
     """Validate and complete ``fields``: title, language, teaser flag, minimum length."""
-    body = clean_text(fields.body) if clean else fields.body.strip()
+    body = clean_text(fields.body)
     title = shorten(clean_line(fields.title)) if fields.title else ""
     if not body:
         return rejected(where, "no text" if not title else "no text (only a title)")
@@ -69,7 +70,10 @@ def build_item(where: str, fields: DraftFields, *, clean: bool = True) -> Parsed
     # A teaser is judged together with its headline: "Kim fires his No. 2" plus one line is news.
     measured = f"{title}\n{body}" if teaser and title and title != body else body
     if not is_long_enough(measured):
-        return rejected(where, f"text too short to be an article (need at least {MIN_ARTICLE_CHARS} characters)")
+        found = word_chars(measured)
+        return rejected(
+            where, f"text too short to be an article ({found} characters of words, need at least {MIN_ARTICLE_CHARS})"
+        )
     if not title:
         title = derive_title(fields.title_hint) or derive_title(body)
     lang = normalise_lang(fields.lang) or detect_language(f"{title}\n{body[:_LANG_SAMPLE_CHARS]}")

@@ -63,7 +63,7 @@ def test_empty_folder_yields_nothing(tmp_path: Path) -> None:
         ("blank.md", b"\n\n", "file contains only whitespace"),
         ("binary.txt", b"GIF89a\x00\x01\x02" + bytes(range(256)), "binary file (GIF image)"),
         ("nul.txt", ARTICLE.encode() + b"\x00\x00\x00", "binary file (contains NUL bytes)"),
-        ("tiny.txt", b"Kurz. Zu kurz!", "text too short to be an article (need at least 40 characters)"),
+        ("tiny.txt", b"Kurz. Zu kurz!", "text too short to be an article (12 characters of words, need at least 40)"),
         ("notes.pdf", b"%PDF-1.4", "unsupported file type '.pdf'; supported: "),
         ("README", b"hello", "unsupported file type (no extension); supported: "),
         ("fake.txt.gz", ARTICLE.encode(), "not a gzip file (the name ends in .gz)"),
@@ -154,7 +154,7 @@ def test_jsonl_bad_lines_are_rejected_and_the_rest_kept(tmp_path: Path) -> None:
         ("corpus.jsonl:4", "repaired", "ignored unrecognised date 'gestern'"),
         ("corpus.jsonl:6", "rejected", "expected a JSON object, got an array"),
         ("corpus.jsonl:7", "rejected", "'text' must be a string, got a number"),
-        ("corpus.jsonl:8", "rejected", "text too short to be an article (need at least 40 characters)"),
+        ("corpus.jsonl:8", "rejected", "text too short to be an article (13 characters of words, need at least 40)"),
         ("corpus.jsonl:9", "ok", ""),
         ("corpus.jsonl:10", "repaired", "decoded as cp1252"),
     ]
