@@ -22,6 +22,7 @@ class Accounts:
     admin: MatrixUser  # a bot admin (listed in ADMIN_IDS), not a homeserver admin
     alice: MatrixUser
     bob: MatrixUser
+    server_admin: MatrixUser  # a homeserver admin, for the admin API
 
 
 @pytest.fixture(scope="session")
@@ -46,10 +47,16 @@ def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SynapseServer]
 
 @pytest.fixture(scope="session")
 def accounts(synapse: SynapseServer) -> Accounts:
-    def user(localpart: str) -> MatrixUser:
-        return synapse.register(localpart, secrets.token_urlsafe(12))
+    def user(localpart: str, *, server_admin: bool = False) -> MatrixUser:
+        return synapse.register(localpart, secrets.token_urlsafe(12), admin=server_admin)
 
-    return Accounts(bot=user("newsbot"), admin=user("admin"), alice=user("alice"), bob=user("bob"))
+    return Accounts(
+        bot=user("newsbot"),
+        admin=user("admin"),
+        alice=user("alice"),
+        bob=user("bob"),
+        server_admin=user("operator", server_admin=True),
+    )
 
 
 @pytest.fixture

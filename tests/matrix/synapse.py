@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -247,6 +248,9 @@ class SynapseServer:
     async def start_async(self) -> None:
         await asyncio.to_thread(self.start)
 
+    async def override_ratelimit_async(self, admin: MatrixUser, user_id: str, per_second: int | None) -> None:
+        await asyncio.to_thread(self.override_ratelimit, admin, user_id, per_second)
+
     def log_tail(self, lines: int = 30) -> str:
         chunks = []
         for name in ("stdout.log", "homeserver.log"):
@@ -274,9 +278,22 @@ class SynapseServer:
         answer = self._http_json("POST", endpoint, body)
         return MatrixUser(answer["user_id"], password, answer["access_token"], answer["device_id"])
 
-    def _http_json(self, method: str, url: str, body: dict[str, object] | None = None) -> dict[str, str]:
+    def override_ratelimit(self, admin: MatrixUser, user_id: str, per_second: int | None) -> None:
+        """Give one user its own message rate limit (``None`` removes the override) via the admin API."""
+        url = f"{self.url}/_synapse/admin/v1/users/{urllib.parse.quote(user_id)}/override_ratelimit"
+        if per_second is None:
+            self._http_json("DELETE", url, token=admin.access_token)
+        else:
+            body = {"messages_per_second": per_second, "burst_count": 1}
+            self._http_json("POST", url, body, token=admin.access_token)
+
+    def _http_json(
+        self, method: str, url: str, body: dict[str, object] | None = None, *, token: str | None = None
+    ) -> dict[str, str]:
         data = json.dumps(body).encode() if body is not None else None
         headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         request = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=30) as resp:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.core.messaging import ChatGone, OutgoingMessage
+from bot.core.messaging import ChatGone, OutgoingMessage, RetryLater, TransientError
 from bot.core.models import ChatKey
 from bot.transports.matrix import (
     STATE_ACCESS_TOKEN,
@@ -275,6 +275,38 @@ async def test_idempotency_key_makes_a_resend_a_no_op(
     assert first == again
     await alice.wait_for_notice(room_id, accounts.bot.user_id, "Alert")
     assert await alice.notices_from(room_id, accounts.bot.user_id) == []
+
+
+async def test_rate_limit_becomes_retry_later_with_the_servers_delay(
+    start_bot: Starter, synapse: SynapseServer, alice: UserClient, accounts: Accounts
+) -> None:
+    transport = await start_bot(RecordingHost())
+    room_id = await dm_with_bot(alice, accounts.bot.user_id)
+    await synapse.override_ratelimit_async(accounts.server_admin, accounts.bot.user_id, per_second=1)
+    try:
+        with pytest.raises(RetryLater) as limited:
+            for n in range(20):  # one message per second allowed: back-to-back sends hit the limit
+                await transport.messenger.send(room_id, OutgoingMessage(f"burst {n}"))
+    finally:
+        await synapse.override_ratelimit_async(accounts.server_admin, accounts.bot.user_id, per_second=None)
+    assert 0 < limited.value.seconds <= 2
+
+
+async def test_outage_makes_sends_transient_and_the_sync_loop_recovers(
+    start_bot: Starter, synapse: SynapseServer, alice: UserClient, accounts: Accounts
+) -> None:
+    host = RecordingHost()
+    transport = await start_bot(host)
+    room_id = await dm_with_bot(alice, accounts.bot.user_id)
+
+    await synapse.stop_async()
+    try:
+        with pytest.raises(TransientError):
+            await transport.messenger.send(room_id, OutgoingMessage("nobody home"))
+    finally:
+        await synapse.start_async()
+    await alice.say(room_id, "!subscribe recovered")
+    await alice.wait_for_notice(room_id, accounts.bot.user_id, "did subscribe recovered")
 
 
 async def test_wrong_password_is_a_clear_login_error(synapse: SynapseServer, accounts: Accounts) -> None:
