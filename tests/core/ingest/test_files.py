@@ -154,7 +154,7 @@ def test_jsonl_bad_lines_are_rejected_and_the_rest_kept(tmp_path: Path) -> None:
         ("corpus.jsonl:4", "repaired", "ignored unrecognised date 'gestern'"),
         ("corpus.jsonl:6", "rejected", "expected a JSON object, got an array"),
         ("corpus.jsonl:7", "rejected", "'text' must be a string, got a number"),
-        ("corpus.jsonl:8", "rejected", "text too short to be an article (13 characters of words, need at least 40)"),
+        ("corpus.jsonl:8", "rejected", "text too short to be an article (12 characters of words, need at least 40)"),
         ("corpus.jsonl:9", "ok", ""),
         ("corpus.jsonl:10", "repaired", "decoded as cp1252"),
     ]
