@@ -24,7 +24,7 @@ _BRACKETS = re.compile(r"\s*\([^()]{1,60}\)")
 # A closing attribution adds a source, not a fact: ", schrieb die Zeitung am Montag.", ", say officials."
 _ATTRIBUTION = re.compile(
     r"(?:,|(?<=[\"”“’»«]))\s+(?:sagte|sagten|sagt|schrieb|schreibt|berichtete|berichtet|erklärte|teilte|meldete"
-    r"|so|hieß es|said|says|say|told|wrote|reported|added|according to)\b[^,;:]{0,90}(?P<end>[.!?]?)$"
+    r"|so|hieß es|said|says|say|told|wrote|reported|added|according to)\b[^,;:]{0,90}?(?P<end>[.!?]?)$"
 )
 _TRAILING = " ,;:–—-(/\"'„“‚‘»«"
 _MIN_SHARE = 0.45  # a clause cut that would keep less than this share of the budget loses too much
