@@ -245,8 +245,15 @@ class MatrixMessenger:
 
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
+        self._closed = False
+
+    def close(self) -> None:
+        """Refuse further sends: nio would quietly open a new HTTP session that nobody closes."""
+        self._closed = True
 
     async def send(self, chat_id: str, message: OutgoingMessage) -> Sent:
+        if self._closed:
+            raise TransientError("the Matrix transport is stopped")
         if not self._client.access_token:
             raise TransientError("not logged in to the homeserver yet")
         try:
@@ -383,6 +390,7 @@ class MatrixTransport:
                     await self._task
             except Exception:
                 log.exception("matrix: sync loop ended with an error")
+        self.messenger.close()
         await self._client.close()
 
     @property
@@ -529,7 +537,7 @@ class MatrixTransport:
         if not execute:
             return
         for room_id, room_info in response.rooms.join.items():
-            if room_info.timeline.limited and self._first_sync.is_set():
+            if room_info.timeline.limited:
                 # a long outage: the homeserver only sent the newest events; older commands are lost
                 log.warning("matrix: %s had more new events than one sync returns; older ones skipped", room_id)
             await self._on_room_events(room_id, room_info.timeline.events)

@@ -172,6 +172,8 @@ async def test_restart_resumes_from_the_stored_token_without_replay_or_new_login
     await alice.wait_for_notice(room_id, bot_id, "did subscribe three")
 
     assert host.names() == ["subscribe one", "subscribe two", "subscribe three"]
+    with pytest.raises(TransientError, match="stopped"):  # the outbox keeps it for the next run
+        await first.messenger.send(room_id, OutgoingMessage("late alert"))
     assert (host.state[STATE_ACCESS_TOKEN], host.state[STATE_DEVICE_ID]) == (token, device)
 
 
