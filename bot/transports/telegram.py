@@ -83,6 +83,7 @@ _MAX_BACKOFF_SECONDS = 30.0
 
 _COMMAND_RE = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{1,64}))?(?:\s+(.*))?", re.DOTALL)
 _TAG_RE = re.compile(r"<[^>]*>")
+_LINK_RE = re.compile(r'<a\s+href="([^"]*)"\s*>(.*?)</a>', re.DOTALL)
 _ADMIN_STATUSES = frozenset({ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})
 _GONE_STATUSES = frozenset({ChatMemberStatus.LEFT, ChatMemberStatus.BANNED})
 _GONE_BAD_REQUESTS = (
@@ -125,8 +126,13 @@ def parse_command(text: str, bot_username: str | None) -> tuple[str, str] | None
 
 
 def strip_tags(markup: str) -> str:
-    """The plain text of a safe-HTML message, for sending without parse mode."""
-    return html.unescape(_TAG_RE.sub("", markup))
+    """The plain text of a safe-HTML message, for sending without parse mode; a link keeps its address."""
+    return html.unescape(_TAG_RE.sub("", _LINK_RE.sub(_link_as_text, markup)))
+
+
+def _link_as_text(match: re.Match[str]) -> str:
+    url, label = match.group(1), match.group(2)
+    return label if url in label else f"{label} ({url})"
 
 
 def split_html(markup: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:

@@ -60,6 +60,11 @@ def test_split_never_exceeds_the_limit(lines: list[str]) -> None:
     assert all(len(part) <= 64 for part in split_html(source, 64))
 
 
+def test_plain_text_keeps_link_addresses() -> None:
+    markup = '<b>Kim</b> &amp; Putin: <a href="https://e.org/a?x=1&amp;y=2">source</a> <a href="https://e.org">https://e.org</a>'
+    assert strip_tags(markup) == "Kim & Putin: source (https://e.org/a?x=1&y=2) https://e.org"
+
+
 class _Clock:
     def __init__(self) -> None:
         self.now = 1_750_000_000.0
