@@ -482,16 +482,20 @@ class TelegramTransport:
             raise TelegramStartError(
                 f"cannot reach the Telegram Bot API at {self._settings.api_base_url}: {exc.message}"
             ) from exc
-        await self._codec.load()
-        await self._publish_commands()
-        await self._application.start()
-        updater = self._application.updater
-        assert updater is not None
-        await updater.start_polling(
-            timeout=self._settings.poll_timeout,
-            allowed_updates=list(ALLOWED_UPDATES),
-            error_callback=self._on_polling_error,
-        )
+        try:
+            await self._codec.load()
+            await self._publish_commands()
+            await self._application.start()
+            updater = self._application.updater
+            assert updater is not None
+            await updater.start_polling(
+                timeout=self._settings.poll_timeout,
+                allowed_updates=list(ALLOWED_UPDATES),
+                error_callback=self._on_polling_error,
+            )
+        except BaseException:
+            await self.stop()  # the caller only stops what started, so undo a half start here
+            raise
         log.info("Telegram bot @%s is polling for updates", self.bot_username)
 
     async def stop(self) -> None:

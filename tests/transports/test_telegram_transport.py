@@ -82,6 +82,18 @@ async def test_a_bad_token_is_one_clear_error(server: BotApiServer, host: Record
         await transport.start()
 
 
+async def test_an_unreachable_api_is_one_clear_error(server: BotApiServer, host: RecordingHost) -> None:
+    from bot.transports.telegram import TelegramStartError
+    from tests.transports.conftest_telegram import telegram_settings
+
+    closed = BotApiServer()
+    await closed.start()
+    await closed.stop()  # a port nobody listens on any more
+    transport = TelegramTransport(telegram_settings(server, api_base_url=closed.api_base_url), host)
+    with pytest.raises(TelegramStartError, match="cannot reach the Telegram Bot API"):
+        await transport.start()
+
+
 # ------------------------------------------------------------------------------------------ commands
 
 
