@@ -18,6 +18,8 @@ _BOX_HEADING = re.compile(
 _ITEM_MARK = re.compile(r"^(?:[•▪◦●■□►▶➤✓✔*·]|[-–—](?=\s)|\d{1,2}[.)](?=\s))\s*")
 _MAX_ITEMS = 8
 _MAX_ITEM_CHARS = 400
+_MAX_PROSE_ITEM_CHARS = 300
+_MIN_BARE_WORDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,17 +45,20 @@ def find_key_points(blocks: list[str], lang: str) -> KeyPoints | None:
 
 
 def _collect_items(blocks: list[str], index: int, rest: str, lang: str) -> tuple[list[str], int]:
+    """The items after a heading, and the index one past the last block they used. Items keep one style:
+    a bullet-marked list ends at the first unmarked block; unpunctuated items are accepted only when the
+    first item is unpunctuated too (else an unpunctuated line is the next sub-heading)."""
     items: list[str] = []
     marked: bool | None = None
     candidates = ([rest] if rest else []) + blocks[index + 1 :]
     consumed = 0
     for position, block in enumerate(candidates):
         is_marked = bool(_ITEM_MARK.match(block))
-        item = _ITEM_MARK.sub("", block).strip()
-        item, _ = credit_stripped(item)
-        if marked is not None and marked and not is_marked:
-            break  # a marked list ended
-        if not _looks_like_item(item, is_marked, lang) or len(items) >= _MAX_ITEMS:
+        item, _ = credit_stripped(_ITEM_MARK.sub("", block).strip())
+        if (marked and not is_marked) or len(items) >= _MAX_ITEMS:
+            break
+        bare = bool(items) and is_heading(items[0])
+        if not _looks_like_item(item, is_marked, bare or not items, lang):
             break
         if marked is None and not (rest and position == 0):
             marked = is_marked
@@ -63,10 +68,13 @@ def _collect_items(blocks: list[str], index: int, rest: str, lang: str) -> tuple
     return items, index + 1 + consumed - skipped_rest
 
 
-def _looks_like_item(item: str, is_marked: bool, lang: str) -> bool:
+def _looks_like_item(item: str, is_marked: bool, bare_allowed: bool, lang: str) -> bool:
     if not item or len(item) > _MAX_ITEM_CHARS:
         return False
     if is_marked:
         return True
-    # Unmarked items are one statement each; a heading or a prose paragraph ends the box.
-    return not is_heading(item) and len(split_block(item, lang)) == 1 and len(item) <= 300
+    if is_heading(item):
+        # a box of unpunctuated statements ("Kim reist nach Russland"), not a short label
+        return bare_allowed and len(item.split()) >= _MIN_BARE_WORDS and not item.endswith(":")
+    # Unmarked items are one statement each; a prose paragraph ends the box.
+    return len(split_block(item, lang)) == 1 and len(item) <= _MAX_PROSE_ITEM_CHARS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 
 from bot.core.summary.text import word_set
 
@@ -30,15 +31,51 @@ _TRAILING = " ,;:–—-(/\"'„“‚‘»«"
 _MIN_SHARE = 0.45  # a clause cut that would keep less than this share of the budget loses too much
 
 
-def shorten(sentence: str, max_chars: int) -> str:
-    """``sentence`` if it fits, else its longest clause-bounded (or word-bounded) prefix plus "…"."""
-    sentence = sentence.strip()
-    for compress in (_without_brackets, _without_attribution):
-        if len(sentence) <= max_chars:
-            return sentence
-        sentence = compress(sentence)
-    if len(sentence) <= max_chars:
-        return sentence
+def shorten(sentence: str, max_chars: int, keep: Callable[[str], bool] | None = None) -> str:
+    """``sentence`` if it fits, else a shorter form: first without bracketed asides, then without a
+    closing attribution, and only then its longest clause-bounded (or word-bounded) prefix plus "…".
+
+    With ``keep``, the first of these forms that still passes ``keep`` wins (a bullet must not lose the
+    name the reader follows); if none does, the plain result is returned.
+    """
+    forms = list(_forms(sentence.strip(), max_chars))
+    if keep is not None:
+        for form in forms:
+            if keep(form):
+                return form
+    return forms[0]
+
+
+def _forms(sentence: str, max_chars: int) -> Iterator[str]:
+    """Fitting forms of ``sentence``, most preferred first."""
+    lighter = [sentence, _without_brackets(sentence)]
+    lighter.append(_without_attribution(lighter[-1]))
+    lighter.append(_without_attribution(sentence))
+    for form in lighter:
+        if len(form) <= max_chars:
+            yield form
+    for form in (lighter[2], lighter[1], lighter[3], sentence):
+        yield _cut(form, max_chars)
+    bridged = _bridged(lighter[1], max_chars)
+    if bridged:
+        yield bridged
+
+
+def _bridged(sentence: str, max_chars: int) -> str | None:
+    """Opening clauses, "…", and the last clause: for a name that only the closing clause carries
+    ("…, so ein Sprecher von Wladimir Putin.")."""
+    ends = [m.end() for m in _CLAUSE.finditer(sentence)]
+    if not ends:
+        return None
+    tail = sentence[ends[-1] :].strip()
+    room = max_chars - len(tail) - len(ELLIPSIS) - 2
+    if room < max_chars * _MIN_SHARE:
+        return None
+    head = _tidy(_clause_cut(sentence, room) or _word_cut(sentence, room))
+    return f"{head} {ELLIPSIS} {tail}" if head else None
+
+
+def _cut(sentence: str, max_chars: int) -> str:
     limit = max_chars - len(ELLIPSIS)
     if limit <= 0:
         return ELLIPSIS[:max_chars]

@@ -52,10 +52,22 @@ def summarize(
     candidates = article_sentences(body, lang)
     if teaser_only:
         return _teaser_bullet(candidates, focus, max_chars)
+    if focus is not None:
+        focus = _surviving_focus(focus, candidates, max_chars)
     if box is not None:
         return _box_bullets(box, candidates, focus, max_bullets, max_chars)
     chosen = _extract(candidates, title, focus, max_bullets, max_chars)
-    return [shorten(c.text, max_chars) for c in chosen]
+    return [shorten(c.text, max_chars, keep=focus if i == 0 else None) for i, c in enumerate(chosen)]
+
+
+def _surviving_focus(focus: Focus, candidates: list[Candidate], max_chars: int) -> Focus:
+    """A focus test that also requires the name to survive shortening, when some sentence passes it: a
+    long sentence naming the focus only at its end would lose the name to the "…"."""
+
+    def survives(sentence: str) -> bool:
+        return focus(sentence) and focus(shorten(strip_dateline(sentence), max_chars, keep=focus))
+
+    return survives if any(survives(c.source) for c in candidates) else focus
 
 
 def _extract(
@@ -154,7 +166,7 @@ def _teaser_bullet(candidates: list[Candidate], focus: Focus | None, max_chars: 
         if len(bullet) + 1 + len(c.text) > max_chars:
             break
         bullet = f"{bullet} {c.text}"
-    return [shorten(bullet, max_chars)]
+    return [shorten(bullet, max_chars, keep=focus)]
 
 
 def _box_bullets(
@@ -172,7 +184,7 @@ def _box_bullets(
             best = select(candidates, count=1, max_chars=max_chars, focus=focus)
             if best and focus(best[0].source):
                 items.insert(0, best[0].text)
-    return [shorten(item, max_chars) for item in items[:count]]
+    return [shorten(item, max_chars, keep=focus if i == 0 else None) for i, item in enumerate(items[:count])]
 
 
 def _lang(lang: str | None, text: str) -> str:

@@ -85,3 +85,22 @@ def test_result_fits_and_keeps_whole_words(text: str, budget: int) -> None:
     assert set(words(result)) <= set(words(text))
     if len(text) <= budget:
         assert result == text.strip()
+
+
+LATE_NAME = (
+    "Der Kreml hat mitgeteilt, dass die Gespräche über die militärische Zusammenarbeit zwischen den beiden "
+    "Nationen in den kommenden Wochen und Monaten intensiv fortgesetzt werden sollen, so ein Sprecher von "
+    "Wladimir Putin."
+)
+
+
+def test_keep_prefers_a_form_that_still_names_the_focus() -> None:
+    plain = shorten(LATE_NAME, 200)
+    assert "Putin" not in plain  # the closing attribution went first
+    kept = shorten(LATE_NAME, 200, keep=lambda s: "Putin" in s)
+    assert len(kept) <= 200 and kept.endswith("so ein Sprecher von Wladimir Putin.")
+    assert " … " in kept and kept.startswith("Der Kreml hat mitgeteilt, dass die Gespräche")
+
+
+def test_keep_that_nothing_passes_gives_the_plain_form() -> None:
+    assert shorten(LATE_NAME, 200, keep=lambda s: "Merkel" in s) == shorten(LATE_NAME, 200)

@@ -114,3 +114,13 @@ def test_real_articles_lead_with_the_focus_whenever_a_sentence_names_it() -> Non
         assert "Putin" in bullets[0], record["id"]
         checked += 1
     assert checked >= 5
+
+
+def test_first_bullet_keeps_the_focus_name_when_shortened() -> None:
+    text = (
+        "Der Kreml hat mitgeteilt, dass die Gespräche über die militärische Zusammenarbeit zwischen den beiden "
+        "Nationen in den kommenden Wochen und Monaten intensiv fortgesetzt werden sollen, so ein Sprecher von "
+        "Wladimir Putin.\n\nNordkorea schweigt bisher zu allen Berichten über das Treffen."
+    )
+    bullets = summarize(text, lang="de", focus=_kremlin)
+    assert "Putin" in bullets[0] and len(bullets[0]) <= 200
