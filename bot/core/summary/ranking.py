@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ _REDUNDANCY = 0.6  # weight of the similarity to bullets already chosen
 _DUPLICATE = 0.5  # at or above this similarity a sentence repeats a chosen one
 _TITLE_ECHO = 0.8  # a sentence this close to the title tells the reader nothing new
 
+_QUOTED = re.compile(r'„[^“”"]*[“”"]|“[^”]*”|"[^"]*"|»[^«]*«|«[^»]*»')
+_MOSTLY_QUOTED = 0.5
 _ANAPHORIC = word_set(
     """
     er sie es dies diese dieser dieses dabei damit dazu daher deshalb aber doch so auch zudem außerdem
@@ -204,7 +207,14 @@ def _penalty(text: str) -> float:
         penalty += 0.08  # leans on the previous sentence
     if len(tokens) < 8:
         penalty += 0.12
+    if _quoted_share(text) > _MOSTLY_QUOTED:
+        penalty += 0.15  # a quotation colours the story; the reporter's sentences carry its facts
     return penalty
+
+
+def _quoted_share(text: str) -> float:
+    quoted = sum(len(m.group(0)) for m in _QUOTED.finditer(text))
+    return quoted / len(text) if text else 0.0
 
 
 def _tfidf_vectors(candidates: Sequence[Candidate], title: str | None) -> list[Vector]:

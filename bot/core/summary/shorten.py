@@ -9,11 +9,16 @@ from bot.core.summary.text import word_set
 
 ELLIPSIS = "…"
 # Where a clause may end: before ", ; : – (" or before a subordinating/coordinating word.
-_CLAUSE = re.compile(
-    r"(?:[,;:](?=\s)|\s[–—-](?=\s)|\s(?=\()"
-    r"|\s(?=(?:und|oder|aber|sondern|denn|weil|dass|während|nachdem|obwohl|wobei|wie|als|so dass|sodass"
-    r"|and|or|but|while|which|who|because|although|after|as|when|where|whereas)\s))"
+# Where a clause may end: at ", ; : – (" or before a conjunction; punctuation is the better place, since
+# a conjunction may just join two words ("hochgiftig und explosiv").
+_PUNCTUATION_CLAUSE = r"[,;:](?=\s)|\s[–—-](?=\s)|\s(?=\()"
+_CONJUNCTION_CLAUSE = (
+    r"\s(?=(?:und|oder|aber|sondern|denn|weil|dass|während|nachdem|obwohl|wobei|wie|als|so dass|sodass|sowie"
+    r"|einschließlich|and|or|but|while|which|who|because|although|after|as|when|where|whereas|as well as"
+    r"|including)\s)"
 )
+_CLAUSE = re.compile(rf"(?P<punct>{_PUNCTUATION_CLAUSE})|{_CONJUNCTION_CLAUSE}")
+_CONJUNCTION_COST = 0.15  # share of the budget a punctuation boundary is worth over a conjunction
 _DANGLING = word_set(
     """
     und oder aber sondern denn weil dass der die das den dem des ein eine einer einem eines zu zum zur
@@ -96,8 +101,15 @@ def _without_attribution(sentence: str) -> str:
 
 
 def _clause_cut(sentence: str, limit: int) -> str | None:
-    ends = [m.start() for m in _CLAUSE.finditer(sentence, 0, limit + 1) if m.start() >= limit * _MIN_SHARE]
-    return sentence[: ends[-1]] if ends else None
+    best, best_value = None, float("-inf")
+    for match in _CLAUSE.finditer(sentence, 0, limit + 1):
+        end = match.start()
+        if end < limit * _MIN_SHARE:
+            continue
+        value = end - (0 if match.group("punct") else _CONJUNCTION_COST * limit)
+        if value > best_value:
+            best, best_value = end, value
+    return sentence[:best] if best is not None else None
 
 
 def _word_cut(sentence: str, limit: int) -> str:

@@ -104,3 +104,16 @@ def test_keep_prefers_a_form_that_still_names_the_focus() -> None:
 
 def test_keep_that_nothing_passes_gives_the_plain_form() -> None:
     assert shorten(LATE_NAME, 200, keep=lambda s: "Merkel" in s) == shorten(LATE_NAME, 200)
+
+
+def test_punctuation_beats_a_conjunction_that_only_joins_two_words() -> None:
+    text = (
+        "Ein LKW einer Spedition aus Dannstadt transportierte zwölf Fässer mit je 200 Litern des hochgiftigen "
+        "und explosiven Solvenon sowie ein für Wasserorganismen hochgiftiges Granulat von Belgien nach "
+        "Bischofsheim im Kreis Groß-Gerau."
+    )
+    result = shorten(text, 160)
+    assert result == (
+        "Ein LKW einer Spedition aus Dannstadt transportierte zwölf Fässer mit je 200 Litern des hochgiftigen "
+        "und explosiven Solvenon…"
+    )
