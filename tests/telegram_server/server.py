@@ -133,6 +133,8 @@ class BotApiServer:
         self._updates: list[dict[str, Any]] = []
         self._next_update_id = 1
         self._allowed_updates: list[str] | None = None
+        self._poll_generation = 0  # a newer getUpdates ends an older one with 409, as on Telegram
+        self.conflicts = 0
         self._callback_queries: dict[str, dict[str, Any] | None] = {}
         self._next_callback_id = 1
         self._commands: dict[tuple[str, str], list[dict[str, str]]] = {}
@@ -494,9 +496,18 @@ class BotApiServer:
         if offset > 0:
             # Confirmed updates are forgotten, the rest is delivered again until confirmed.
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        self._poll_generation += 1
+        generation = self._poll_generation
+        self._notify()  # wakes an older poll so it can see it was superseded
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
+            if generation != self._poll_generation:
+                self.conflicts += 1
+                raise ApiError(
+                    409,
+                    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+                )
             ready = [u for u in self._updates if u["update_id"] >= offset and self._is_allowed(u)][:limit]
             remaining = deadline - loop.time()
             if ready or remaining <= 0 or self._closing:

@@ -180,6 +180,18 @@ async def test_get_updates_long_polls_and_confirms_with_offset(
     assert after["result"] == []
 
 
+async def test_a_second_poller_ends_the_first_with_a_conflict(
+    server: BotApiServer, http: aiohttp.ClientSession
+) -> None:
+    first = asyncio.create_task(call(http, server, "getUpdates", timeout=20))
+    await server.wait_for(lambda: bool(server.calls_to("getUpdates")), what="the first poll")
+    status, _ = await call(http, server, "getUpdates", timeout=0)
+    assert status == 200
+    status, body = await first
+    assert status == 409 and body["description"].startswith("Conflict: terminated by other getUpdates")
+    assert server.conflicts == 1
+
+
 async def test_allowed_updates_filters_kinds(server: BotApiServer, http: aiohttp.ClientSession) -> None:
     user = server.add_user(7, "Ann")
     server.block_bot(user)  # a my_chat_member update

@@ -121,6 +121,7 @@ async def test_private_command_becomes_an_incoming_command_and_the_reply_is_html
     assert reply.parse_mode == "HTML"
     assert reply.entities == [{"type": "bold", "offset": 0, "length": 9}]
     assert reply.link_preview_disabled is True
+    assert server.conflicts == 0  # one poller at a time
 
 
 async def test_plain_text_and_commands_for_other_bots_are_ignored(
