@@ -36,6 +36,7 @@ TEXTS = {
         "feeds.empty": "No feeds yet. Add one with /addfeed &lt;url&gt;.",
         "feeds.title": "<b>Feeds</b> ({count})",
         "feeds.line": "{n}. <b>{title}</b> — {url}",
+        "feeds.line_untitled": "{n}. {url}",
         "feeds.status": "    last fetch: {fetched} · {items} item(s)",
         "feeds.never": "never",
         "feeds.error": "    last error ({failures}×): {error}",
@@ -71,6 +72,7 @@ TEXTS = {
         "feeds.empty": "Noch keine Feeds. Mit /addfeed &lt;url&gt; fügst du einen hinzu.",
         "feeds.title": "<b>Feeds</b> ({count})",
         "feeds.line": "{n}. <b>{title}</b> — {url}",
+        "feeds.line_untitled": "{n}. {url}",
         "feeds.status": "    letzter Abruf: {fetched} · {items} Einträge",
         "feeds.never": "nie",
         "feeds.error": "    letzter Fehler ({failures}×): {error}",
@@ -102,7 +104,8 @@ def _esc(value: object) -> str:
 
 
 def _title(feed: Feed) -> str:
-    return _esc(feed.title or feed.url)
+    # Collapsed to one line: a tag must not span a line break (messages are split between lines).
+    return _esc(" ".join((feed.title or feed.url).split()))
 
 
 async def _position(service: FeedService, feed_id: int) -> int:
@@ -149,7 +152,9 @@ async def feeds(ctx: HandlerContext) -> Reply:
 def _feed_lines(ctx: HandlerContext, n: int, feed: Feed) -> list[str]:
     fetched = _local_time(ctx, feed.last_fetch_at) if feed.last_fetch_at else ctx.t("feeds.never")
     lines = [
-        ctx.t("feeds.line", n=n, title=_title(feed), url=_esc(feed.url)),
+        ctx.t("feeds.line", n=n, title=_title(feed), url=_esc(feed.url))
+        if feed.title
+        else ctx.t("feeds.line_untitled", n=n, url=_esc(feed.url)),
         ctx.t("feeds.status", fetched=fetched, items=feed.items_seen),
     ]
     if feed.last_error:

@@ -76,6 +76,6 @@ def _attr(element: ET.Element, name: str) -> str | None:
     wanted = name.lower()
     for key, value in element.attrib.items():
         if key.rsplit("}", 1)[-1].lower() == wanted:
-            text = value.strip()
+            text = " ".join(value.split())  # titles end up in one-line chat replies
             return text or None
     return None
