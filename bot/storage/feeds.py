@@ -140,12 +140,6 @@ class FeedRepository:
             )
         return await self.get(feed_id)
 
-    async def disable(self, feed_id: int, *, error: str) -> None:
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "UPDATE feeds SET enabled = 0, last_error = ? WHERE id = ?", (error[:500], feed_id)
-            )
-
     async def enable(self, feed_id: int, *, now: datetime) -> None:
         async with self._db.transaction() as conn:
             await conn.execute(
