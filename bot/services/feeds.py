@@ -429,15 +429,16 @@ class FeedService:
 
     async def fetch_items(self, url: str) -> builtins.list[ParsedItem]:
         """Fetch and parse one feed URL once, without storing anything (``newsalert ingest URL``).
-        Raises :class:`FeedError` with the reason when the URL is refused or the feed cannot be read."""
+        Raises :class:`FeedError` with the reason (not repeating the URL) when the URL is refused or the
+        feed cannot be read."""
         try:
             url = check_feed_url(url)
             fetched = await self._fetcher.fetch(url)
         except (UnsafeUrl, FetchError) as exc:
-            raise FeedError(f"{url}: {exc}") from None
+            raise FeedError(str(exc)) from None
         document = await self._parse(fetched, url)
         if document.error:
-            raise FeedError(f"{url}: {document.error}")
+            raise FeedError(document.error)
         return await self._with_full_text([item for item, _ in document.items])
 
     # -- polling -----------------------------------------------------------------------------------------
