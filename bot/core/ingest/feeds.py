@@ -67,7 +67,7 @@ class FeedParse:
         fields = DraftFields(
             body=body,
             title=entry.title or None,
-            lang=self.language,
+            lang_hint=self.language,
             published=entry.published.date() if entry.published else None,
             source=self.title or self.source,
             url=entry.link,

@@ -51,7 +51,7 @@ def html_fields(html: str) -> DraftFields:
     parts = _extract(html) or _fallback(html)
     fields = DraftFields(body=parts.body, title=parts.title, url=parts.url)
     lang = _HTML_LANG.search(html[:_HEAD_BYTES])
-    fields.lang = lang.group(1) if lang else None
+    fields.lang_hint = lang.group(1) if lang else None
     try:
         fields.published = parse_date(parts.date).day
     except BadDate:

@@ -50,7 +50,8 @@ class DraftFields:
 
     body: str
     title: str | None = None
-    lang: str | None = None
+    lang: str | None = None  # declared per article (corpus field): trusted as is
+    lang_hint: str | None = None  # declared by the container (feed, page): the text may overrule it
     published: date | None = None
     source: str | None = None
     url: str | None = None
@@ -76,7 +77,9 @@ def build_item(where: str, fields: DraftFields) -> ParsedItem:
         )
     if not title:
         title = derive_title(fields.title_hint) or derive_title(body)
-    lang = normalise_lang(fields.lang) or detect_language(f"{title}\n{body[:_LANG_SAMPLE_CHARS]}")
+    lang = normalise_lang(fields.lang) or detect_language(
+        f"{title}\n{body[:_LANG_SAMPLE_CHARS]}", hint=fields.lang_hint
+    )
     draft = ArticleDraft(
         title=title,
         body=body,

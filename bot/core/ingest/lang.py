@@ -37,14 +37,25 @@ _CLEAR_HITS = 3  # at least this many function words,
 _CLEAR_RATIO = 2  # and this many times more than any other language's
 
 
-def detect_language(text: str, *, candidates: tuple[str, ...] = SUPPORTED, default: str = DEFAULT_LANG) -> str:
-    """The most likely of ``candidates`` for ``text``; ``default`` when the text gives no evidence."""
+def detect_language(
+    text: str,
+    *,
+    hint: str | None = None,
+    candidates: tuple[str, ...] = SUPPORTED,
+    default: str = DEFAULT_LANG,
+) -> str:
+    """The most likely of ``candidates`` for ``text``; ``default`` when the text gives no evidence.
+
+    ``hint`` is a language the container declares (a feed's or page's ``lang``). Such declarations are often
+    a template default, so the text's own function words overrule it; the hint decides only what they leave open.
+    """
     sample = text[:_SAMPLE_CHARS]
     if len(text) > _SAMPLE_CHARS:
         sample = sample.rsplit(" ", 1)[0]  # a cut word would only count against every language
+    hinted = normalise_lang(hint)
     if not sample.strip():
-        return default
-    return _by_function_words(sample, candidates) or _by_dictionary(sample, candidates, default)
+        return hinted or default
+    return _by_function_words(sample, candidates) or hinted or _by_dictionary(sample, candidates, default)
 
 
 def _by_function_words(sample: str, candidates: tuple[str, ...]) -> str | None:

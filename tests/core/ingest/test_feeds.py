@@ -173,3 +173,13 @@ def test_feed_files_are_read_from_disk(tmp_path: Path) -> None:
         f"{tmp_path}/a.rss#item-3",
         f"{tmp_path}/b.json#item-1",
     ]
+
+
+def test_items_text_overrules_a_wrong_feed_language() -> None:
+    rss = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Nachrichten</title><language>en-us</language>
+<item><title>Kim trifft Putin</title><description>Der nordkoreanische Machthaber ist mit dem Zug nach Russland
+gereist, wo er sich mit Kremlchef Putin treffen will.</description></item>
+<item><title>Kim Jong-Un in Wladiwostok</title><description>Kim Jong-Un, Wladimir Putin, Sergej Schoigu,
+Wladiwostok, Kosmodrom Wostotschny.</description></item></channel></rss>"""
+    drafts = [item.draft for item in parse_feed_bytes(rss, source="n.rss").drafts()]
+    assert [d.lang for d in drafts if d] == ["de", "en"]  # the second has no function words: the feed decides

@@ -28,6 +28,13 @@ def test_short_texts_without_function_words_fall_back_to_the_dictionaries(text: 
     assert detect_language(text) == lang
 
 
+def test_a_declared_language_decides_only_what_the_text_leaves_open() -> None:
+    german = "Die Regierung hat am Montag beschlossen, dass die Steuern nicht erhöht werden."
+    assert detect_language(german, hint="en-US") == "de"  # a CMS default "en" does not win
+    assert detect_language("Kim Jong-Un, Putin, Wladiwostok", hint="de-DE") == "de"
+    assert detect_language("", hint="de") == "de"
+
+
 def test_no_evidence_means_the_default() -> None:
     assert detect_language("") == "en"
     assert detect_language("12345 --- 678") == "en"
