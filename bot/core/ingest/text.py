@@ -158,13 +158,14 @@ _ABBREVIATIONS = word_set(
     "dept univ est vs etc al approx ca bzw bspw ggf usw vgl evtl inkl exkl abs art hl str tel ing dipl mag min max",
     "jan feb mar apr jun jul aug sep sept oct okt nov dec dez",
 )
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»«)\]]*(?=\s+[\"'„“«»(\[]?[A-ZÄÖÜ0-9])")
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»«)\]]*(?=\s+[\"'„“«»(\[]?[A-ZÀ-ÖØ-Þ0-9])")
 _WORD_BEFORE = re.compile(r"(\w+)\W*$")
 
 
 def first_sentence(text: str) -> str:
     for match in _SENTENCE_END.finditer(text):
-        if match.group().startswith(".") and _is_abbreviation(text[: match.start()]):
+        # Only the word just before the full stop matters; a bounded window keeps long lines linear.
+        if match.group().startswith(".") and _is_abbreviation(text[max(0, match.start() - 40) : match.start()]):
             continue
         return text[: match.end()].strip()
     return text.strip()
