@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bot.core.matching.lexicon import Lexicon
 from bot.core.matching.normalize import guess_language, normalize
-from bot.core.matching.query import And, Node, Not, Or, Term, evaluate, parse_query, positive_terms, terms_of
+from bot.core.matching.query import And, Node, Not, Or, Term, parse_query, positive_terms, terms_of
 from bot.core.matching.scanner import RawHit, Scanner
 from bot.core.matching.terms import Atom, resolve_term
 
@@ -68,8 +68,12 @@ class CompiledQuery:
         return list({self.atoms[t].key: self.atoms[t] for t in positive_terms(self.node)}.values())
 
 
+Presence = Callable[[dict[int, list[RawHit]]], bool]
+
+
 class BoundQuery:
-    """A compiled query attached to one scanner (free-text terms registered there)."""
+    """A compiled query attached to one scanner (free-text terms registered there), with its boolean
+    structure turned into a closure over target ids."""
 
     def __init__(self, compiled: CompiledQuery, scanner: Scanner) -> None:
         self.compiled = compiled
@@ -80,24 +84,121 @@ class BoundQuery:
             if atom.entry_id is not None:
                 self.targets[term] = scanner.entry_index[atom.entry_id]
             else:
-                self.targets[term] = scanner.add_term(atom.key, atom.forms)
+                self.targets[term] = scanner.add_term(atom.key, atom.forms, atom.label)
                 self._registered.append(atom.key)
-        self.positive = frozenset(self.targets[t] for t in positive_terms(compiled.node))
+        self.positive = tuple(sorted({self.targets[t] for t in positive_terms(compiled.node)}))
+        # a query that is false when nothing is present needs one of these targets to be true
+        self.trigger = _necessary(compiled.node, self.targets) or frozenset(self.positive)
+        self._check = _checker(compiled.node, self.targets)
+        self.single = self.positive[0] if isinstance(compiled.node, Term) else None
+        self.conjunction = _conjunction(compiled.node, self.targets)
 
     def release(self) -> None:
         for key in self._registered:
             self.scanner.release_term(key)
         self._registered.clear()
 
-    def result(self, present: dict[int, list[RawHit]], names: Callable[[int], str]) -> MatchResult:
-        if not evaluate(self.compiled.node, lambda term: self.targets[term] in present):
+    def result(self, view: ArticleView) -> MatchResult:
+        if self.single is not None:  # most subscriptions: one name or keyword
+            return view.single(self.single)
+        if self.conjunction is not None:  # "A AND B -C": set operations instead of a closure tree
+            required, forbidden = self.conjunction
+            keys = view.present.keys()
+            if not (keys >= required and keys.isdisjoint(forbidden)):
+                return NO_MATCH
+        elif not self._check(view.present):
             return NO_MATCH
-        hits = {
-            (h.start, h.end): Hit(names(target), h.surface, h.start, h.end)
-            for target in sorted(self.positive)
-            for h in present.get(target, ())
-        }
-        return MatchResult(True, tuple(sorted(hits.values(), key=lambda h: (h.start, h.end))))
+        return view.combined(self.positive)
+
+
+class ArticleView:
+    """What one article is about, with the explanation hits built once per target and article."""
+
+    def __init__(self, lexicon: Lexicon, scanner: Scanner, text: str, lang: str | None, relaxed: bool = False):
+        self.lexicon = lexicon
+        self.scanner = scanner
+        self.text = text
+        self.lang = lang
+        self.present = scanner.present(scanner.scan(text, lang), relaxed)
+        self._hits: dict[int, tuple[Hit, ...]] = {}
+        self._single: dict[int, MatchResult] = {}
+        self._combined: dict[tuple[int, ...], MatchResult] = {}
+
+    def single(self, target: int) -> MatchResult:
+        """The result of a one-term query, shared by every subscription to that term."""
+        cached = self._single.get(target)
+        if cached is None:
+            cached = MatchResult(True, self.hits(target)) if target in self.present else NO_MATCH
+            self._single[target] = cached
+        return cached
+
+    def combined(self, targets: tuple[int, ...]) -> MatchResult:
+        """A positive result explained by the hits of ``targets``, shared by queries with the same terms."""
+        cached = self._combined.get(targets)
+        if cached is None:
+            found = [self.hits(t) for t in targets if t in self.present]
+            merged = {(h.start, h.end): h for hits in found for h in hits}
+            ordered = found[0] if len(found) == 1 else tuple(sorted(merged.values(), key=lambda h: (h.start, h.end)))
+            cached = MatchResult(True, ordered)
+            self._combined[targets] = cached
+        return cached
+
+    def hits(self, target: int) -> tuple[Hit, ...]:
+        cached = self._hits.get(target)
+        if cached is None:
+            name = self._name(target)
+            cached = tuple(Hit(name, h.surface, h.start, h.end) for h in self.present.get(target, ()))
+            self._hits[target] = cached
+        return cached
+
+    def _name(self, target: int) -> str:
+        """The entity's name in the article's language, or the free-text term as typed."""
+        if not self.scanner.is_entry(target):
+            return self.scanner.term_label(target)
+        if self.lang is None:
+            self.lang = guess_language(normalize(self.text[:4000]))
+        return self.lexicon.entries[self.scanner.entry_ids[target]].name(self.lang)
+
+
+def _checker(node: Node, targets: dict[Term, int]) -> Presence:
+    if isinstance(node, Term):
+        target = targets[node]
+        return lambda present: target in present
+    if isinstance(node, Not):
+        inner = _checker(node.child, targets)
+        return lambda present: not inner(present)
+    parts = tuple(_checker(c, targets) for c in node.children)
+    if isinstance(node, And):
+        return lambda present: all(part(present) for part in parts)
+    return lambda present: any(part(present) for part in parts)
+
+
+def _conjunction(node: Node, targets: dict[Term, int]) -> tuple[frozenset[int], frozenset[int]] | None:
+    """(required, forbidden) targets when the query is a plain AND of terms and negated terms."""
+    parts = node.children if isinstance(node, And) else (node,)
+    required: set[int] = set()
+    forbidden: set[int] = set()
+    for part in parts:
+        if isinstance(part, Term):
+            required.add(targets[part])
+        elif isinstance(part, Not) and isinstance(part.child, Term):
+            forbidden.add(targets[part.child])
+        else:
+            return None
+    return frozenset(required), frozenset(forbidden)
+
+
+def _necessary(node: Node, targets: dict[Term, int]) -> frozenset[int] | None:
+    """A small set of targets one of which must be present for the query to hold (None: not known)."""
+    if isinstance(node, Term):
+        return frozenset({targets[node]})
+    if isinstance(node, Not):
+        return None
+    found = [_necessary(c, targets) for c in node.children]
+    if isinstance(node, Or):
+        return None if any(f is None for f in found) else frozenset().union(*found)
+    known = [f for f in found if f is not None]
+    return min(known, key=len) if known else None
 
 
 class MatchEngine:
@@ -129,9 +230,7 @@ class MatchEngine:
     def resolve(self, query: str, lang: str | None = None) -> Resolution:
         compiled = self.compile(query)
         atoms = list({a.key: a for a in compiled.atoms.values()}.values())
-        candidates = tuple(
-            self.lexicon.entries[c].name(lang or DEFAULT_NAME_LANG) for a in atoms for c in a.candidates
-        )
+        candidates = tuple(self.lexicon.entries[c].name(lang or DEFAULT_NAME_LANG) for a in atoms for c in a.candidates)
         if isinstance(compiled.node, Term):
             description = self._describe_atom(compiled.atoms[compiled.node], lang)
         else:
@@ -181,8 +280,7 @@ class MatchEngine:
 
     def match(self, query: str, text: str, lang: str | None = None) -> MatchResult:
         bound = self._bind(query)
-        present = self._scanner.present(self._scanner.scan(text, lang))
-        return bound.result(present, self.namer(self._scanner, bound, text, lang))
+        return bound.result(ArticleView(self.lexicon, self._scanner, text, lang))
 
     def focus_predicate(self, query: str) -> Callable[[str], bool]:
         """Does a sentence (of an article that matched) mention what the query is about?"""
@@ -191,7 +289,7 @@ class MatchEngine:
 
         def mentions(sentence: str) -> bool:
             present = scanner.present(scanner.scan(sentence), relaxed=True)
-            return not bound.positive.isdisjoint(present)
+            return any(target in present for target in bound.positive)
 
         return mentions
 
@@ -206,21 +304,6 @@ class MatchEngine:
                 names.setdefault(normalize(name), name)
         return list(names.values())
 
-    def namer(self, scanner: Scanner, bound: BoundQuery | None, text: str, lang: str | None):
-        """Names for hit targets: the entity's name in the article's language, or the term as typed."""
-        name_lang = lang or None
-        labels = {} if bound is None else {bound.targets[t]: a.label for t, a in bound.compiled.atoms.items()}
-
-        def name(target: int) -> str:
-            nonlocal name_lang
-            if not scanner.is_entry(target):
-                return labels.get(target, "?")
-            if name_lang is None:
-                name_lang = guess_language(normalize(text[:4000]))
-            return self.lexicon.entries[scanner.entry_ids[target]].name(name_lang)
-
-        return name
-
 
 def _canonical(node: Node, atoms: dict[Term, Atom]) -> str:
     """Order-independent form of a query, so "Kim AND Putin" and "Putin AND Kim" are one subscription."""
@@ -232,4 +315,3 @@ def _canonical(node: Node, atoms: dict[Term, Atom]) -> str:
     if len(parts) == 1:
         return parts[0]
     return "(" + (" AND " if isinstance(node, And) else " OR ").join(parts) + ")"
-

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Hashable
 
-from bot.core.matching.engine import BoundQuery, MatchEngine, MatchResult
+from bot.core.matching.engine import ArticleView, BoundQuery, MatchEngine, MatchResult
 from bot.core.matching.scanner import Scanner
 
 
 class SubscriptionIndex:
-    """Subscriptions by key (e.g. subscription id). Identical queries are compiled and evaluated once;
-    only queries with a present positive term are evaluated for an article."""
+    """Subscriptions by key (e.g. subscription id). Identical queries are compiled once; one-term queries
+    (most of them) are answered per present term, others are evaluated only when a term they need is
+    present. The automaton is rebuilt lazily, on the first match after subscriptions changed."""
 
     def __init__(self, engine: MatchEngine) -> None:
         self._engine = engine
@@ -19,7 +20,11 @@ class SubscriptionIndex:
         self._query_of: dict[Hashable, str] = {}  # subscription key → canonical query key
         self._keys_of: dict[str, set[Hashable]] = {}
         self._bound: dict[str, BoundQuery] = {}
-        self._by_target: dict[int, set[str]] = defaultdict(set)
+        self._single_keys: dict[int, set[Hashable]] = defaultdict(set)  # target → one-term subscriptions
+        self._by_target: dict[int, set[str]] = defaultdict(set)  # target → boolean queries it triggers
+        # "A -B -C" queries: answered by set difference, without evaluating each query
+        self._guarded: dict[int, set[str]] = defaultdict(set)  # required target → queries
+        self._forbidding: dict[int, set[str]] = defaultdict(set)  # excluded target → queries
 
     def add(self, key: Hashable, query: str) -> None:
         """Raises QueryError (nothing changes) when the query cannot be understood."""
@@ -27,11 +32,13 @@ class SubscriptionIndex:
         if key in self._query_of:
             self.remove(key)
         qkey = compiled.key
-        if qkey not in self._bound:
+        bound = self._bound.get(qkey)
+        if bound is None:
             bound = BoundQuery(compiled, self._scanner)  # registering terms makes the scanner rebuild lazily
             self._bound[qkey] = bound
-            for target in bound.positive:
-                self._by_target[target].add(qkey)
+            self._file(qkey, bound)
+        if bound.single is not None:
+            self._single_keys[bound.single].add(key)
         self._keys_of.setdefault(qkey, set()).add(key)
         self._query_of[key] = qkey
 
@@ -39,17 +46,42 @@ class SubscriptionIndex:
         qkey = self._query_of.pop(key, None)
         if qkey is None:
             return
+        bound = self._bound[qkey]
+        if bound.single is not None:
+            _discard(self._single_keys, bound.single, key)
         keys = self._keys_of[qkey]
         keys.discard(key)
         if keys:
             return
-        del self._keys_of[qkey]
-        bound = self._bound.pop(qkey)
-        for target in bound.positive:
-            self._by_target[target].discard(qkey)
-            if not self._by_target[target]:
-                del self._by_target[target]
+        del self._keys_of[qkey], self._bound[qkey]
+        self._unfile(qkey, bound)
         bound.release()
+
+    def _file(self, qkey: str, bound: BoundQuery) -> None:
+        if bound.single is not None:
+            return
+        guarded = _guarded_form(bound)
+        if guarded is not None:
+            required, forbidden = guarded
+            self._guarded[required].add(qkey)
+            for target in forbidden:
+                self._forbidding[target].add(qkey)
+            return
+        for target in bound.trigger:
+            self._by_target[target].add(qkey)
+
+    def _unfile(self, qkey: str, bound: BoundQuery) -> None:
+        if bound.single is not None:
+            return
+        guarded = _guarded_form(bound)
+        if guarded is not None:
+            required, forbidden = guarded
+            _discard(self._guarded, required, qkey)
+            for target in forbidden:
+                _discard(self._forbidding, target, qkey)
+            return
+        for target in bound.trigger:
+            _discard(self._by_target, target, qkey)
 
     def __len__(self) -> int:
         return len(self._query_of)
@@ -61,15 +93,42 @@ class SubscriptionIndex:
         """The subscriptions ``text`` (title + blank line + body) matches, each with its explanation."""
         if not self._query_of:
             return {}
-        present = self._scanner.present(self._scanner.scan(text, lang))
-        candidates: set[str] = set()
-        for target in present:
-            candidates.update(self._by_target.get(target, ()))
+        view = ArticleView(self._engine.lexicon, self._scanner, text, lang)
         results: dict[Hashable, MatchResult] = {}
+        candidates: set[str] = set()
+        present = view.present
+        excluded = set().union(*(self._forbidding[t] for t in present if t in self._forbidding))
+        for target in present:
+            single = self._single_keys.get(target)
+            if single:
+                results.update(dict.fromkeys(single, view.single(target)))
+            guarded = self._guarded.get(target)
+            if guarded:
+                for qkey in guarded - excluded if excluded else guarded:
+                    results.update(dict.fromkeys(self._keys_of[qkey], view.single(target)))
+            boolean = self._by_target.get(target)
+            if boolean:
+                candidates.update(boolean)
         for qkey in candidates:
-            bound = self._bound[qkey]
-            result = bound.result(present, self._engine.namer(self._scanner, bound, text, lang))
+            result = self._bound[qkey].result(view)
             if result.matched:
-                for key in self._keys_of[qkey]:
-                    results[key] = result
+                results.update(dict.fromkeys(self._keys_of[qkey], result))
         return results
+
+
+def _guarded_form(bound: BoundQuery) -> tuple[int, frozenset[int]] | None:
+    """(required, forbidden) for queries of the form "A -B -C" (one required term)."""
+    if bound.conjunction is None:
+        return None
+    required, forbidden = bound.conjunction
+    if len(required) != 1 or required & forbidden:
+        return None
+    return next(iter(required)), forbidden
+
+
+def _discard(mapping: dict, target: object, value: object) -> None:
+    values = mapping.get(target)
+    if values is not None:
+        values.discard(value)
+        if not values:
+            del mapping[target]

@@ -17,16 +17,28 @@ from functools import lru_cache
 _UMLAUTS = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ł": "l"}
 _APOSTROPHES = frozenset("'’ʼ‘`´")
 _WORD_RE = re.compile(r"[^\s']+(?:'[^\s']+)*")
+# An apostrophe at the edge of a word is a quotation mark ("'Putin's war'"), not part of the word.
+_EDGE_APOSTROPHE_RE = re.compile(r"(?<![^\s'])'|'(?![^\s'])")
+
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
 
 # A handful of function words is enough to tell German from English on news text.
-_DE_MARKERS = frozenset(
-    "der die das und ist nicht ein eine einen dem den des mit auf fuer sich von zu im wurde wird auch".split()
+_DE_MARKERS = _wordset(
+    "der die das und ist nicht ein eine einen dem den des mit auf fuer sich von zu im wurde wird auch"
 )
-_EN_MARKERS = frozenset("the and is of to in that was for with on said has have are by from it".split())
+# words that exist in both languages ("in", "was", "die") are left out
+_EN_MARKERS = _wordset("the and is of to that for with on said has have are by from it this were been")
 
-STOPWORDS = _DE_MARKERS | _EN_MARKERS | frozenset(
-    "a an as at be but or not this these those its his her their our we you he she they i "
-    "er sie es wir ihr am um an aus bei nach oder aber wie was wer noch nur so".split()
+STOPWORDS = (
+    _DE_MARKERS
+    | _EN_MARKERS
+    | _wordset(
+        "a an as at be but or not this these those its his her their our we you he she they i "
+        "er sie es wir ihr am um an aus bei nach oder aber wie was wer noch nur so"
+    )
 )
 
 
@@ -51,37 +63,51 @@ def fold_char(char: str) -> str:
     return "".join(out)
 
 
-@dataclass(frozen=True, slots=True)
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table that fills itself: folding runs at C speed after a character's first use."""
+
+    def __missing__(self, code: int) -> str:
+        folded = fold_char(chr(code))
+        self[code] = folded
+        return folded
+
+
+_FOLD = _FoldTable()
+
+
+@dataclass(slots=True)
 class NormalText:
-    """A normalised text plus, for every normalised character, the index of its source character."""
+    """A normalised text plus the way back to the source offsets (computed only when a hit needs it)."""
 
     text: str
     source: str
-    offsets: tuple[int, ...] | None  # None: the normalised text is aligned 1:1 with the source
+    aligned: bool  # True: one normalised character per source character
+    _offsets: list[int] | None = None
 
     def source_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a half-open span of the normalised text back to the source text."""
-        if self.offsets is None:
+        if self.aligned:
             return start, end
-        src_start = self.offsets[start]
-        src_end = self.offsets[end - 1] + 1 if end > start else src_start
+        if self._offsets is None:
+            self._offsets = [i for i, char in enumerate(self.source) for _ in range(len(_FOLD[ord(char)]))]
+        src_start = self._offsets[start]
+        src_end = self._offsets[end - 1] + 1 if end > start else src_start
         return src_start, src_end
 
 
 def normalize_text(text: str) -> NormalText:
     """Normalise ``text`` and keep the mapping back to it (needed for hit offsets)."""
-    pieces = [fold_char(c) for c in text]
-    if all(len(p) == 1 for p in pieces):
-        return NormalText("".join(pieces), text, None)
-    offsets: list[int] = []
-    for index, piece in enumerate(pieces):
-        offsets.extend([index] * len(piece))
-    return NormalText("".join(pieces), text, tuple(offsets))
+    folded = text.translate(_FOLD)
+    if "'" in folded:
+        folded = _EDGE_APOSTROPHE_RE.sub(" ", folded)  # same length: the alignment is kept
+    # ASCII folds one character to one; other scripts only when no umlaut/ß/mark changes the length
+    aligned = text.isascii() or all(len(_FOLD[ord(c)]) == 1 for c in set(text))
+    return NormalText(folded, text, aligned)
 
 
 def normalize(text: str) -> str:
     """Normalised form with single spaces between words, used for lexicon forms and query terms."""
-    return " ".join(_WORD_RE.findall("".join(fold_char(c) for c in text).replace("''", " ")))
+    return " ".join(_WORD_RE.findall(_EDGE_APOSTROPHE_RE.sub(" ", text.translate(_FOLD))))
 
 
 def words(normalised: str) -> list[str]:

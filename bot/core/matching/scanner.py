@@ -50,6 +50,11 @@ class _Pattern:
     target: int
     role: Role
     form: Form
+    plain: bool  # a whole-word occurrence is a hit without further checks
+
+
+def _pattern(target: int, role: Role, form: Form) -> _Pattern:
+    return _Pattern(target, role, form, role is not Role.WEAK and not (form.acronym or form.capital))
 
 
 class Scanner:
@@ -64,8 +69,9 @@ class Scanner:
         self._term_targets: dict[str, int] = {}
         self._term_forms: dict[int, tuple[Form, ...]] = {}
         self._term_refs: dict[int, int] = {}
+        self._term_labels: dict[int, str] = {}
         self._next_target = len(self.entry_ids)
-        self._automaton: ahocorasick.Automaton | None = None
+        self._automaton: tuple[ahocorasick.Automaton, ahocorasick.Automaton | None] | None = None
         for index, entry_id in enumerate(self.entry_ids):
             self._add_entry(index, entry_id)
 
@@ -79,10 +85,10 @@ class Scanner:
             (Role.NEGATIVE, entry.negative),
         ):
             for form in forms:
-                self._patterns[_key(form)].append(_Pattern(index, role, form))
+                self._patterns[_key(form)].append(_pattern(index, role, form))
         self._context[index] = frozenset(self.entry_index[c] for c in entry.context)
 
-    def add_term(self, key: str, forms: Iterable[Form]) -> int:
+    def add_term(self, key: str, forms: Iterable[Form], label: str) -> int:
         """Register a free-text term (reference-counted); returns its target id."""
         target = self._term_targets.get(key)
         if target is not None:
@@ -94,8 +100,9 @@ class Scanner:
         self._term_targets[key] = target
         self._term_forms[target] = frozen
         self._term_refs[target] = 1
+        self._term_labels[target] = label
         for form in frozen:
-            self._patterns[_key(form)].append(_Pattern(target, Role.STRONG, form))
+            self._patterns[_key(form)].append(_pattern(target, Role.STRONG, form))
         self._automaton = None
         return target
 
@@ -111,25 +118,28 @@ class Scanner:
             patterns[:] = [p for p in patterns if p.target != target]
             if not patterns:
                 del self._patterns[_key(form)]
-        del self._term_targets[key], self._term_refs[target]
+        del self._term_targets[key], self._term_refs[target], self._term_labels[target]
         self._automaton = None
 
     def _take_target(self) -> int:
         self._next_target += 1
         return self._next_target - 1
 
+    def term_label(self, target: int) -> str:
+        return self._term_labels.get(target, "?")
+
     def is_entry(self, target: int) -> bool:
         return target < len(self.entry_ids)
 
-    def _built(self) -> ahocorasick.Automaton:
+    def _built(self) -> tuple[ahocorasick.Automaton, ahocorasick.Automaton | None]:
+        """Word-start forms in one automaton; compound tails, only searched in German text, in another."""
         if self._automaton is None:
-            automaton = ahocorasick.Automaton()
-            for key, patterns in self._patterns.items():
-                automaton.add_word(key, (len(key), tuple(patterns)))
-            if len(automaton) == 0:
-                automaton.add_word("\x00", (1, ()))  # an automaton needs one word to be built
-            automaton.make_automaton()
-            self._automaton = automaton
+            tails = {
+                key[1:]: [p for p in found if p.form.tail]
+                for key, found in self._patterns.items()
+                if any(p.form.tail for p in found)
+            }
+            self._automaton = (_automaton(self._patterns), _automaton(tails) if tails else None)
         return self._automaton
 
     # -- scanning -----------------------------------------------------------------------------------------
@@ -138,24 +148,36 @@ class Scanner:
         padded = " " + normal.text + " "
         language = [lang]  # decided lazily: most articles never need it
         hits: list[RawHit] = []
-        for last, (length, patterns) in self._built().iter(padded):
+        source = normal.source
+        heads, tails = self._built()
+        for last, (length, patterns) in heads.iter(padded):
             begin = last - length + 1
+            stop = last + 1
+            whole_word = padded[stop] == " "
             for pattern in patterns:
-                hit = self._check(pattern, padded, normal, begin, last + 1, language)
+                if whole_word and pattern.plain:  # the common case, without further checks
+                    start, end = normal.source_span(begin, last)
+                    hits.append(RawHit(pattern.target, pattern.role, start, end, source[start:end]))
+                    continue
+                hit = self._check(pattern, padded, normal, begin + 1, stop, language)
                 if hit is not None:
                     hits.append(hit)
+        if tails is not None and _language(language, normal) == "de":
+            for last, (length, patterns) in tails.iter(padded):
+                begin = last - length + 1
+                if padded[begin - 1] == " " or _head_length(padded, begin) < MIN_COMPOUND_HEAD:
+                    continue  # a word start was found by the first automaton; "i|deal" is no compound
+                word_start = padded.rfind(" ", 0, begin) + 1
+                for pattern in patterns:
+                    hit = self._check(pattern, padded, normal, word_start, last + 1, language)
+                    if hit is not None:
+                        hits.append(hit)
         return hits
 
     def _check(
-        self, pattern: _Pattern, padded: str, normal: NormalText, begin: int, stop: int, language: list
+        self, pattern: _Pattern, padded: str, normal: NormalText, word_start: int, stop: int, language: list
     ) -> RawHit | None:
         form = pattern.form
-        word_start = begin + 1 if padded[begin] == " " else begin
-        if word_start == begin and padded[begin - 1] != " ":  # inside a word: only compound tails
-            if not form.tail or _head_length(padded, begin) < MIN_COMPOUND_HEAD:
-                return None
-            if _language(language, normal) != "de":
-                return None
         word_end = padded.find(" ", stop)
         ending = padded[stop:word_end]
         if not self._ending_ok(form, ending, normal, language):
@@ -165,6 +187,8 @@ class Scanner:
         if form.acronym and not normal.source[start:core_end].isupper():
             return None
         if form.capital and not normal.source[start : start + 1].isupper():
+            return None
+        if pattern.role is Role.WEAK and _starts_full_name(normal.source, end, normal, language):
             return None
         return RawHit(pattern.target, pattern.role, start, end, normal.source[start:end])
 
@@ -204,9 +228,12 @@ class Scanner:
         negatives = [h for h in hits if h.role is Role.NEGATIVE]
         present = {}
         for target, found in strong.items():
-            kept = _outermost(h for h in found if not _vetoed(h, negatives))
-            if kept:
-                present[target] = kept
+            if negatives:
+                found = [h for h in found if not _vetoed(h, negatives)]
+            if len(found) > 1:
+                found = _outermost(found)
+            if found:
+                present[target] = found
         return present
 
 
@@ -223,9 +250,7 @@ def _outermost(hits: Iterable[RawHit]) -> list[RawHit]:
 
 def _vetoed(hit: RawHit, negatives: list[RawHit]) -> bool:
     """A name inside a longer expression the lexicon marks as something else ("Paris Hilton")."""
-    return any(
-        n.target == hit.target and n.overlaps(hit) and n.end - n.start > hit.end - hit.start for n in negatives
-    )
+    return any(n.target == hit.target and n.overlaps(hit) and n.end - n.start > hit.end - hit.start for n in negatives)
 
 
 def _shadowed(hit: RawHit, hits: list[RawHit]) -> bool:
@@ -241,8 +266,39 @@ def _shadowed(hit: RawHit, hits: list[RawHit]) -> bool:
     )
 
 
+def _starts_full_name(source: str, end: int, normal: NormalText, language: list) -> bool:
+    """In English running text a capitalised word right after an ambiguous first name makes it someone
+    else's full name ("Kim Wehle", "Kim Hyun-woo"). German capitalises every noun, and headlines in title
+    case capitalise every word, so neither is evidence there."""
+    if source[end : end + 1] != " " or not source[end + 1 : end + 2].isupper():
+        return False
+    if not source[end + 2 : end + 3].islower():
+        return False
+    if _language(language, normal) != "en":
+        return False
+    line_start = source.rfind("\n", 0, end) + 1
+    line_end = source.find("\n", end)
+    line = source[line_start : line_end if line_end >= 0 else len(source)]
+    return not _title_case(line)
+
+
+def _title_case(line: str) -> bool:
+    long_words = [w for w in line.split() if len(w) > 3 and w[0].isalpha()]
+    return bool(long_words) and sum(w[0].isupper() for w in long_words) >= 0.6 * len(long_words)
+
+
 def _key(form: Form) -> str:
-    return form.norm if form.tail else " " + form.norm
+    return " " + form.norm
+
+
+def _automaton(patterns: dict[str, list[_Pattern]]) -> ahocorasick.Automaton:
+    automaton = ahocorasick.Automaton()
+    for key, found in patterns.items():
+        automaton.add_word(key, (len(key), tuple(found)))
+    if len(automaton) == 0:
+        automaton.add_word("\x00", (1, ()))  # an automaton needs one word to be built
+    automaton.make_automaton()
+    return automaton
 
 
 def _head_length(padded: str, begin: int) -> int:

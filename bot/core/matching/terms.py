@@ -19,8 +19,17 @@ MIN_COMPOUND_TAIL = 5  # a free-text word this long may close a German compound 
 MIN_TRANSLITERATED = 5
 
 # German and English spellings of Slavic, Korean, Arabic… names differ by a few systematic rules.
-_DE_TO_EN = (("schtsch", "shch"), ("tsch", "ch"), ("sch", "sh"), ("w", "v"), ("j", "y"))
-_EN_TO_DE = (("shch", "schtsch"), ("zh", "sch"), ("sh", "sch"), ("kh", "ch"), ("v", "w"), ("y", "j"))
+# Replacements are written in capitals so that a later rule cannot rewrite an earlier one's output.
+_DE_TO_EN = (("schtsch", "SHCH"), ("tsch", "CH"), ("sch", "SH"), ("ch", "KH"), ("w", "V"), ("j", "Y"))
+_EN_TO_DE = (
+    ("shch", "SCHTSCH"),
+    ("zh", "SCH"),
+    ("sh", "SCH"),
+    ("kh", "CH"),
+    ("ch", "TSCH"),
+    ("v", "W"),
+    ("y", "J"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +112,7 @@ def transliterations(norm: str) -> list[str]:
         variant = norm
         for source, target in rules:
             variant = variant.replace(source, target)
+        variant = variant.lower()
         if variant != norm and variant not in out:
             out.append(variant)
     return out

@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): each module prints figures and exposes run(quick) -> dict."""

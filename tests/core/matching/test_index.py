@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.core.matching import MatchEngine, QueryError, SubscriptionIndex
+
+QUERIES = [
+    "Putin",
+    "Kim",
+    "Kim Jong-Un",
+    "arms deal",
+    "Nordkorea",
+    "Russia",
+    "Putin AND Kim",
+    "Putin -Ukraine",
+    '"arms deal" -Ukraine',
+    "(Xi OR Putin) AND Kim",
+    "Wladiwostok",
+    "Treffen",
+    "Borussia",
+    "Ukraine war",
+    "NOT Ukraine AND Russia",
+    "Putin OR Biden",
+]
+TEXTS = [
+    "Kremlchef Wladimir Putin empfing am Dienstag den Gast aus Pjöngjang.",
+    "Das Treffen zwischen Putin und Kim soll in Wladiwostok stattfinden.",
+    "Putin sprach über den Krieg in der Ukraine.",
+    "Borussia Dortmund won 3-1 in the Bundesliga.",
+    "Kim Kardashian launched a new fashion line in Los Angeles.",
+    "Russia and North Korea discussed an arms deal at a summit in Vladivostok.",
+    "Das Gipfeltreffen in Moskau: Russland will mehr Munition.",
+    "",
+]
+
+
+def test_index_agrees_with_single_query_matching(engine: MatchEngine) -> None:
+    index = SubscriptionIndex(engine)
+    for number, query in enumerate(QUERIES):
+        index.add(number, query)
+    assert len(index) == len(QUERIES)
+    for text in TEXTS:
+        found = index.match(text)
+        expected = {n for n, q in enumerate(QUERIES) if engine.match(q, text).matched}
+        assert set(found) == expected, text
+        for number, result in found.items():
+            assert result == engine.match(QUERIES[number], text)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.sampled_from(QUERIES), min_size=1, max_size=12),
+    st.lists(st.integers(min_value=0, max_value=11), max_size=6),
+    st.sampled_from(TEXTS),
+)
+def test_add_and_remove_in_any_order(engine: MatchEngine, added: list[str], removed: list[int], text: str) -> None:
+    index = SubscriptionIndex(engine)
+    for key, query in enumerate(added):
+        index.add(key, query)
+    index.match(text)  # build, then change: the automaton must be rebuilt
+    for key in removed:
+        index.remove(key)
+    live = {k: q for k, q in enumerate(added) if k not in removed}
+    assert len(index) == len(live)
+    expected = {k for k, q in live.items() if engine.match(q, text).matched}
+    assert set(index.match(text)) == expected
+
+
+def test_same_query_text_shares_one_compiled_query(engine: MatchEngine) -> None:
+    index = SubscriptionIndex(engine)
+    index.add("chat-1", "Putin")
+    index.add("chat-2", "putin")
+    index.add("chat-3", "Wladimir Putin")
+    result = index.match("Putins Sprecher schwieg.")
+    assert set(result) == {"chat-1", "chat-2", "chat-3"}
+    assert len({id(r) for r in result.values()}) == 1
+    index.remove("chat-1")
+    assert set(index.match("Putins Sprecher schwieg.")) == {"chat-2", "chat-3"}
+
+
+def test_free_text_terms_are_forgotten_when_unused(engine: MatchEngine) -> None:
+    index = SubscriptionIndex(engine)
+    index.add(1, "Chabarowsk")
+    assert set(index.match("Khabarovsk is cold.")) == {1}
+    index.remove(1)
+    assert index.match("Khabarovsk is cold.") == {}
+    index.add(2, "Schoigu -Ukraine")
+    assert set(index.match("Shoigu visited Pyongyang.")) == {2}
+
+
+def test_re_adding_a_key_replaces_its_query(engine: MatchEngine) -> None:
+    index = SubscriptionIndex(engine)
+    index.add(1, "Putin")
+    index.add(1, "Kim Jong-Un")
+    assert len(index) == 1
+    assert index.match("Putin spoke.") == {}
+    assert set(index.match("Kim Jong Un spoke.")) == {1}
+
+
+def test_bad_query_leaves_the_index_unchanged(engine: MatchEngine) -> None:
+    index = SubscriptionIndex(engine)
+    index.add(1, "Putin")
+    with pytest.raises(QueryError):
+        index.add(1, "(Putin")
+    assert set(index.match("Putin spoke.")) == {1}
+    index.remove("never added")  # unknown keys are ignored

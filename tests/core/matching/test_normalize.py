@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.core.matching.normalize import guess_language, normalize, normalize_text
+
+
+def test_case_umlauts_and_sharp_s_fold_together() -> None:
+    assert normalize("Pjöngjang") == normalize("PJOENGJANG") == "pjoengjang"
+    assert normalize("Straße") == normalize("STRASSE") == "strasse"
+    assert normalize("Erdoğan") == "erdogan"
+
+
+def test_nfkc_and_hyphens() -> None:
+    assert normalize("Putin-Kim-Treffen") == "putin kim treffen"
+    assert normalize("ｆｕｌｌｗｉｄｔｈ") == "fullwidth"
+    assert normalize("Kim Jong‐un") == "kim jong un"  # Unicode hyphen
+
+
+def test_quotes_are_not_apostrophes_but_possessives_stay_one_word() -> None:
+    assert normalize("‘Putin’s war’") == "putin's war"
+    assert normalize("Kims' missiles") == "kims missiles"
+
+
+def test_offsets_map_back_to_the_source_through_expansions() -> None:
+    text = "Die Größe von Pjöngjang"
+    normal = normalize_text(text)
+    start = normal.text.index("pjoengjang")
+    src_start, src_end = normal.source_span(start, start + len("pjoengjang"))
+    assert text[src_start:src_end] == "Pjöngjang"
+
+
+@given(st.text(max_size=200))
+def test_offsets_are_always_inside_the_source(text: str) -> None:
+    normal = normalize_text(text)
+    for start in range(0, len(normal.text), 7):
+        end = min(len(normal.text), start + 5)
+        if end > start:
+            a, b = normal.source_span(start, end)
+            assert 0 <= a <= b <= len(text)
+
+
+def test_language_guess() -> None:
+    assert guess_language(normalize("Das Treffen zwischen Putin und Kim soll stattfinden.")) == "de"
+    assert guess_language(normalize("The meeting will take place in Vladivostok next week.")) == "en"
