@@ -147,7 +147,7 @@ class ArticleView:
         cached = self._hits.get(target)
         if cached is None:
             name = self._name(target)
-            cached = tuple(Hit(name, h.surface, h.start, h.end) for h in self.present.get(target, ()))
+            cached = tuple([Hit(name, h.surface, h.start, h.end) for h in self.present.get(target, ())])
             self._hits[target] = cached
         return cached
 
@@ -156,8 +156,8 @@ class ArticleView:
         if not self.scanner.is_entry(target):
             return self.scanner.term_label(target)
         if self.lang is None:
-            self.lang = guess_language(normalize(self.text[:4000]))
-        return self.lexicon.entries[self.scanner.entry_ids[target]].name(self.lang)
+            self.lang = guess_language(normalize(self.text[:4000]), self.text)
+        return self.scanner.entry_name(target, self.lang)
 
 
 def _checker(node: Node, targets: dict[Term, int]) -> Presence:
@@ -236,7 +236,9 @@ class MatchEngine:
         else:
             description = f"{compiled.text} → {self._render(compiled.node, compiled.atoms, lang)}"
         if candidates:
-            description += f" — could also mean: {', '.join(candidates[1:] or candidates)}"
+            alternatives = candidates[1:] if _is_entity(compiled) else candidates
+            if alternatives:
+                description += f" — could also mean: {', '.join(alternatives)}"
         return Resolution(compiled.text, compiled.key, description, candidates)
 
     def _describe_atom(self, atom: Atom, lang: str | None) -> str:
@@ -247,8 +249,9 @@ class MatchEngine:
         entry = self.lexicon.entries[atom.entry_id]
         name = entry.name(lang or atom.matched_lang or DEFAULT_NAME_LANG)
         names = entry.surface_names()
-        query_norm = normalize(atom.label)
-        example = next((n for n in names if query_norm not in normalize(n)), None)
+        shown = {normalize(atom.label), normalize(name)}
+        # an example the user would not have guessed: not containing the query, in Latin script
+        example = next((n for n in names if not any(s in normalize(n) for s in shown) and normalize(n).isascii()), None)
         incl = f" incl. {example}" if example else ""
         return f"{atom.label} → {name}, {len(names)} names{incl}"
 
@@ -303,6 +306,11 @@ class MatchEngine:
             for name in found:
                 names.setdefault(normalize(name), name)
         return list(names.values())
+
+
+def _is_entity(compiled: CompiledQuery) -> bool:
+    """Whether the first ambiguous term resolved to a lexicon entry (listed first among its candidates)."""
+    return next(a.entry_id is not None for a in compiled.atoms.values() if a.candidates)
 
 
 def _canonical(node: Node, atoms: dict[Term, Atom]) -> str:

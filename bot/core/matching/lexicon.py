@@ -65,7 +65,8 @@ class Entry:
 class Lexicon:
     entries: dict[str, Entry]
     by_form: dict[str, tuple[str, ...]] = field(default_factory=dict)  # normalised name → entry ids
-    by_token: dict[str, tuple[str, ...]] = field(default_factory=dict)  # name word → entry ids
+    by_token: dict[str, tuple[str, ...]] = field(default_factory=dict)  # word of a person's name → ids
+    by_name_word: dict[str, tuple[str, ...]] = field(default_factory=dict)  # word of any canonical name → ids
 
     @classmethod
     def load(cls, folder: Traversable | None = None) -> Lexicon:
@@ -93,15 +94,27 @@ class Lexicon:
         return self.by_form.get(norm, ())
 
 
-def _indexes(entries: Iterable[Entry]) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+Index = dict[str, tuple[str, ...]]
+
+
+def _indexes(entries: Iterable[Entry]) -> tuple[Index, Index, Index]:
     by_form: dict[str, list[str]] = {}
     by_token: dict[str, list[str]] = {}
+    by_name_word: dict[str, list[str]] = {}
     for entry in entries:
         names = [normalize(n) for n in entry.names.values()]
         for norm in [*names, *(f.norm for f in entry.forms), *(f.norm for f in entry.weak)]:
             bucket = by_form.setdefault(norm, [])
             if entry.id not in bucket:
                 bucket.append(entry.id)
+        for norm in names:
+            for token in norm.split():
+                words = by_name_word.setdefault(token, [])
+                if entry.id not in words:
+                    words.append(entry.id)
+        if entry.kind != "person":
+            continue
+        for norm in [*names, *(f.norm for f in entry.weak)]:  # people who share a name ("Kim")
             for token in norm.split():
                 tokens = by_token.setdefault(token, [])
                 if entry.id not in tokens:
@@ -109,6 +122,7 @@ def _indexes(entries: Iterable[Entry]) -> tuple[dict[str, tuple[str, ...]], dict
     return (
         {k: tuple(v) for k, v in by_form.items()},
         {k: tuple(v) for k, v in by_token.items()},
+        {k: tuple(v) for k, v in by_name_word.items()},
     )
 
 

@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+_GERMAN_LETTERS = frozenset("äöüßÄÖÜ")
 _UMLAUTS = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ł": "l"}
 _APOSTROPHES = frozenset("'’ʼ‘`´")
 _WORD_RE = re.compile(r"[^\s']+(?:'[^\s']+)*")
@@ -25,12 +26,13 @@ def _wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# A handful of function words is enough to tell German from English on news text.
+# A handful of function words is enough to tell German from English on news text; words that exist in
+# both languages ("in", "was", "die", "an") are left out.
 _DE_MARKERS = _wordset(
-    "der die das und ist nicht ein eine einen dem den des mit auf fuer sich von zu im wurde wird auch"
+    "der das und ist nicht ein eine einen einem einer eines dem den des mit auf fuer sich von zu im wurde "
+    "wird auch ab bei nach aus zum zur vom beim sind hat haben werden noch gegen ueber unter seit dass sie er"
 )
-# words that exist in both languages ("in", "was", "die") are left out
-_EN_MARKERS = _wordset("the and is of to that for with on said has have are by from it this were been")
+_EN_MARKERS = _wordset("the and is of to that for with on said has have are by from it this were been its their")
 
 STOPWORDS = (
     _DE_MARKERS
@@ -114,9 +116,11 @@ def words(normalised: str) -> list[str]:
     return _WORD_RE.findall(normalised)
 
 
-def guess_language(normalised: str) -> str:
-    """'de' or 'en' from function-word counts; English wins ties (most feeds are English)."""
+def guess_language(normalised: str, source: str = "") -> str:
+    """'de' or 'en' from function-word counts; on a tie German letters decide, else English (most feeds)."""
     tokens = words(normalised[:4000])
     german = sum(1 for t in tokens if t in _DE_MARKERS)
     english = sum(1 for t in tokens if t in _EN_MARKERS)
+    if german == english:
+        return "de" if any(c in _GERMAN_LETTERS for c in source[:4000]) else "en"
     return "de" if german > english else "en"

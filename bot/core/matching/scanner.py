@@ -70,6 +70,7 @@ class Scanner:
         self._term_forms: dict[int, tuple[Form, ...]] = {}
         self._term_refs: dict[int, int] = {}
         self._term_labels: dict[int, str] = {}
+        self._entry_names: dict[str, list[str]] = {}
         self._next_target = len(self.entry_ids)
         self._automaton: tuple[ahocorasick.Automaton, ahocorasick.Automaton | None] | None = None
         for index, entry_id in enumerate(self.entry_ids):
@@ -124,6 +125,13 @@ class Scanner:
     def _take_target(self) -> int:
         self._next_target += 1
         return self._next_target - 1
+
+    def entry_name(self, target: int, lang: str) -> str:
+        names = self._entry_names.get(lang)
+        if names is None:
+            names = [self.lexicon.entries[entry_id].name(lang) for entry_id in self.entry_ids]
+            self._entry_names[lang] = names
+        return names[target]
 
     def term_label(self, target: int) -> str:
         return self._term_labels.get(target, "?")
@@ -308,5 +316,5 @@ def _head_length(padded: str, begin: int) -> int:
 
 def _language(cache: list, normal: NormalText) -> str:
     if cache[0] is None:
-        cache[0] = guess_language(normal.text)
+        cache[0] = guess_language(normal.text, normal.source)
     return cache[0]

@@ -57,7 +57,9 @@ def resolve_term(term: Term, lexicon: Lexicon) -> Atom:
     if all(word in STOPWORDS for word in norm.split()):
         raise QueryError(f"“{term.text}” is too common a word to follow; add a name or a topic.")
     forms = free_text_forms(term.text, norm, exact=term.quoted)
-    return Atom(f"text:{norm}", term.text, None, forms, None, candidates if len(candidates) > 1 else ())
+    # a keyword that is part of lexicon names ("Korea") may have been meant as one of them
+    related = lexicon.by_name_word.get(norm, ()) if " " not in norm else ()
+    return Atom(f"text:{norm}", term.text, None, forms, None, related)
 
 
 def _lookup(norm: str, lexicon: Lexicon, exact: bool) -> tuple[str, str | None] | None:
@@ -127,9 +129,15 @@ def lemmas(word: str) -> tuple[str, ...]:
         except (ValueError, LookupError):  # an unknown word or missing language data: keep the word
             log.debug("no lemma for %r in %s", word, lang)
             continue
-        if lemma and lemma != word and lemma not in found:
+        # inflection changes the end of a word; a different stem ("war" → German "sein") is another word
+        if lemma and lemma != word and lemma not in found and _same_stem(word, lemma):
             found.append(lemma)
     return tuple(found)
+
+
+def _same_stem(word: str, lemma: str) -> bool:
+    shared = next((i for i, (a, b) in enumerate(zip(word, lemma, strict=False)) if a != b), min(len(word), len(lemma)))
+    return shared >= 3 and shared >= len(lemma) - 2
 
 
 def free_text_forms(typed: str, norm: str, exact: bool = False) -> tuple[Form, ...]:
