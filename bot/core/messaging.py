@@ -7,6 +7,8 @@ tags. Tags never span a line break, so a message may be split between any two li
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -104,3 +106,31 @@ class Messenger(Protocol):
     async def send(self, chat_id: str, message: OutgoingMessage) -> Sent:
         """Send one message (already split under ``max_message_chars``); raise a :class:`SendError`."""
         ...
+
+
+_TAG = re.compile(r"<(/?)([a-z]+)([^>]*)>")
+_HREF = re.compile(r'href="([^"]*)"')
+
+
+def html_to_text(html_text: str) -> str:
+    """The plain-text rendering of the safe HTML subset: tags dropped, entities unescaped, and a link
+    whose text is not its address shown as ``text (url)``."""
+    out: list[str] = []
+    pos = 0
+    link: str | None = None
+    link_start = 0
+    for match in _TAG.finditer(html_text):
+        out.append(html.unescape(html_text[pos : match.start()]))
+        pos = match.end()
+        closing, name, attrs = match.groups()
+        if name == "a" and not closing:
+            href = _HREF.search(attrs)
+            link = html.unescape(href.group(1)) if href else None
+            link_start = len(out)
+        elif name == "a" and closing and link:
+            shown = "".join(out[link_start:])
+            if link not in shown:
+                out.append(f" ({link})")
+            link = None
+    out.append(html.unescape(html_text[pos:]))
+    return "".join(out)

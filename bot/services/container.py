@@ -11,6 +11,7 @@ from config.settings import Settings
 
 if TYPE_CHECKING:
     from bot.core.matching import MatchEngine
+    from bot.scheduler import NewsScheduler
     from bot.services.delivery import DeliveryService
     from bot.services.feeds import FeedService
     from bot.services.ingest import IngestService
@@ -27,3 +28,4 @@ class Services:
     subscriptions: SubscriptionService
     delivery: DeliveryService
     feeds: FeedService | None = None
+    scheduler: NewsScheduler | None = None

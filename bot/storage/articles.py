@@ -93,7 +93,7 @@ class ArticleRepository:
             chunk = list(ids[start : start + 500])
             marks = ",".join("?" * len(chunk))
             async with self._db.conn.execute(f"SELECT {_COLUMNS} FROM articles WHERE id IN ({marks})", chunk) as cur:
-                result.extend(_row_to_article(r) async for r in cur)
+                result.extend([_row_to_article(r) async for r in cur])
         order = {aid: i for i, aid in enumerate(ids)}
         result.sort(key=lambda a: order[a.id])
         return result

@@ -53,10 +53,15 @@ class OutboxRepository:
         stamp = to_db_time(now)
         async with self._db.transaction() as conn:
             before = conn.total_changes
+            # A chat deactivated meanwhile (blocked, left) gets nothing new.
             await conn.executemany(
                 "INSERT INTO outbox(chat_id, article_id, subscription_id, query, reason, next_attempt_at,"
-                " created_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT(chat_id, article_id) DO NOTHING",
-                [(r.chat_id, r.article_id, r.subscription_id, r.query, r.reason, stamp, stamp) for r in rows],
+                " created_at) SELECT ?,?,?,?,?,?,? WHERE EXISTS (SELECT 1 FROM chats WHERE id = ? AND active = 1)"
+                " ON CONFLICT(chat_id, article_id) DO NOTHING",
+                [
+                    (r.chat_id, r.article_id, r.subscription_id, r.query, r.reason, stamp, stamp, r.chat_id)
+                    for r in rows
+                ],
             )
             return conn.total_changes - before
 

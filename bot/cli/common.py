@@ -1,0 +1,32 @@
+"""Small shared pieces of the command-line commands."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from bot.storage.db import StorageError
+from bot.storage.store import Storage
+from config.settings import Settings
+
+
+class CliError(Exception):
+    """A problem to report as one line on stderr with exit code 2."""
+
+
+def fail(message: str, code: int = 2) -> int:
+    print(f"newsalert: {message}", file=sys.stderr)
+    return code
+
+
+@asynccontextmanager
+async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
+    try:
+        storage = await Storage.open(settings.db_path)
+    except StorageError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        yield storage
+    finally:
+        await storage.close()

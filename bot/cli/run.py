@@ -1,0 +1,50 @@
+"""``newsalert run``: every configured transport plus the scheduler; the console chat when none is set."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+
+from bot.app import running_app
+from bot.cli.common import fail
+from bot.storage.db import StorageError
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "run",
+        help="start the bot (console chat on stdin/stdout when no Telegram/Matrix credentials are set)",
+    )
+    parser.add_argument("--console", action="store_true", help="also run the console chat beside the transports")
+    parser.set_defaults(func=run)
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> int:
+    platforms = settings.telegram.enabled or settings.matrix.enabled
+    console = args.console or not platforms
+    try:
+        async with running_app(settings, console=console) as app:
+            if console and not platforms:
+                assert app.console is not None
+                log.info("console chat: type /help; end of input (Ctrl-D) stops the bot")
+                await app.console.run()
+                await app.services.delivery.flush()
+                return 0
+            await _until_signal()
+            return 0
+    except StorageError as exc:
+        return fail(str(exc))
+
+
+async def _until_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("stopping")

@@ -1,0 +1,116 @@
+"""The APScheduler ``AsyncIOScheduler`` owned by the application: digests and feed polling.
+
+SQLite is the source of truth; jobs are derived from it at start (``plan_all``) and whenever a chat changes
+its mode or time zone (``plan_chat``). Each digest job is a one-shot date job that plans the next one after it
+ran, so DST changes are handled by computing each fire time afresh in the chat's zone.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from bot.core.alerts.schedule import missed_digest, next_digest_at
+from bot.core.clock import Clock
+from bot.core.models import Chat, Mode
+from bot.services.delivery import DeliveryService
+from bot.services.feeds import FeedService
+from bot.storage.store import Storage
+
+log = logging.getLogger(__name__)
+
+FEED_CHECK_SECONDS = 30  # how often due feeds are looked for; each feed keeps its own interval
+
+
+class NewsScheduler:
+    def __init__(
+        self,
+        storage: Storage,
+        delivery: DeliveryService,
+        clock: Clock,
+        feeds: FeedService | None = None,
+        *,
+        run_jobs: bool = True,
+    ) -> None:
+        """``run_jobs=False`` plans jobs without firing them (tests drive a fake clock and call them)."""
+        self._storage = storage
+        self._delivery = delivery
+        self._clock = clock
+        self._feeds = feeds
+        self._run_jobs = run_jobs
+        self._scheduler = AsyncIOScheduler(timezone="UTC", job_defaults={"coalesce": True, "misfire_grace_time": 3600})
+
+    async def start(self) -> None:
+        self._scheduler.start(paused=not self._run_jobs)
+        if self._feeds is not None:
+            self._scheduler.add_job(
+                self._poll_feeds,
+                "interval",
+                seconds=FEED_CHECK_SECONDS,
+                id="feeds",
+                replace_existing=True,
+                next_run_time=self._clock.now() + timedelta(seconds=1),
+            )
+        await self.plan_all()
+
+    async def stop(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    async def plan_all(self) -> None:
+        """Rebuild every digest job from SQLite; a digest that came due while the bot was down runs now."""
+        now = self._clock.now()
+        for chat in await self._storage.chats.active_chats():
+            if chat.mode is Mode.INSTANT:
+                continue
+            if missed_digest(chat.mode, chat.digest_time, chat.timezone, chat.last_digest_at, now) and (
+                await self._storage.outbox.count_waiting(chat.id)
+            ):
+                log.info("chat %s: digest came due while stopped; sending it now", chat.id)
+                await self.run_digest(chat.id)
+            else:
+                await self.plan_chat(chat)
+
+    async def plan_chat(self, chat: Chat) -> datetime | None:
+        """(Re)plan the next digest of one chat; returns its UTC time (None in instant mode)."""
+        job_id = f"digest-{chat.id}"
+        if self._scheduler.get_job(job_id):
+            self._scheduler.remove_job(job_id)
+        if chat.mode is Mode.INSTANT or not chat.active:
+            return None
+        when = next_digest_at(chat.mode, chat.digest_time, chat.timezone, self._clock.now())
+        if when is None:
+            return None
+        self._scheduler.add_job(
+            self.run_digest, DateTrigger(run_date=when), args=(chat.id,), id=job_id, replace_existing=True
+        )
+        return when
+
+    def planned(self, chat_id: int) -> datetime | None:
+        job = self._scheduler.get_job(f"digest-{chat_id}")
+        return job.next_run_time if job else None
+
+    async def run_digest(self, chat_id: int) -> None:
+        chat = await self._storage.chats.get(chat_id)
+        if chat is None or not chat.active or not self._delivery.serves(chat.platform):
+            return  # a platform not connected (yet): the digest stays due
+        try:
+            result = await self._delivery.deliver_chat(chat, as_digest=True)
+            log.info("chat %s: digest sent (%d article(s), %d left)", chat_id, result.sent_items, result.left_over)
+        finally:
+            # Even a failed digest moves on: the failed rows are retried by the outbox worker.
+            await self._storage.chats.set_last_digest(chat.id, self._clock.now())
+            refreshed = await self._storage.chats.get(chat_id)
+            if refreshed is not None:
+                await self.plan_chat(refreshed)
+
+    async def _poll_feeds(self) -> None:
+        if self._feeds is None:
+            return
+        try:
+            await self._feeds.poll_due()
+        except Exception:  # a broken feed must never stop the scheduler
+            log.exception("feed polling pass failed")

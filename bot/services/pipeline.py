@@ -1,0 +1,114 @@
+"""New articles → one match pass over all subscriptions → outbox rows → delivery, event-driven.
+
+The subscription index is compiled once from SQLite at start and kept in step by the subscription service;
+the per-article cost does not depend on how many chats follow a query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from bot.core.clock import Clock
+from bot.core.matching import MatchEngine, MatchResult, SubscriptionIndex
+from bot.core.models import Article, Subscription
+from bot.storage.outbox import NewOutboxRow
+from bot.storage.store import Storage
+
+log = logging.getLogger(__name__)
+
+MATCH_BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class _SubRef:
+    chat_id: int
+    query: str
+
+
+def article_text(article: Article) -> str:
+    """What the matcher reads: the title, then the body."""
+    return f"{article.title}\n\n{article.body}"
+
+
+class MatchPipeline:
+    def __init__(
+        self, storage: Storage, engine: MatchEngine, clock: Clock, on_enqueued: Callable[[], Awaitable[None]]
+    ) -> None:
+        self._storage = storage
+        self._clock = clock
+        self._index = SubscriptionIndex(engine)
+        self._subs: dict[int, _SubRef] = {}
+        # Matching runs in a worker thread for big batches; index edits must not interleave with it.
+        self._lock = threading.Lock()
+        self._on_enqueued = on_enqueued
+
+    async def load(self) -> int:
+        subs = await self._storage.subscriptions.all_active()
+        with self._lock:
+            for sub in subs:
+                self._add_locked(sub)
+        log.info("matching index built: %d subscriptions", len(subs))
+        return len(subs)
+
+    def _add_locked(self, sub: Subscription) -> None:
+        self._index.add(sub.id, sub.query)
+        self._subs[sub.id] = _SubRef(sub.chat_id, sub.query)
+
+    def add(self, sub: Subscription) -> None:
+        with self._lock:
+            self._add_locked(sub)
+
+    def remove(self, sub_id: int) -> None:
+        with self._lock:
+            if self._subs.pop(sub_id, None) is not None:
+                self._index.remove(sub_id)
+
+    def remove_chat(self, chat_id: int) -> None:
+        with self._lock:
+            for sub_id in [s for s, ref in self._subs.items() if ref.chat_id == chat_id]:
+                del self._subs[sub_id]
+                self._index.remove(sub_id)
+
+    def __len__(self) -> int:
+        return len(self._subs)
+
+    async def process(self, article_ids: Sequence[int]) -> int:
+        """Match stored articles and write one outbox row per (chat, article). Returns rows written."""
+        if not self._subs:
+            return 0
+        written = 0
+        for start in range(0, len(article_ids), MATCH_BATCH):
+            articles = await self._storage.articles.get_many(list(article_ids[start : start + MATCH_BATCH]))
+            rows = await asyncio.to_thread(self._match_batch, articles)
+            written += await self._storage.outbox.enqueue(rows, self._clock.now())
+        if written:
+            log.info("%d new alert(s) queued for %d article(s)", written, len(article_ids))
+            await self._on_enqueued()
+        return written
+
+    def _match_batch(self, articles: list[Article]) -> list[NewOutboxRow]:
+        rows: list[NewOutboxRow] = []
+        with self._lock:
+            for article in articles:
+                hits = self._index.match(article_text(article), article.lang)
+                rows.extend(self._rows_for(article, hits))
+        return rows
+
+    def _rows_for(self, article: Article, hits: dict[object, MatchResult]) -> list[NewOutboxRow]:
+        """One row per chat, even when several of its subscriptions match; the first added one names it."""
+        per_chat: dict[int, tuple[int, _SubRef, MatchResult]] = {}
+        for sub_id, result in hits.items():
+            ref = self._subs.get(sub_id)  # type: ignore[call-overload]
+            if ref is None or not result.matched:
+                continue
+            known = per_chat.get(ref.chat_id)
+            if known is None or sub_id < known[0]:  # type: ignore[operator]
+                per_chat[ref.chat_id] = (sub_id, ref, result)  # type: ignore[assignment]
+        return [
+            NewOutboxRow(chat_id, article.id, sub_id, ref.query, result.reason())
+            for chat_id, (sub_id, ref, result) in per_chat.items()
+        ]

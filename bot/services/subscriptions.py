@@ -1,0 +1,141 @@
+"""Subscribe, list, unsubscribe, and find archive articles for a query."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from bot.core.clock import Clock
+from bot.core.matching import MatchEngine, QueryError, Resolution
+from bot.core.models import Article, Chat, Subscription
+from bot.services.pipeline import MatchPipeline, article_text
+from bot.storage.store import Storage
+
+# How far back "newest matching article" looks when the full-text prefilter finds nothing.
+SCAN_NEWEST = 2000
+PREFILTER_CANDIDATES = 300
+
+
+class SubscriptionRefused(Exception):
+    """A subscribe/unsubscribe that changes nothing; ``key`` names the reply text, ``values`` fill it."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribed:
+    subscription: Subscription
+    resolution: Resolution
+    newest: Article | None
+
+
+class SubscriptionService:
+    def __init__(
+        self,
+        storage: Storage,
+        engine: MatchEngine,
+        pipeline: MatchPipeline,
+        clock: Clock,
+        *,
+        max_per_chat: int,
+        max_query_chars: int,
+    ) -> None:
+        self._storage = storage
+        self._engine = engine
+        self._pipeline = pipeline
+        self._clock = clock
+        self._max_per_chat = max_per_chat
+        self._max_query_chars = max_query_chars
+
+    def resolve(self, query: str) -> Resolution:
+        """Validate and explain a query; raises :class:`SubscriptionRefused` for bad ones."""
+        query = " ".join(query.split())
+        if not query:
+            raise SubscriptionRefused("sub.empty")
+        if len(query) > self._max_query_chars:
+            raise SubscriptionRefused("sub.too_long", limit=self._max_query_chars, length=len(query))
+        try:
+            return self._engine.resolve(query)
+        except QueryError as exc:
+            raise SubscriptionRefused("sub.bad_query", error=str(exc)) from None
+
+    async def subscribe(self, chat: Chat, query: str) -> Subscribed:
+        resolution = self.resolve(query)
+        if await self._storage.subscriptions.count_for_chat(chat.id) >= self._max_per_chat:
+            raise SubscriptionRefused("sub.limit", limit=self._max_per_chat)
+        sub = await self._storage.subscriptions.add(chat.id, " ".join(query.split()), resolution.key, self._clock.now())
+        if sub is None:
+            raise SubscriptionRefused("sub.duplicate", query=query)
+        self._pipeline.add(sub)
+        newest = await self.find(sub.query, limit=1)
+        return Subscribed(sub, resolution, newest[0] if newest else None)
+
+    async def restore(self, chat: Chat) -> None:
+        """Put a reactivated chat's subscriptions back into the matching index."""
+        for sub in await self.list(chat):
+            self._pipeline.add(sub)
+
+    async def list(self, chat: Chat) -> list[Subscription]:
+        return await self._storage.subscriptions.for_chat(chat.id)
+
+    async def unsubscribe(self, chat: Chat, what: str) -> Subscription:
+        """By position in ``list`` (1-based) or by the query as typed (case- and space-insensitive)."""
+        what = " ".join(what.split())
+        if not what:
+            raise SubscriptionRefused("unsub.empty")
+        subs = await self.list(chat)
+        target = _pick(subs, what)
+        if target is None:
+            raise SubscriptionRefused("unsub.unknown", what=what)
+        if await self._storage.subscriptions.remove(target.id):
+            self._pipeline.remove(target.id)
+        return target
+
+    async def find(self, query: str, limit: int = 5) -> list[Article]:
+        """Newest archive articles the matching engine accepts for ``query`` (full-text prefilter first)."""
+        self.resolve(query)
+        terms = self._engine.focus_terms(query)
+        candidates: dict[int, Article] = {}
+        for term in terms[:40]:
+            for article in await self._storage.articles.search(term, PREFILTER_CANDIDATES):
+                candidates[article.id] = article
+        ordered = sorted(candidates.values(), key=_recency, reverse=True)
+        found = await asyncio.to_thread(self._accept, query, ordered, limit)
+        if len(found) < limit:
+            recent = await self._storage.articles.latest(SCAN_NEWEST)
+            seen = {a.id for a in found}
+            more = await asyncio.to_thread(
+                self._accept, query, [a for a in recent if a.id not in seen], limit - len(found)
+            )
+            found = sorted([*found, *more], key=_recency, reverse=True)
+        return found[:limit]
+
+    def _accept(self, query: str, articles: list[Article], limit: int) -> list[Article]:
+        accepted = []
+        for article in articles:
+            if self._engine.match(query, article_text(article), article.lang).matched:
+                accepted.append(article)
+                if len(accepted) >= limit:
+                    break
+        return accepted
+
+
+def _recency(article: Article) -> tuple[str, int]:
+    """The archive's "newest" order: publication date, else the day it was stored; then insertion order."""
+    day = article.published.isoformat() if article.published else article.ingested_at.date().isoformat()
+    return (day, article.id)
+
+
+def _pick(subs: list[Subscription], what: str) -> Subscription | None:
+    """``3`` = third in the list; ``#17`` = subscription id 17 (what buttons send: stable when the list
+    changes); anything else = the query as typed."""
+    if what.startswith("#") and what[1:].isdigit():
+        return next((s for s in subs if s.id == int(what[1:])), None)
+    if what.isdigit():
+        position = int(what)
+        return subs[position - 1] if 1 <= position <= len(subs) else None
+    folded = what.casefold()
+    return next((s for s in subs if s.query.casefold() == folded), None)

@@ -1,0 +1,104 @@
+"""The console chat: the embedded default when no Telegram/Matrix credentials are set.
+
+One command per line on stdin (``/subscribe Putin``, ``!list`` or just ``list``); replies and alerts go to
+stdout, logs to stderr. The local user is admin; ``/addseed PATH`` ingests a local file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from bot.core.messaging import Attachment, IncomingCommand, OutgoingMessage, Reply, Sent, html_to_text
+from bot.transports.base import TransportHost
+
+CHAT_ID = "local"
+USER_ID = "console"
+
+
+class ConsoleMessenger:
+    platform = "console"
+    max_message_chars = 100_000
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self._count = 0
+
+    async def send(self, chat_id: str, message: OutgoingMessage) -> Sent:
+        self.write(message)
+        return Sent((str(self._count),))
+
+    def write(self, message: OutgoingMessage) -> None:
+        self._count += 1
+        text = html_to_text(message.html)
+        hints = [f"[{b.label}: /{b.command}]" for row in message.buttons for b in row]
+        if hints:
+            text += "\n" + "  ".join(hints)
+        self._out.write(text.rstrip() + "\n\n")
+        self._out.flush()
+
+
+def parse_line(line: str) -> tuple[str, str] | None:
+    """``/name args`` → (name, args); bare words work too. ``None`` for blank lines and comments."""
+    text = line.strip()
+    if not text or text.startswith("#"):
+        return None
+    if text[0] in "/!":
+        text = text[1:]
+    name, _, args = text.partition(" ")
+    return name.split("@", 1)[0].lower(), args.strip()
+
+
+def local_attachment(path_text: str) -> Attachment:
+    path = Path(path_text).expanduser()
+
+    async def fetch() -> bytes:
+        return await asyncio.to_thread(path.read_bytes)
+
+    try:
+        size: int | None = path.stat().st_size
+    except OSError:
+        size = None
+    return Attachment(filename=path.name, size=size, mime_type=None, fetch=fetch)
+
+
+class ConsoleTransport:
+    def __init__(self, host: TransportHost, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
+        self._host = host
+        self._in = stdin or sys.stdin
+        self.messenger = ConsoleMessenger(stdout or sys.stdout)
+
+    async def start(self) -> None:
+        """Nothing to connect; :meth:`run` reads the input."""
+
+    async def stop(self) -> None:
+        """Nothing to disconnect."""
+
+    async def run(self) -> None:
+        """Handle lines until end of input."""
+        while True:
+            line = await asyncio.to_thread(self._in.readline)
+            if not line:
+                return
+            parsed = parse_line(line)
+            if parsed is None:
+                continue
+            await self.handle(*parsed)
+
+    async def handle(self, name: str, args: str) -> None:
+        attachment = local_attachment(args) if name == "addseed" and args else None
+        command = IncomingCommand(
+            platform="console",
+            chat_id=CHAT_ID,
+            user_id=USER_ID,
+            name=name,
+            args="" if attachment else args,
+            is_bot_admin=True,
+            can_manage_chat=True,
+            attachment=attachment,
+        )
+        reply: Reply = await self._host.handle(command)
+        for message in reply.messages:
+            self.messenger.write(message)
