@@ -1,0 +1,34 @@
+"""Shared fixtures: settings on a temporary database, a running application with a recording messenger."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import App, running_app
+from config.settings import Settings
+from tests.fakes import RecordingMessenger
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "seeds"
+SHARED = REPO.parent / "shared"
+SEED_FILE = SEEDS / "000_a4bb6051e356c940.txt"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(db_path=tmp_path / "db" / "news.db", seeds_dir=SEEDS, _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def messenger() -> RecordingMessenger:
+    return RecordingMessenger()
+
+
+@pytest.fixture
+async def app(settings: Settings, messenger: RecordingMessenger) -> AsyncIterator[App]:
+    async with running_app(settings) as running:
+        running.services.delivery.register(messenger)
+        yield running
