@@ -90,8 +90,9 @@ class SubscriptionService:
         target = _pick(subs, what)
         if target is None:
             raise SubscriptionRefused("unsub.unknown", what=what)
-        if await self._storage.subscriptions.remove(target.id):
-            self._pipeline.remove(target.id)
+        self._pipeline.remove(target.id)
+        await self._storage.outbox.drop_subscription(target.id)
+        await self._storage.subscriptions.remove(target.id)
         return target
 
     async def find(self, query: str, limit: int = 5) -> list[Article]:

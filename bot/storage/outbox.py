@@ -149,6 +149,15 @@ class OutboxRepository:
                 "UPDATE outbox SET status = 'pending', batch = NULL WHERE id = ?", [(i,) for i in ids]
             )
 
+    async def drop_subscription(self, subscription_id: int) -> int:
+        """Unsent rows of a subscription the chat just removed: not wanted any more."""
+        async with self._db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE outbox SET status = 'dropped' WHERE subscription_id = ? AND status IN ('pending', 'failed')",
+                (subscription_id,),
+            )
+            return cur.rowcount
+
     async def drop_chat(self, chat_pk: int) -> int:
         async with self._db.transaction() as conn:
             cur = await conn.execute(

@@ -249,3 +249,16 @@ async def test_mode_instant_releases_held_digest(timed_app: App, messenger: Reco
     await messenger.wait_for(lambda t: len(t) == 1)
     chat = await timed_app.storage.chats.get_by_key(ChatKey("fake", "c1"))
     assert chat is not None and chat.mode is Mode.INSTANT
+
+
+async def test_unsubscribe_drops_alerts_still_waiting(timed_app: App, messenger: RecordingMessenger) -> None:
+    await timed_app.handle(command("/mode daily"))
+    await subscribe(timed_app)
+    await subscribe(timed_app, "Hanoi")
+    await timed_app.services.ingest.ingest_items([visit("Ankara")])
+    await timed_app.handle(command("/unsubscribe Putin"))
+    assert (await timed_app.storage.outbox.status_counts()) == {"dropped": 1}
+    await timed_app.services.ingest.ingest_items([visit("Hanoi")])  # still followed as "Hanoi"
+    await timed_app.handle(command("/digest"))
+    [digest] = messenger.texts()
+    assert "Hanoi" in digest and "Ankara" not in digest
