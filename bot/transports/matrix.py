@@ -89,6 +89,7 @@ _FILE_CACHE_SIZE = 256
 _TAG = re.compile(r"<(/?)([a-zA-Z]+)([^>]*)>")
 _HREF = re.compile(r"""href\s*=\s*(["'])(.*?)\1""", re.DOTALL)
 _MXC = re.compile(r"^mxc://([^/]+)/([^/?#]+)$")
+_SLASH_COMMAND = re.compile(r"(^|[\s>(])/([a-z][a-z_]*)\b")
 
 
 class MatrixLoginError(RuntimeError):
@@ -144,9 +145,23 @@ def _button_hint(button: Button) -> str:
     return hint
 
 
-def message_content(message: OutgoingMessage) -> dict[str, Any]:
+def matrix_command_syntax(text: str, is_command: Callable[[str], bool]) -> str:
+    """Handlers write commands Telegram-style (``/list``); on Matrix they are typed ``!list``.
+
+    Only a known command name right after a space, a tag or a bracket is rewritten, so URLs and paths keep
+    their slashes.
+    """
+
+    def swap(match: re.Match[str]) -> str:
+        lead, name = match.group(1), match.group(2)
+        return f"{lead}{COMMAND_PREFIX}{name}" if is_command(name) else match.group(0)
+
+    return _SLASH_COMMAND.sub(swap, text)
+
+
+def message_content(message: OutgoingMessage, is_command: Callable[[str], bool] | None = None) -> dict[str, Any]:
     """The ``m.room.message`` content of one outgoing message."""
-    text = message.html
+    text = matrix_command_syntax(message.html, is_command) if is_command else message.html
     hints = render_buttons(message.buttons)
     if hints:
         text = f"{text}\n{hints}" if text else hints
@@ -243,8 +258,9 @@ class MatrixMessenger:
     platform = PLATFORM
     max_message_chars = MAX_MESSAGE_CHARS
 
-    def __init__(self, client: AsyncClient) -> None:
+    def __init__(self, client: AsyncClient, is_command: Callable[[str], bool] | None = None) -> None:
         self._client = client
+        self._is_command = is_command
         self._closed = False
 
     def close(self) -> None:
@@ -260,7 +276,7 @@ class MatrixMessenger:
             response = await self._client.room_send(
                 chat_id,
                 "m.room.message",
-                message_content(message),
+                message_content(message, self._is_command),
                 tx_id=transaction_id(message.idempotency_key),
             )
         except (ClientError, OSError, TimeoutError) as exc:
@@ -347,7 +363,8 @@ class MatrixTransport:
                 encryption_enabled=False,
             ),
         )
-        self.messenger = MatrixMessenger(self._client)
+        self.messenger = MatrixMessenger(self._client, self._is_command)
+        self._command_names: frozenset[str] | None = None
         self._next_batch: str | None = None
         self._logged_in = False
         self._stopping = asyncio.Event()
@@ -392,6 +409,12 @@ class MatrixTransport:
                 log.exception("matrix: sync loop ended with an error")
         self.messenger.close()
         await self._client.close()
+
+    def _is_command(self, name: str) -> bool:
+        if self._command_names is None:
+            self._command_names = frozenset(command for command, _ in self._host.command_names("en"))
+        # admin commands are not in the public menu, but they are the ones that need rights
+        return name in self._command_names or self._host.requires_chat_admin(name)
 
     @property
     def synced(self) -> bool:

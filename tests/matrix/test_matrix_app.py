@@ -78,7 +78,9 @@ async def test_subscribe_list_unsubscribe_in_a_dm_and_rights_in_a_group(
         await bob.join(group)
         await alice.wait_for_membership(group, bob.user_id, "join")
         await bob.say(group, "!subscribe Putin")  # power level 0 in a three-member room
-        await alice.wait_for_notice(group, bot, "admins")
+        refusal = await alice.wait_for_notice(group, bot, "admins")
+        assert "!list" in refusal["content"]["body"]  # the reply speaks Matrix command syntax
+        assert "/list" not in refusal["content"]["body"]
         await alice.say(group, "!subscribe Putin")  # the creator may
         await alice.wait_for_notice(group, bot, "Subscribed: Putin")
         await bob.say(group, "!list")  # reading is for everyone
