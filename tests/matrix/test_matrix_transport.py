@@ -140,6 +140,23 @@ async def test_file_then_addseed_and_reply_to_file_attach_the_download(
     assert host.fetched == [seed, seed]
 
 
+async def test_reply_to_a_file_sent_before_a_restart_still_finds_it(
+    start_bot: Starter, admin: UserClient, accounts: Accounts
+) -> None:
+    host = RecordingHost()
+    first = await start_bot(host)
+    room_id = await dm_with_bot(admin, accounts.bot.user_id)
+    file_event = await admin.send_file(room_id, "later.txt", b"date 2024-01\nLater\n\nText.")
+    await admin.say(room_id, "hello")  # the file is no longer "the previous message"
+    await admin.wait_for(lambda rid, e: e.get("content", {}).get("body") == "hello", "own message echo")
+    await first.stop()
+
+    await start_bot(host)  # a fresh process knows nothing about the file: it asks the homeserver
+    await admin.say(room_id, "!addseed", reply_to=file_event)
+    await admin.wait_for_notice(room_id, accounts.bot.user_id, "later.txt")
+    assert host.fetched == [b"date 2024-01\nLater\n\nText."]
+
+
 async def test_oversized_download_is_refused_whatever_the_announced_size(
     start_bot: Starter, admin: UserClient, accounts: Accounts
 ) -> None:
