@@ -26,6 +26,7 @@ from bot.core.matching.normalize import STOPWORDS
 
 TIERS = (1_000, 10_000, 100_000)
 COMMON_WORDS_SKIPPED = 1_000
+PASSES = 3
 CORPUS = "en_rss_2023.jsonl.gz"
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
 # capitalised words (and pairs) after a lower-case word: names, not sentence starts
@@ -107,6 +108,17 @@ def _rate(count: int, seconds: float) -> float:
     return count / seconds if seconds > 0 else float("inf")
 
 
+def _best_pass(index: SubscriptionIndex, articles: list[str]) -> tuple[float, int]:
+    """CPU seconds of the fastest of PASSES passes (as timeit does: slower ones measure interference)."""
+    best = float("inf")
+    matched = 0
+    for _ in range(PASSES):
+        started = time.process_time()
+        matched = sum(len(index.match(text)) for text in articles)
+        best = min(best, time.process_time() - started)
+    return best, matched
+
+
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
@@ -114,7 +126,7 @@ def _peak_rss_mb() -> float:
 def run(quick: bool = False, data_dir: Path | None = None) -> dict[str, float]:
     """Run every tier; keys like ``match_articles_per_s_100k`` and ``match_speedup_vs_naive_100k``."""
     engine = MatchEngine.load()
-    articles = load_articles(data_dir or default_data_dir(), 5_000 if quick else 30_000)
+    articles = load_articles(data_dir or default_data_dir(), 3_000 if quick else 10_000)
     all_queries = make_queries(articles, engine, max(TIERS))
     naive_sample = {1_000: 200, 10_000: 50, 100_000: 10} if quick else {1_000: 1000, 10_000: 200, 100_000: 30}
     figures: dict[str, float] = {"articles_engine": float(len(articles))}
@@ -130,9 +142,8 @@ def run(quick: bool = False, data_dir: Path | None = None) -> dict[str, float]:
                 continue  # a generated query the engine rejects (e.g. only stop words) is skipped
         index.match("warm-up builds the automaton")
         figures[f"build_s_{label}"] = time.process_time() - started
-        started = time.process_time()
-        matched = sum(len(index.match(text)) for text in articles)
-        figures[f"match_articles_per_s_{label}"] = _rate(len(articles), time.process_time() - started)
+        seconds, matched = _best_pass(index, articles)
+        figures[f"match_articles_per_s_{label}"] = _rate(len(articles), seconds)
         figures[f"matches_per_article_{label}"] = matched / len(articles)
         patterns = _naive_patterns(queries)
         sample = articles[: naive_sample[tier]]
@@ -151,8 +162,8 @@ def run(quick: bool = False, data_dir: Path | None = None) -> dict[str, float]:
 
 def print_table(figures: dict[str, float]) -> None:
     print(
-        f"corpus {CORPUS}: {int(figures['articles_engine'])} articles through the engine; "
-        "rates in CPU time of this process"
+        f"corpus {CORPUS}: {int(figures['articles_engine'])} articles through the engine (best of {PASSES} "
+        "passes); rates in CPU time of this process"
     )
     header = (
         f"{'subs':>8} {'engine art/s':>13} {'naive art/s':>12} {'speedup':>9} {'build s':>8} "

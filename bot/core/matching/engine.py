@@ -255,18 +255,17 @@ class MatchEngine:
         incl = f" incl. {example}" if example else ""
         return f"{atom.label} → {name}, {len(names)} names{incl}"
 
-    def _render(self, node: Node, atoms: dict[Term, Atom], lang: str | None) -> str:
+    def _render(self, node: Node, atoms: dict[Term, Atom], lang: str | None, nested: bool = False) -> str:
         if isinstance(node, Term):
             atom = atoms[node]
             if atom.entry_id is None:
                 return f"“{atom.label}”"
             return self.lexicon.entries[atom.entry_id].name(lang or atom.matched_lang or DEFAULT_NAME_LANG)
         if isinstance(node, Not):
-            return f"NOT {self._render(node.child, atoms, lang)}"
+            return f"NOT {self._render(node.child, atoms, lang, nested=True)}"
         joiner = " AND " if isinstance(node, And) else " OR "
-        parts = [self._render(c, atoms, lang) for c in node.children]
-        text = joiner.join(parts)
-        return f"({text})" if isinstance(node, Or) and len(parts) > 1 and joiner == " OR " else text
+        text = joiner.join(self._render(c, atoms, lang, nested=True) for c in node.children)
+        return f"({text})" if nested else text
 
     # -- matching -----------------------------------------------------------------------------------------
     def _bind(self, query: str) -> BoundQuery:

@@ -25,6 +25,7 @@ class SubscriptionIndex:
         # "A -B -C" queries: answered by set difference, without evaluating each query
         self._guarded: dict[int, set[str]] = defaultdict(set)  # required target → queries
         self._forbidding: dict[int, set[str]] = defaultdict(set)  # excluded target → queries
+        self._guarded_keys: dict[int, set[Hashable]] = defaultdict(set)  # required target → subscriptions
 
     def add(self, key: Hashable, query: str) -> None:
         """Raises QueryError (nothing changes) when the query cannot be understood."""
@@ -39,6 +40,9 @@ class SubscriptionIndex:
             self._file(qkey, bound)
         if bound.single is not None:
             self._single_keys[bound.single].add(key)
+        guarded = _guarded_form(bound)
+        if guarded is not None:
+            self._guarded_keys[guarded[0]].add(key)
         self._keys_of.setdefault(qkey, set()).add(key)
         self._query_of[key] = qkey
 
@@ -49,6 +53,9 @@ class SubscriptionIndex:
         bound = self._bound[qkey]
         if bound.single is not None:
             _discard(self._single_keys, bound.single, key)
+        guarded = _guarded_form(bound)
+        if guarded is not None:
+            _discard(self._guarded_keys, guarded[0], key)
         keys = self._keys_of[qkey]
         keys.discard(key)
         if keys:
@@ -104,8 +111,12 @@ class SubscriptionIndex:
                 results.update(dict.fromkeys(single, view.single(target)))
             guarded = self._guarded.get(target)
             if guarded:
-                for qkey in guarded - excluded if excluded else guarded:
-                    results.update(dict.fromkeys(self._keys_of[qkey], view.single(target)))
+                blocked = guarded & excluded if excluded else None
+                if not blocked:  # usually none of the excluded terms is present: all of them match
+                    results.update(dict.fromkeys(self._guarded_keys[target], view.single(target)))
+                else:
+                    for qkey in guarded - blocked:
+                        results.update(dict.fromkeys(self._keys_of[qkey], view.single(target)))
             boolean = self._by_target.get(target)
             if boolean:
                 candidates.update(boolean)

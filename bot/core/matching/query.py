@@ -106,7 +106,11 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
         elif match.group("paren") is not None:
             tokens.append(("LP" if match.group("paren") == "(" else "RP", match.group("paren")))
         elif match.group("word") is not None:
-            tokens.extend(_word_tokens(match.group("word")))
+            word = match.group("word")
+            if word in ("-", "+") and text[match.end() : match.end() + 1] in ("(", '"'):
+                tokens.extend([("NOT", "-")] if word == "-" else [])  # -(a OR b), -"arms deal"
+                continue
+            tokens.extend(_word_tokens(word))
     return tokens
 
 

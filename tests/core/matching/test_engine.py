@@ -140,6 +140,9 @@ def test_resolution(engine: MatchEngine) -> None:
     assert "could also mean" in kim.description
     assert engine.resolve("Nordkorea").key == engine.resolve("North Korea").key == engine.resolve("DPRK").key
     assert engine.resolve("Putin AND Kim").key == engine.resolve("Kim AND Putin").key
+    assert engine.resolve("Putin OR Biden").description == "Putin OR Biden → Wladimir Putin OR Joe Biden"
+    nested = engine.resolve("Putin -(Ukraine OR Biden)").description
+    assert nested == "Putin -(Ukraine OR Biden) → Wladimir Putin AND NOT (Ukraine OR Joe Biden)"
     both = engine.resolve("Putin AND Kim").description
     assert both.startswith("Putin AND Kim → Wladimir Putin AND Kim Jong-un — could also mean: Kim Yo-jong")
     keyword = engine.resolve("Chabarowsk")

@@ -21,6 +21,8 @@ def test_operators_phrases_and_parentheses() -> None:
     assert parse_query("(Putin OR Xi) NOT Ukraine") == And((Or((Term("Putin"), Term("Xi"))), Not(Term("Ukraine"))))
     assert parse_query("Putin UND Kim") == And((Term("Putin"), Term("Kim")))
     assert parse_query("„Waffen Deal“") == Term("Waffen Deal", quoted=True)
+    assert parse_query('Putin -"arms deal"') == And((Term("Putin"), Not(Term("arms deal", quoted=True))))
+    assert parse_query("Putin -(Ukraine OR Biden)") == And((Term("Putin"), Not(Or((Term("Ukraine"), Term("Biden"))))))
 
 
 def test_lowercase_and_is_part_of_a_phrase() -> None:
