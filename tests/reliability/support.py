@@ -1,0 +1,84 @@
+"""Shared pieces of the reliability suite: database snapshots, FTS consistency, and an application kept on
+its own event loop so hypothesis (which drives plain functions) can send it thousands of commands."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Iterable
+from contextlib import AsyncExitStack
+from types import TracebackType
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from bot.app import App, running_app
+from config.settings import Settings
+
+T = TypeVar("T")
+
+# Transport bookkeeping (sync tokens, button keys) changes whenever a platform is polled, whatever users do.
+TRANSPORT_STATE = ("kv",)
+
+Snapshot = dict[str, list[tuple[Any, ...]]]
+
+
+async def snapshot(conn: aiosqlite.Connection, *, exclude: Iterable[str] = TRANSPORT_STATE) -> Snapshot:
+    """Every row of every ordinary table (FTS shadow tables included), for "nothing changed" checks."""
+    skipped = set(exclude)
+    async with conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        " AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name"
+    ) as cur:
+        tables = [row[0] async for row in cur if row[0] not in skipped]
+    state: Snapshot = {}
+    for table in tables:
+        # Sorted in Python: WITHOUT ROWID tables (FTS shadow tables) have no rowid to order by.
+        async with conn.execute(f'SELECT * FROM "{table}"') as cur:
+            state[table] = sorted([tuple(row) for row in await cur.fetchall()], key=repr)
+    return state
+
+
+def changed_tables(before: Snapshot, after: Snapshot) -> list[str]:
+    return sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+
+
+async def fts_consistent(conn: aiosqlite.Connection) -> None:
+    """Raises ``sqlite3.DatabaseError`` unless the full-text index matches the articles table exactly
+    (rank 1 makes FTS5 compare against the external content table, not only itself)."""
+    await conn.execute("INSERT INTO articles_fts(articles_fts, rank) VALUES('integrity-check', 1)")
+
+
+async def scalar(conn: aiosqlite.Connection, sql: str, params: tuple[Any, ...] = ()) -> Any:
+    async with conn.execute(sql, params) as cur:
+        row = await cur.fetchone()
+    return row[0] if row else None
+
+
+class LoopApp:
+    """``running_app`` on a private event loop: ``with LoopApp(settings) as runner: runner.run(coro)``.
+
+    Hypothesis calls plain functions, so each example runs its coroutine to completion on this loop while
+    the application (and its background workers) stays up between examples.
+    """
+
+    def __init__(self, settings: Settings, **app_options: Any) -> None:
+        self._settings = settings
+        self._options = app_options
+        self._loop = asyncio.new_event_loop()
+        self._stack = AsyncExitStack()
+        self.app: App | None = None
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return self._loop.run_until_complete(coro)
+
+    def __enter__(self) -> App:
+        self.app = self.run(self._stack.enter_async_context(running_app(self._settings, **self._options)))
+        return self.app
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        try:
+            self.run(self._stack.aclose())
+        finally:
+            self._loop.close()
