@@ -28,6 +28,8 @@ from handlers.registry import Dispatcher, Registry, build_registry
 
 log = logging.getLogger(__name__)
 
+MATRIX_SENDS_PER_SECOND = 20.0
+
 
 class App:
     """The running application; transports talk to it through the ``TransportHost`` protocol."""
@@ -147,7 +149,8 @@ def _build_transports(app: App) -> list[Transport]:
         from bot.transports.matrix import MatrixTransport
 
         matrix = MatrixTransport(settings.matrix, app)
-        app.services.delivery.register(matrix.messenger)
+        # Homeservers announce no fixed budget; a shared limiter lets M_LIMIT_EXCEEDED pause every send.
+        app.services.delivery.register(matrix.messenger, RateLimiter(MATRIX_SENDS_PER_SECOND))
         transports.append(matrix)
     return transports
 
