@@ -50,6 +50,7 @@ from telegram.error import (
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.core.alerts.split import split_message
 from bot.core.messaging import (
     Attachment,
     Button,
@@ -62,6 +63,7 @@ from bot.core.messaging import (
     SendError,
     Sent,
     TransientError,
+    html_to_text,
 )
 from bot.core.models import ChatKey
 from bot.transports.base import TransportHost
@@ -82,8 +84,6 @@ REPLY_ATTEMPTS = 6
 _MAX_BACKOFF_SECONDS = 30.0
 
 _COMMAND_RE = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{1,64}))?(?:\s+(.*))?", re.DOTALL)
-_TAG_RE = re.compile(r"<[^>]*>")
-_LINK_RE = re.compile(r'<a\s+href="([^"]*)"\s*>(.*?)</a>', re.DOTALL)
 _ADMIN_STATUSES = frozenset({ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})
 _GONE_STATUSES = frozenset({ChatMemberStatus.LEFT, ChatMemberStatus.BANNED})
 _GONE_BAD_REQUESTS = (
@@ -123,52 +123,6 @@ def parse_command(text: str, bot_username: str | None) -> tuple[str, str] | None
     if target is not None and (bot_username is None or target.lower() != bot_username.lower()):
         return None
     return name.lower(), (args or "").strip()
-
-
-def strip_tags(markup: str) -> str:
-    """The plain text of a safe-HTML message, for sending without parse mode; a link keeps its address."""
-    return html.unescape(_TAG_RE.sub("", _LINK_RE.sub(_link_as_text, markup)))
-
-
-def _link_as_text(match: re.Match[str]) -> str:
-    url, label = match.group(1), match.group(2)
-    return label if url in label else f"{label} ({url})"
-
-
-def split_html(markup: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
-    """Split between lines (tags never span a line break) so every part stays under ``limit``.
-
-    The HTML source is never shorter than the text Telegram counts, so measuring the source is safe."""
-    if len(markup) <= limit:
-        return [markup]
-    parts: list[str] = []
-    current = ""
-    for line in markup.split("\n"):
-        for piece in [line] if len(line) <= limit else _split_long_line(line, limit):
-            candidate = f"{current}\n{piece}" if current else piece
-            if len(candidate) <= limit:
-                current = candidate
-            else:
-                parts.append(current)
-                current = piece
-    if current:
-        parts.append(current)
-    return [part for part in parts if part.strip()]
-
-
-def _split_long_line(line: str, limit: int) -> list[str]:
-    # A single line this long cannot keep its markup: cut its escaped plain text instead.
-    chunks: list[str] = []
-    buffer = ""
-    for char in strip_tags(line):
-        escaped = html.escape(char, quote=False)
-        if len(buffer) + len(escaped) > limit:
-            chunks.append(buffer)
-            buffer = ""
-        buffer += escaped
-    if buffer:
-        chunks.append(buffer)
-    return chunks
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -352,7 +306,7 @@ class TelegramMessenger:
                 "Telegram rejected the markup of a message to %s (%s); sending it as plain text", chat_id, exc.message
             )
             try:
-                sent = await self._post(chat_id, strip_tags(message.html), None, markup, message.link_preview)
+                sent = await self._post(chat_id, html_to_text(message.html), None, markup, message.link_preview)
             except BadRequest as plain_exc:
                 raise _bad_request_error(plain_exc) from plain_exc
         return Sent((str(sent.message_id),))
@@ -728,7 +682,7 @@ class TelegramTransport:
 
 def _parts(message: OutgoingMessage) -> Sequence[OutgoingMessage]:
     """A reply longer than Telegram allows, as several messages; buttons go under the last one."""
-    texts = split_html(message.html, MAX_MESSAGE_CHARS)
+    texts = split_message(message.html, MAX_MESSAGE_CHARS)
     if len(texts) <= 1:
         return [message]
     last = len(texts) - 1

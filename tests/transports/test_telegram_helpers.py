@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import html
-
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from bot.transports.telegram import MAX_CALLBACK_BYTES, CallbackCodec, parse_command, split_html, strip_tags
+from bot.transports.telegram import MAX_CALLBACK_BYTES, CallbackCodec, parse_command
 from tests.transports.conftest_telegram import RecordingHost
 
 BOT = "newsalert_test_bot"
@@ -37,32 +33,6 @@ def test_parse_command(text: str, expected: tuple[str, str] | None) -> None:
 def test_commands_addressed_to_a_bot_are_ignored_before_the_name_is_known() -> None:
     assert parse_command("/list@newsalert_test_bot", None) is None
     assert parse_command("/list", None) == ("list", "")
-
-
-def test_split_keeps_lines_whole_and_under_the_limit() -> None:
-    lines = [f"<b>{n}</b> {'w' * 30}" for n in range(40)]
-    parts = split_html("\n".join(lines), 200)
-    assert all(len(part) <= 200 for part in parts)
-    assert "\n".join(parts) == "\n".join(lines)
-
-
-def test_a_line_longer_than_the_limit_is_cut_as_escaped_plain_text() -> None:
-    line = "<b>Kim &amp; Putin</b> " + "&lt;x&gt; " * 100
-    parts = split_html(line, 50)
-    assert all(len(part) <= 50 for part in parts)
-    assert "".join(html.unescape(part) for part in parts) == strip_tags(line)
-    assert not any("<b>" in part for part in parts)
-
-
-@given(st.lists(st.text(alphabet="ab<>&é \n", max_size=60).map(html.escape), max_size=30))
-def test_split_never_exceeds_the_limit(lines: list[str]) -> None:
-    source = "\n".join(f"<i>{line}</i>" if line else line for line in lines)
-    assert all(len(part) <= 64 for part in split_html(source, 64))
-
-
-def test_plain_text_keeps_link_addresses() -> None:
-    markup = '<b>Kim</b> &amp; Putin: <a href="https://e.org/a?x=1&amp;y=2">source</a> <a href="https://e.org">https://e.org</a>'
-    assert strip_tags(markup) == "Kim & Putin: source (https://e.org/a?x=1&y=2) https://e.org"
 
 
 class _Clock:
