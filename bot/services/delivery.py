@@ -80,6 +80,7 @@ class DeliveryService:
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._stopping = False
+        self._summaries_in_progress: dict[tuple[int, str], asyncio.Future[list[str]]] = {}
         self._on_chat_gone: Callable[[Chat], Awaitable[None]] | None = None
 
     # --- wiring -----------------------------------------------------------------------------------------
@@ -317,8 +318,21 @@ class DeliveryService:
         return entries
 
     async def bullets(self, article: Article, focus_query: str | None) -> list[str]:
-        """Summary bullets, computed once per (article, focus) and cached in SQLite."""
+        """Summary bullets, computed once per (article, focus) and cached in SQLite. A fan-out asks for the
+        same summary from many chats at once: they share one computation."""
         key = (focus_query or "").casefold()
+        pending = self._summaries_in_progress.get((article.id, key))
+        if pending is not None:
+            return list(await asyncio.shield(pending))
+        task = asyncio.ensure_future(self._summarize_once(article, focus_query, key))
+        self._summaries_in_progress[(article.id, key)] = task
+        try:
+            return list(await asyncio.shield(task))
+        finally:
+            if task.done():
+                self._summaries_in_progress.pop((article.id, key), None)
+
+    async def _summarize_once(self, article: Article, focus_query: str | None, key: str) -> list[str]:
         cached = await self._storage.summaries.get(article.id, key)
         if cached is not None:
             return cached
