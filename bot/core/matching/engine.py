@@ -88,7 +88,7 @@ class BoundQuery:
                 self._registered.append(atom.key)
         self.positive = tuple(sorted({self.targets[t] for t in positive_terms(compiled.node)}))
         # a query that is false when nothing is present needs one of these targets to be true
-        self.trigger = _necessary(compiled.node, self.targets) or frozenset(self.positive)
+        self.trigger = _necessary(compiled.node, self.targets, scanner.rarity) or frozenset(self.positive)
         self._check = _checker(compiled.node, self.targets)
         self.single = self.positive[0] if isinstance(compiled.node, Term) else None
         self.conjunction = _conjunction(compiled.node, self.targets)
@@ -118,8 +118,9 @@ class ArticleView:
         self.lexicon = lexicon
         self.scanner = scanner
         self.text = text
-        self.lang = lang
-        self.present = scanner.present(scanner.scan(text, lang), relaxed)
+        scan = scanner.scan(text, lang)
+        self.lang = scan.lang
+        self.present = scanner.present(scan, relaxed)
         self._hits: dict[int, tuple[Hit, ...]] = {}
         self._single: dict[int, MatchResult] = {}
         self._combined: dict[tuple[int, ...], MatchResult] = {}
@@ -128,7 +129,8 @@ class ArticleView:
         """The result of a one-term query, shared by every subscription to that term."""
         cached = self._single.get(target)
         if cached is None:
-            cached = MatchResult(True, self.hits(target)) if target in self.present else NO_MATCH
+            found = self.present.get(target)
+            cached = MatchResult(True, self.hits(target)) if found else NO_MATCH
             self._single[target] = cached
         return cached
 
@@ -147,7 +149,8 @@ class ArticleView:
         cached = self._hits.get(target)
         if cached is None:
             name = self._name(target)
-            cached = tuple([Hit(name, h.surface, h.start, h.end) for h in self.present.get(target, ())])
+            found = self.present.get(target, ())
+            cached = tuple([Hit(name, surface, start, end) for _, _, start, end, surface in found])
             self._hits[target] = cached
         return cached
 
@@ -188,17 +191,18 @@ def _conjunction(node: Node, targets: dict[Term, int]) -> tuple[frozenset[int], 
     return frozenset(required), frozenset(forbidden)
 
 
-def _necessary(node: Node, targets: dict[Term, int]) -> frozenset[int] | None:
-    """A small set of targets one of which must be present for the query to hold (None: not known)."""
+def _necessary(node: Node, targets: dict[Term, int], rarity: Callable[[int], int]) -> frozenset[int] | None:
+    """A small set of targets one of which must be present for the query to hold (None: not known).
+    Of the parts of an AND the rarest is chosen, so the query is evaluated for few articles."""
     if isinstance(node, Term):
         return frozenset({targets[node]})
     if isinstance(node, Not):
         return None
-    found = [_necessary(c, targets) for c in node.children]
+    found = [_necessary(c, targets, rarity) for c in node.children]
     if isinstance(node, Or):
         return None if any(f is None for f in found) else frozenset().union(*found)
     known = [f for f in found if f is not None]
-    return min(known, key=len) if known else None
+    return max(known, key=lambda f: (min(rarity(t) for t in f), -len(f))) if known else None
 
 
 class MatchEngine:

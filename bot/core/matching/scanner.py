@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -23,6 +24,7 @@ from bot.core.matching.normalize import NormalText, guess_language, normalize_te
 ENDINGS_EN = frozenset({"", "s", "es", "'s", "'", "s'"})
 ENDINGS_DE = ENDINGS_EN | frozenset({"n", "en", "e", "er", "em", "ern", "ns", "ens", "ses", "se", "sen"})
 ENDINGS_SHORT = frozenset({"", "s", "'s", "'"})
+MAX_ENDING = max(len(e) for e in ENDINGS_DE)
 MIN_COMPOUND_HEAD = 3  # letters before a compound tail ("Gipfel|treffen"), so "ideal" is not "i|deal"
 
 
@@ -33,8 +35,7 @@ class Role(IntEnum):
     NEGATIVE = 3  # a longer expression that means something else ("Kim Kardashian")
 
 
-@dataclass(frozen=True, slots=True)
-class RawHit:
+class RawHit(NamedTuple):  # a tuple: tens of them are made per article
     target: int
     role: Role
     start: int  # source offsets
@@ -43,6 +44,11 @@ class RawHit:
 
     def overlaps(self, other: RawHit) -> bool:
         return self.start < other.end and other.start < self.end
+
+
+class Scan(NamedTuple):
+    hits: list[RawHit]
+    lang: str | None  # the article's language when it was given or had to be guessed
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +132,16 @@ class Scanner:
         self._next_target += 1
         return self._next_target - 1
 
+    def rarity(self, target: int) -> int:
+        """Length of the target's shortest form: long words are rare words (Zipf), a cheap proxy for how
+        seldom a term occurs."""
+        if self.is_entry(target):
+            entry = self.lexicon.entries[self.entry_ids[target]]
+            forms = [*entry.forms, *entry.weak]
+        else:
+            forms = list(self._term_forms.get(target, ()))
+        return min((len(f.norm) for f in forms), default=0)
+
     def entry_name(self, target: int, lang: str) -> str:
         names = self._entry_names.get(lang)
         if names is None:
@@ -151,7 +167,7 @@ class Scanner:
         return self._automaton
 
     # -- scanning -----------------------------------------------------------------------------------------
-    def scan(self, text: str, lang: str | None = None) -> list[RawHit]:
+    def scan(self, text: str, lang: str | None = None) -> Scan:
         normal = normalize_text(text)
         padded = " " + normal.text + " "
         language = [lang]  # decided lazily: most articles never need it
@@ -162,6 +178,8 @@ class Scanner:
             begin = last - length + 1
             stop = last + 1
             whole_word = padded[stop] == " "
+            if not whole_word and padded.find(" ", stop, stop + MAX_ENDING + 1) < 0:
+                continue  # the start of a longer word ("us" in "use"): no ending is that long
             for pattern in patterns:
                 if whole_word and pattern.plain:  # the common case, without further checks
                     start, end = normal.source_span(begin, last)
@@ -180,7 +198,7 @@ class Scanner:
                     hit = self._check(pattern, padded, normal, word_start, last + 1, language)
                     if hit is not None:
                         hits.append(hit)
-        return hits
+        return Scan(hits, language[0])
 
     def _check(
         self, pattern: _Pattern, padded: str, normal: NormalText, word_start: int, stop: int, language: list
@@ -209,9 +227,10 @@ class Scanner:
         return ending in ENDINGS_DE and _language(language, normal) == "de"
 
     # -- interpretation -----------------------------------------------------------------------------------
-    def present(self, hits: list[RawHit], relaxed: bool = False) -> dict[int, list[RawHit]]:
+    def present(self, scan: Scan, relaxed: bool = False) -> dict[int, list[RawHit]]:
         """Targets the text is about, with their hits. Weak names count only with support in the text
         (or always when ``relaxed``, e.g. a sentence of an article that already matched)."""
+        hits = scan.hits
         strong: dict[int, list[RawHit]] = defaultdict(list)
         weak: list[RawHit] = []
         context: set[int] = set()
