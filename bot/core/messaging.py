@@ -108,29 +108,33 @@ class Messenger(Protocol):
         ...
 
 
-_TAG = re.compile(r"<(/?)([a-z]+)([^>]*)>")
-_HREF = re.compile(r'href="([^"]*)"')
+_TAG = re.compile(r"<(/?)([a-zA-Z]+)([^>]*)>")
+_HREF = re.compile(r"""href\s*=\s*(["'])(.*?)\1""", re.DOTALL)
 
 
-def html_to_text(html_text: str) -> str:
-    """The plain-text rendering of the safe HTML subset: tags dropped, entities unescaped, and a link
-    whose text is not its address shown as ``text (url)``."""
+def html_to_text(text: str) -> str:
+    """The plain-text rendering of the safe HTML subset (console, Matrix ``body``, Telegram fallback):
+    tags dropped, entities decoded, a link whose text is not its address shown as ``text (url)``."""
     out: list[str] = []
+    link_stack: list[str | None] = []
     pos = 0
-    link: str | None = None
-    link_start = 0
-    for match in _TAG.finditer(html_text):
-        out.append(html.unescape(html_text[pos : match.start()]))
+    for match in _TAG.finditer(text):
+        out.append(text[pos : match.start()])
         pos = match.end()
-        closing, name, attrs = match.groups()
-        if name == "a" and not closing:
-            href = _HREF.search(attrs)
-            link = html.unescape(href.group(1)) if href else None
-            link_start = len(out)
-        elif name == "a" and closing and link:
-            shown = "".join(out[link_start:])
-            if link not in shown:
-                out.append(f" ({link})")
-            link = None
-    out.append(html.unescape(html_text[pos:]))
-    return "".join(out)
+        closing, name = match.group(1) == "/", match.group(2).lower()
+        if name == "br" and not closing:
+            out.append("\n")
+        elif name == "a" and not closing:
+            href = _HREF.search(match.group(3))
+            link_stack.append(html.unescape(href.group(2)) if href else None)
+            out.append("\x00")  # marks where the link text starts
+        elif name == "a" and closing and link_stack:
+            url = link_stack.pop()
+            start = "".join(out).rfind("\x00")
+            joined = "".join(out)
+            label = joined[start + 1 :]
+            shown = html.unescape(label).strip()
+            suffix = f" ({url})" if url and url != shown else ""
+            out = [joined[:start], label, suffix]
+    out.append(text[pos:])
+    return html.unescape("".join(out).replace("\x00", ""))

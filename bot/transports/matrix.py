@@ -54,9 +54,10 @@ from bot.core.messaging import (
     SendError,
     Sent,
     TransientError,
+    html_to_text,
 )
 from bot.core.models import ChatKey
-from bot.transports.base import TransportHost
+from bot.transports.base import TransportHost, TransportStartError
 from config.settings import MatrixSettings
 
 log = logging.getLogger(__name__)
@@ -86,44 +87,15 @@ _REQUEST_SLACK_S = 30.0  # on top of the long-poll timeout before a sync request
 _REPLY_SEND_ATTEMPTS = 3
 _MAX_REPLY_WAIT_S = 30.0
 _FILE_CACHE_SIZE = 256
-_TAG = re.compile(r"<(/?)([a-zA-Z]+)([^>]*)>")
-_HREF = re.compile(r"""href\s*=\s*(["'])(.*?)\1""", re.DOTALL)
 _MXC = re.compile(r"^mxc://([^/]+)/([^/?#]+)$")
 _SLASH_COMMAND = re.compile(r"(^|[\s>(])/([a-z][a-z_]*)\b")
 
 
-class MatrixLoginError(RuntimeError):
+class MatrixLoginError(TransportStartError):
     """The homeserver rejected the configured credentials; retrying will not help."""
 
 
 # --- pure helpers -------------------------------------------------------------------------------------------
-
-
-def html_to_plain(text: str) -> str:
-    """The plain ``body`` for the safe HTML subset: tags dropped, links as "text (url)", entities decoded."""
-    out: list[str] = []
-    link_stack: list[str | None] = []
-    pos = 0
-    for match in _TAG.finditer(text):
-        out.append(text[pos : match.start()])
-        pos = match.end()
-        closing, name = match.group(1) == "/", match.group(2).lower()
-        if name == "br" and not closing:
-            out.append("\n")
-        elif name == "a" and not closing:
-            href = _HREF.search(match.group(3))
-            link_stack.append(html.unescape(href.group(2)) if href else None)
-            out.append("\x00")  # marks where the link text starts
-        elif name == "a" and closing and link_stack:
-            url = link_stack.pop()
-            start = "".join(out).rfind("\x00")
-            joined = "".join(out)
-            label = joined[start + 1 :]
-            shown = html.unescape(label).strip()
-            suffix = f" ({url})" if url and url != shown else ""
-            out = [joined[:start], label, suffix]
-    out.append(text[pos:])
-    return html.unescape("".join(out).replace("\x00", ""))
 
 
 def render_buttons(buttons: tuple[tuple[Button, ...], ...]) -> str:
@@ -167,7 +139,7 @@ def message_content(message: OutgoingMessage, is_command: Callable[[str], bool] 
         text = f"{text}\n{hints}" if text else hints
     return {
         "msgtype": "m.notice",
-        "body": html_to_plain(text),
+        "body": html_to_text(text),
         "format": "org.matrix.custom.html",
         # HTML collapses newlines; the safe subset relies on them as line breaks.
         "formatted_body": text.replace("\n", "<br>\n"),

@@ -7,9 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from nio import ErrorResponse
 
-from bot.core.messaging import Button, ChatGone, OutgoingMessage, RetryLater, TransientError
+from bot.core.messaging import Button, ChatGone, OutgoingMessage, RetryLater, TransientError, html_to_text
 from bot.transports.matrix import (
-    html_to_plain,
     inviter_allowed,
     matrix_command_syntax,
     message_content,
@@ -24,11 +23,11 @@ from bot.transports.matrix import (
 
 def test_plain_body_strips_tags_unescapes_and_spells_out_links() -> None:
     html = '<b>Gipfel</b> &amp; <i>Treffen</i>: <a href="https://ex.org/a?x=1&amp;y=2">mehr</a>\n• <code>a&lt;b</code>'
-    assert html_to_plain(html) == "Gipfel & Treffen: mehr (https://ex.org/a?x=1&y=2)\n• a<b"
+    assert html_to_text(html) == "Gipfel & Treffen: mehr (https://ex.org/a?x=1&y=2)\n• a<b"
 
 
 def test_a_link_whose_text_is_its_url_is_not_repeated() -> None:
-    assert html_to_plain('<a href="https://ex.org">https://ex.org</a>') == "https://ex.org"
+    assert html_to_text('<a href="https://ex.org">https://ex.org</a>') == "https://ex.org"
 
 
 def test_content_is_a_notice_with_html_and_plain_bodies_and_buttons_as_hints() -> None:
@@ -93,7 +92,7 @@ def test_reply_fallback_is_removed_before_parsing() -> None:
 @given(st.text())
 def test_parsing_any_text_never_raises(body: str) -> None:
     parse_command(strip_reply_fallback(body))
-    html_to_plain(body)
+    html_to_text(body)
 
 
 def test_inviter_rules() -> None:
