@@ -11,6 +11,7 @@ from handlers.base import HandlerContext, command
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".jsonl", ".xml", ".rss", ".atom", ".json", ".gz")
 CONSOLE_LIMIT = 20 * 1024 * 1024
+USAGE_KEYS = {"matrix": "addseed.usage_matrix", "console": "addseed.usage_console"}  # how to attach differs
 SHOWN_OUTCOMES = 5
 
 TEXTS = {
@@ -18,6 +19,9 @@ TEXTS = {
         "help.addseed": "Add an article file (attach it, or reply to it)",
         "help.stats": "Archive and delivery statistics",
         "addseed.usage": "Attach a file with the caption /addseed, or reply /addseed to a file. Accepted: {types}.",
+        "addseed.usage_matrix": "Upload the file, then send !addseed as your next message (or reply !addseed to "
+        "the file). Accepted: {types}.",
+        "addseed.usage_console": "Give the file's path: /addseed path/to/article.txt. Accepted: {types}.",
         "addseed.type": "I can't read <b>{name}</b>: unsupported file type. Accepted: {types}.",
         "addseed.size": "<b>{name}</b> is {size}, over the {limit} upload limit. Nothing was stored.",
         "addseed.read": "I couldn't get the file: {error}",
@@ -34,6 +38,9 @@ TEXTS = {
         "help.stats": "Statistik zu Archiv und Zustellung",
         "addseed.usage": "Hänge eine Datei mit der Beschriftung /addseed an oder antworte /addseed auf eine Datei. "
         "Erlaubt: {types}.",
+        "addseed.usage_matrix": "Lade die Datei hoch und sende danach !addseed (oder antworte !addseed auf die "
+        "Datei). Erlaubt: {types}.",
+        "addseed.usage_console": "Gib den Pfad der Datei an: /addseed pfad/zum/artikel.txt. Erlaubt: {types}.",
         "addseed.type": "<b>{name}</b> kann ich nicht lesen: Dateityp nicht unterstützt. Erlaubt: {types}.",
         "addseed.size": "<b>{name}</b> ist {size} groß, über der Grenze von {limit}. Nichts gespeichert.",
         "addseed.read": "Die Datei konnte ich nicht holen: {error}",
@@ -66,7 +73,7 @@ async def addseed(ctx: HandlerContext) -> Reply:
     types = ", ".join(SUPPORTED_SUFFIXES)
     attachment = ctx.cmd.attachment
     if attachment is None:
-        return Reply.text(ctx.t("addseed.usage", types=types))
+        return Reply.text(ctx.t(USAGE_KEYS.get(ctx.cmd.platform, "addseed.usage"), types=types))
     name = html.escape(attachment.filename)
     if not attachment.filename.lower().endswith(SUPPORTED_SUFFIXES):
         return Reply.text(ctx.t("addseed.type", name=name, types=types))

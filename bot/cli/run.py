@@ -10,6 +10,7 @@ import signal
 from bot.app import running_app
 from bot.cli.common import fail
 from bot.storage.db import StorageError
+from bot.transports.base import TransportStartError
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
                 return 0
             await _until_signal()
             return 0
-    except StorageError as exc:
+    except (StorageError, TransportStartError) as exc:
         return fail(str(exc))
 
 

@@ -8,6 +8,10 @@ from bot.core.messaging import IncomingCommand, Messenger, Reply
 from bot.core.models import ChatKey
 
 
+class TransportStartError(RuntimeError):
+    """A transport cannot start (rejected credentials, unreachable API); the message is one readable line."""
+
+
 class TransportHost(Protocol):
     """The application as a transport sees it (implemented by ``bot.app.App``)."""
 

@@ -66,7 +66,7 @@ from bot.core.messaging import (
     html_to_text,
 )
 from bot.core.models import ChatKey
-from bot.transports.base import TransportHost
+from bot.transports.base import TransportHost, TransportStartError
 from config.settings import TelegramSettings
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ _TEXTS = {
 }
 
 
-class TelegramStartError(RuntimeError):
+class TelegramStartError(TransportStartError):
     """Telegram could not be started (bad token, API unreachable); the message is one readable line."""
 
 
