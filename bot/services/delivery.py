@@ -32,6 +32,7 @@ from bot.core.alerts.split import split_message
 from bot.core.clock import Clock
 from bot.core.matching import MatchEngine
 from bot.core.messaging import (
+    Button,
     ChatGone,
     ChatMoved,
     Messenger,
@@ -228,8 +229,11 @@ class DeliveryService:
         if not included:
             return DeliveryResult()
         batch = f"d{min(included)}-{len(included)}"
-        result = await self._send(chat, messenger, html, included, batch)
-        return DeliveryResult(result.sent_items, result.messages, len(items) - len(included))
+        left_over = len(items) - len(included)
+        # Under a capped digest, a button fetches the rest (the rows stay pending until then).
+        more = ((Button(labels_for(chat.lang).more_button, "digest"),),) if left_over else ()
+        result = await self._send(chat, messenger, html, included, batch, more)
+        return DeliveryResult(result.sent_items, result.messages, left_over)
 
     def _render(self, chat: Chat, stories: list[Story], *, as_digest: bool) -> tuple[str, list[int]]:
         labels = labels_for(chat.lang)
@@ -239,13 +243,22 @@ class DeliveryService:
         digest = compose_digest(group_by_query(stories), self._digest_cap, labels, command=command)
         return digest.html, list(digest.included_outbox_ids)
 
-    async def _send(self, chat: Chat, messenger: Messenger, html: str, ids: list[int], batch: str) -> DeliveryResult:
+    async def _send(
+        self,
+        chat: Chat,
+        messenger: Messenger,
+        html: str,
+        ids: list[int],
+        batch: str,
+        buttons: tuple[tuple[Button, ...], ...] = (),
+    ) -> DeliveryResult:
         await self._storage.outbox.mark_sending(ids, batch)
         parts = split_message(html, messenger.max_message_chars)
         limiter = self._limiters.get(chat.platform)
         try:
             for index, part in enumerate(parts):
-                message = OutgoingMessage(part, idempotency_key=f"{batch}.{index}")
+                last = index == len(parts) - 1
+                message = OutgoingMessage(part, buttons if last else (), idempotency_key=f"{batch}.{index}")
                 if limiter is not None:
                     async with limiter.slot(chat.chat_id, chat.is_group):
                         await messenger.send(chat.chat_id, message)

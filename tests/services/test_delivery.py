@@ -180,7 +180,9 @@ async def test_digest_cap_leaves_the_rest_pending(timed_app: App, messenger: Rec
     reply = await timed_app.handle(command("/digest"))
     assert "5 more" in reply.messages[0].html
     first = messenger.texts()[0]
-    assert "+5 more" in first or "5 more" in first
+    assert "+5 more — send /digest for the rest" in first
+    [(_, capped)] = messenger.sent
+    assert [b.command for row in capped.buttons for b in row] == ["digest"]
     assert (await timed_app.storage.outbox.status_counts()) == {"sent": 10, "pending": 5}
     await timed_app.handle(command("/digest"))
     assert (await timed_app.storage.outbox.status_counts()) == {"sent": 15}

@@ -37,6 +37,7 @@ class Labels:
     heading_many: str
     untitled: str
     date_pattern: str  # str.format with day, month, month_name, year
+    more_button: str = "More"
     month_names: tuple[str, ...] = ()
 
     def sources(self, n: int) -> str:
@@ -64,6 +65,7 @@ _LABELS = {
         heading_many="Your news digest: {n} stories",
         untitled="(untitled)",
         date_pattern="{day} {month_name} {year}",
+        more_button="Show the rest",
         month_names=_EN_MONTHS,
     ),
     "de": Labels(
@@ -76,6 +78,7 @@ _LABELS = {
         heading_many="Ihre Nachrichtenübersicht: {n} Meldungen",
         untitled="(ohne Titel)",
         date_pattern="{day:02d}.{month:02d}.{year}",
+        more_button="Rest anzeigen",
     ),
 }
 
