@@ -13,6 +13,7 @@ import aiosqlite
 
 from bot.app import App, running_app
 from config.settings import Settings
+from handlers.registry import build_registry
 
 T = TypeVar("T")
 
@@ -82,3 +83,33 @@ class LoopApp:
             self.run(self._stack.aclose())
         finally:
             self._loop.close()
+
+
+# --- admin-only commands, enumerated from the registry so a new one is probed automatically ----------------
+
+ADMIN_REFUSAL = "Only bot admins can use /{name}."
+SEED_UPLOAD = (
+    "date 2024-03-15\nPutin empfängt Kim Jong-Un in Wladiwostok\n\n"
+    "Kremlchef Wladimir Putin hat den nordkoreanischen Machthaber Kim Jong-Un in Wladiwostok empfangen. "
+    "Beide Seiten sprachen über Munition, Raketen und eine engere militärische Zusammenarbeit.\n"
+).encode()
+
+
+def admin_commands() -> list[str]:
+    """Every admin-only command (its main name) the dispatcher knows."""
+    return sorted({spec.name for spec in build_registry().ordered if spec.admin_only})
+
+
+def admin_arguments(name: str, feed_url: str) -> str:
+    """An argument that would do something if the command ran: a feed number for ``removefeed``, else a
+    feed address (a download the refusal must prevent)."""
+    return "1" if name == "removefeed" else feed_url
+
+
+def admin_upload(name: str, feed_url: str) -> tuple[str, bytes]:
+    """A file a command could act on: an OPML list for the OPML commands, else an article."""
+    if "opml" in name:
+        outline = f'<outline type="rss" text="probe" xmlUrl="{feed_url}"/>'
+        body = f'<?xml version="1.0"?><opml version="2.0"><head/><body>{outline}</body></opml>'
+        return "feeds.opml", body.encode()
+    return "putin.txt", SEED_UPLOAD
