@@ -4,7 +4,8 @@ Alias notation (data, not code, decides how a name may appear):
 - ``Waffen|deal``  a German compound whose parts may also be written apart or hyphenated ("Waffen-Deal");
 - ``*waffendeal``  the form may close a longer compound ("Milliardenwaffendeal"; German compounds are
   right-headed, so the last part says what the word is about);
-- ``DPRK``         an all-capital acronym only matches in capitals ("US" but not "us").
+- ``DPRK``         an all-capital acronym only matches in capitals ("US" but not "us");
+- ``Russian President=``  no plural or case endings (a title names one person, "Russian presidents" several).
 Short capitalised names ("Xi", "Kim") only match capitalised in the text.
 """
 
@@ -37,6 +38,7 @@ class Form:
     tail: bool = False  # may close a compound word
     acronym: bool = False  # must appear in capitals
     capital: bool = False  # short name: must start with a capital letter
+    exact: bool = False  # no plural or case endings, only a possessive ("Russian President's")
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +167,8 @@ def expand_alias(alias: str, lang: str | None) -> list[Form]:
     """Turn one lexicon alias (with its notation) into the normalised forms it stands for."""
     text = alias.strip()
     tail = text.startswith("*")
-    text = text.lstrip("*")
+    exact = text.endswith("=")
+    text = text.lstrip("*").rstrip("=")
     letters = [c for c in text if c.isalpha()]
     acronym = bool(letters) and len(letters) <= 5 and all(c.isupper() for c in letters) and " " not in text
     capital = not acronym and len(letters) <= 3 and text[:1].isupper()
@@ -178,7 +181,7 @@ def expand_alias(alias: str, lang: str | None) -> list[Form]:
         if not norm:
             raise ValueError(f"alias {alias!r} has no letters")
         # a compound written apart is two words; "tail" only makes sense inside one word
-        forms.append(Form(norm, text.replace("|", ""), lang, tail and " " not in norm, acronym, capital))
+        forms.append(Form(norm, text.replace("|", ""), lang, tail and " " not in norm, acronym, capital, exact))
     return forms
 
 
@@ -197,5 +200,6 @@ def _dedupe(forms: Iterable[Form]) -> tuple[Form, ...]:
             old.tail or form.tail,
             old.acronym and form.acronym,
             old.capital and form.capital,
+            old.exact and form.exact,
         )
     return tuple(seen.values())

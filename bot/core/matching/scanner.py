@@ -24,6 +24,7 @@ from bot.core.matching.normalize import NormalText, guess_language, normalize_te
 ENDINGS_EN = frozenset({"", "s", "es", "'s", "'", "s'"})
 ENDINGS_DE = ENDINGS_EN | frozenset({"n", "en", "e", "er", "em", "ern", "ns", "ens", "ses", "se", "sen"})
 ENDINGS_SHORT = frozenset({"", "s", "'s", "'"})
+ENDINGS_POSSESSIVE = frozenset({"", "'s", "'"})
 MAX_ENDING = max(len(e) for e in ENDINGS_DE)
 MIN_COMPOUND_HEAD = 3  # letters before a compound tail ("Gipfel|treffen"), so "ideal" is not "i|deal"
 
@@ -220,6 +221,8 @@ class Scanner:
 
     @staticmethod
     def _ending_ok(form: Form, ending: str, normal: NormalText, language: list) -> bool:
+        if form.exact:
+            return ending in ENDINGS_POSSESSIVE
         if form.acronym or form.capital:
             return ending in ENDINGS_SHORT
         if ending in ENDINGS_EN:
