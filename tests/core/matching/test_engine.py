@@ -41,6 +41,8 @@ def matches(engine: MatchEngine, query: str, text: str, lang: str | None = None)
         ("Ukraine war", "The war in Ukraine has entered its second winter."),
         ("Wladiwostok", "The meeting will take place in Vladivostok."),
         ("US", "The US-Präsident spoke."),
+        ("Putin", "The Russian president's spokesman declined to comment."),
+        ("Putin", "Der russische Präsident reiste nach Peking."),
     ],
 )
 def test_recall_of_names_forms_and_languages(engine: MatchEngine, query: str, text: str) -> None:
@@ -73,6 +75,8 @@ def test_recall_of_names_forms_and_languages(engine: MatchEngine, query: str, te
         ("arms deal", "The arms dealer was arrested in London."),
         ("Nordkorea", "Südkorea und Japan vereinbarten eine engere Zusammenarbeit."),
         ("US", "Tell us what you think."),
+        ("Putin", "Both the Ukrainian and Russian presidents were called."),
+        ("Putin", "Former Russian President Dmitry Medvedev warned the West."),
         ("France", "Paris Hilton opened a hotel."),
     ],
 )
