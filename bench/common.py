@@ -1,0 +1,176 @@
+"""Shared pieces of the benchmarks: where the corpora are, memory and machine facts, hermetic settings,
+progress lines on stderr, and seeding chats with subscriptions through the storage layer."""
+
+from __future__ import annotations
+
+import gzip
+import importlib
+import json
+import os
+import platform
+import resource
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.core.matching import MatchEngine, QueryError
+from bot.core.models import ChatKey, Subscription
+from bot.storage.store import Storage
+from config.settings import FeedSettings, MatrixSettings, Settings, TelegramSettings
+
+if TYPE_CHECKING:
+    from tests.telegram_server import BotApiServer
+
+RSS_CORPUS = "en_rss_2023.jsonl.gz"
+GERMAN_CORPORA = ("de_10kgnad_test.jsonl", "de_wikinews_qa.jsonl")
+
+
+class BenchError(Exception):
+    """A benchmark cannot run (missing corpus, bad option); reported as one line, never a traceback."""
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parents[1]
+
+
+def default_data_dir() -> Path:
+    """``../shared/data`` next to the repository, whatever the working directory."""
+    return repo_root().parent / "shared" / "data"
+
+
+def corpus_path(name: str, data_dir: Path | None = None) -> Path:
+    path = (data_dir or default_data_dir()) / name
+    if not path.is_file():
+        raise BenchError(f"benchmark corpus not found: {path} (pass --data DIR)")
+    return path
+
+
+def iter_records(path: Path) -> Iterator[dict[str, object]]:
+    """The JSON objects of a ``.jsonl`` or ``.jsonl.gz`` corpus (blocking: call from a thread or setup)."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            if line.strip():
+                yield json.loads(line)
+
+
+def record_text(record: dict[str, object]) -> tuple[str, str]:
+    """``(title, body)`` of a corpus record; the German 10kGNAD set has a lead instead of a title."""
+    title = str(record.get("title") or record.get("lead") or "").strip()
+    body = str(record.get("text") or "").strip()
+    return title, body
+
+
+def load_test_server() -> type[BotApiServer]:
+    """The Bot API test server lives in the checkout's ``tests/`` (not an installed package), so the bench
+    puts the repository on the import path when run from elsewhere."""
+    root = str(repo_root())
+    if root not in sys.path:
+        sys.path.append(root)
+    try:
+        module = importlib.import_module("tests.telegram_server")
+    except ImportError as exc:
+        raise BenchError(
+            f"the Telegram test server is not available ({exc}); run from a full checkout"
+        ) from None
+    server: type[BotApiServer] = module.BotApiServer
+    return server
+
+
+def progress(message: str) -> None:
+    """One timestamped line on stderr: the table and the JSON own stdout."""
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (Linux reports KiB); each benchmark runs in its own process."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_mb() -> float:
+    """Resident memory now, for curves (the peak only ever grows)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            pages = int(statm.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return peak_rss_mb()
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1024 / 1024
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
+            for line in info:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def machine_info() -> dict[str, object]:
+    return {
+        "cores": os.cpu_count() or 1,
+        "cpu_model": cpu_model(),
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "measured_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def machine_line(machine: dict[str, object]) -> str:
+    return (
+        f"{machine['cpu_model']}, {machine['cores']} cores, Python {machine['python']}, "
+        f"{machine['platform']}, {machine['measured_at']}"
+    )
+
+
+def bench_settings(workdir: Path, telegram: TelegramSettings | None = None) -> Settings:
+    """Settings that ignore the caller's environment and ``.env``: a fresh database in ``workdir``,
+    no seeds, no Matrix, Telegram only when given."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]  # pydantic-settings init option
+        db_path=workdir / "bench.db",
+        seeds_dir=workdir / "no-seeds",
+        log_level="WARNING",
+        telegram=telegram or TelegramSettings(),
+        matrix=MatrixSettings(),
+        feeds=FeedSettings(),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SeededChat:
+    pk: int
+    chat_id: str
+    subscriptions: tuple[Subscription, ...]
+
+
+async def seed_chats(
+    storage: Storage,
+    engine: MatchEngine,
+    chats: Sequence[tuple[str, Sequence[str]]],
+    *,
+    platform_name: str = "telegram",
+) -> list[SeededChat]:
+    """Private chats ``(chat_id, queries)`` subscribed through the repositories (what ``subscribe`` stores);
+    queries the engine refuses are skipped."""
+    now = datetime.now(UTC)
+    seeded = []
+    for chat_id, queries in chats:
+        chat, _ = await storage.chats.get_or_create(ChatKey(platform_name, chat_id), now)
+        subs = []
+        for query in queries:
+            try:
+                resolution = engine.resolve(query)
+            except QueryError:
+                continue
+            sub = await storage.subscriptions.add(chat.id, query, resolution.key, now)
+            if sub is not None:
+                subs.append(sub)
+        seeded.append(SeededChat(chat.id, chat_id, tuple(subs)))
+    return seeded

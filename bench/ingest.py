@@ -1,0 +1,166 @@
+"""Ingest benchmark: corpora through the real ``IngestService.ingest_path`` into a fresh SQLite with FTS and
+matching on (a realistic number of subscriptions), articles per second and peak memory.
+
+    python -m bench.ingest [--quick]
+
+Time is wall-clock (what an admin waits for). The split shows where it goes: ``match`` is the pipeline's
+``process`` (loading new articles back, matching in a worker thread, writing outbox rows); the rest is
+reading, parsing, hashing and storing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from rich.table import Table
+
+from bench.common import (
+    GERMAN_CORPORA,
+    RSS_CORPUS,
+    bench_settings,
+    corpus_path,
+    current_rss_mb,
+    peak_rss_mb,
+    progress,
+    seed_chats,
+)
+from bench.match import load_articles
+from bench.queries import distinct_queries
+from bot.app import build_services
+from bot.core.clock import SystemClock
+from bot.core.matching import MatchEngine
+from bot.storage.store import Storage
+
+TARGET_ITEMS_PER_S = 3_000.0
+GERMAN_LABELS = ("de_10kgnad", "de_wikinews")
+
+
+@dataclass(frozen=True, slots=True)
+class IngestSizes:
+    subscriptions: int = 1_000
+    rss_items: int | None = None  # None: the whole corpus
+    german_items: int | None = None
+    query_sample: int = 5_000  # corpus articles the subscription queries are drawn from
+
+
+FULL = IngestSizes()
+QUICK = IngestSizes(rss_items=10_000, german_items=300, query_sample=2_000)
+
+
+@dataclass(slots=True)
+class _Timed:
+    """Wraps the pipeline listener to add up the time spent matching."""
+
+    inner: Callable[[list[int]], Awaitable[None]]
+    seconds: float = 0.0
+
+    async def __call__(self, ids: list[int]) -> None:
+        started = time.perf_counter()
+        await self.inner(ids)
+        self.seconds += time.perf_counter() - started
+
+
+def _prepare_inputs(workdir: Path, data_dir: Path | None, sizes: IngestSizes) -> list[tuple[str, Path]]:
+    """The corpora as ``(label, path)``; a size limit writes a cut-down copy into ``workdir``."""
+    inputs = [("rss", _cut(corpus_path(RSS_CORPUS, data_dir), sizes.rss_items, workdir))]
+    for label, name in zip(GERMAN_LABELS, GERMAN_CORPORA, strict=True):
+        inputs.append((label, _cut(corpus_path(name, data_dir), sizes.german_items, workdir)))
+    return inputs
+
+
+def _cut(path: Path, limit: int | None, workdir: Path) -> Path:
+    if limit is None:
+        return path
+    target = workdir / path.name.removesuffix(".gz")
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as source, target.open("w", encoding="utf-8") as out:
+        for count, line in enumerate(source):
+            if count >= limit:
+                break
+            out.write(line)
+    return target
+
+
+async def _ingest_all(
+    workdir: Path, inputs: Sequence[tuple[str, Path]], queries: list[str], engine: MatchEngine
+) -> dict[str, float]:
+    settings = bench_settings(workdir)
+    storage = await Storage.open(settings.db_path)
+    try:
+        await seed_chats(storage, engine, [(str(1_000_000 + n), [q]) for n, q in enumerate(queries)])
+        services, pipeline = await build_services(settings, storage, SystemClock())
+        figures: dict[str, float] = {"subscriptions": float(len(pipeline))}
+        for label, path in inputs:
+            progress(f"ingest: {path.name} with {len(pipeline)} subscriptions")
+            timed = _Timed(pipeline.process)
+            services.ingest.set_listener(timed)
+            started = time.perf_counter()
+            report = await services.ingest.ingest_path(path)
+            seconds = time.perf_counter() - started
+            items = len(report.outcomes)
+            figures |= {
+                f"{label}_items": float(items),
+                f"{label}_new": float(report.count("new")),
+                f"{label}_rejected": float(report.count("rejected")),
+                f"{label}_seconds": seconds,
+                f"{label}_items_per_s": items / seconds if seconds > 0 else 0.0,
+                f"{label}_match_share": timed.seconds / seconds if seconds > 0 else 0.0,
+                f"{label}_rss_mb_after": current_rss_mb(),
+            }
+            progress(f"ingest: {items} items in {seconds:.1f}s ({figures[f'{label}_items_per_s']:,.0f}/s)")
+        figures["outbox_rows"] = float(sum((await storage.outbox.status_counts()).values()))
+        return figures
+    finally:
+        await storage.close()
+
+
+def run(
+    quick: bool = False, data_dir: Path | None = None, sizes: IngestSizes | None = None
+) -> dict[str, float]:
+    """Keys: ``ingest_items_per_s`` (RSS corpus), per-corpus ``<label>_items_per_s`` and ``peak_rss_mb``."""
+    sizes = sizes or (QUICK if quick else FULL)
+    engine = MatchEngine.load()
+    sample = load_articles(corpus_path(RSS_CORPUS, data_dir).parent, sizes.query_sample)
+    queries = distinct_queries(sample, engine, sizes.subscriptions)
+    del sample
+    with tempfile.TemporaryDirectory(prefix="newsalert-bench-ingest-") as tmp:
+        workdir = Path(tmp)
+        inputs = _prepare_inputs(workdir, data_dir, sizes)
+        figures = asyncio.run(_ingest_all(workdir, inputs, queries, engine))
+        figures["db_mb"] = (workdir / "bench.db").stat().st_size / 1024 / 1024
+    german_items = sum(figures[f"{g}_items"] for g in GERMAN_LABELS)
+    german_seconds = sum(figures[f"{g}_seconds"] for g in GERMAN_LABELS)
+    figures["ingest_items_per_s"] = figures["rss_items_per_s"]
+    figures["ingest_german_items_per_s"] = german_items / german_seconds if german_seconds > 0 else 0.0
+    figures["peak_rss_mb"] = peak_rss_mb()
+    return figures
+
+
+def table(figures: dict[str, float]) -> Table:
+    out = Table(title=f"ingest ({int(figures['subscriptions'])} subscriptions, FTS and matching on)")
+    for column in ("corpus", "items", "new", "rejected", "seconds", "items/s", "in matching", "RSS MB after"):
+        out.add_column(column, justify="left" if column == "corpus" else "right")
+    for label in ("rss", *GERMAN_LABELS):
+        out.add_row(
+            label,
+            f"{figures[f'{label}_items']:,.0f}",
+            f"{figures[f'{label}_new']:,.0f}",
+            f"{figures[f'{label}_rejected']:,.0f}",
+            f"{figures[f'{label}_seconds']:.1f}",
+            f"{figures[f'{label}_items_per_s']:,.0f}",
+            f"{figures[f'{label}_match_share']:.0%}",
+            f"{figures[f'{label}_rss_mb_after']:,.0f}",
+        )
+    out.caption = f"peak RSS {figures['peak_rss_mb']:,.0f} MB; database {figures['db_mb']:,.0f} MB"
+    return out
+
+
+def tiny() -> IngestSizes:
+    """Sizes for the smoke test: seconds, not minutes."""
+    return replace(QUICK, subscriptions=20, rss_items=200, german_items=20, query_sample=1_000)

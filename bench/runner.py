@@ -1,0 +1,299 @@
+"""One entry point for every benchmark: ``newsalert bench`` and ``python -m bench``.
+
+Each benchmark runs in a fresh process of its own, so its peak memory is its own and nothing one leaves
+behind (caches, threads, a grown heap) weighs on the next. Progress goes to stderr; stdout carries the
+tables, or with ``--json`` exactly one JSON object. The same object is written to
+``bench/results/latest.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from bench.common import (
+    GERMAN_CORPORA,
+    RSS_CORPUS,
+    BenchError,
+    corpus_path,
+    machine_info,
+    machine_line,
+    progress,
+    repo_root,
+)
+
+# Explicit registry, in the order they run: name → module with run(quick, data_dir) -> dict[str, float].
+BENCHMARKS: dict[str, str] = {
+    "ingest": "bench.ingest",
+    "match": "bench.match",
+    "fanout": "bench.fanout",
+    "latency": "bench.latency",
+    "scale": "bench.scale",
+}
+MATCH_TIERS = ("1k", "10k", "100k")
+Figures = dict[str, float]
+
+
+def results_path() -> Path:
+    return repo_root() / "bench" / "results" / "latest.json"
+
+
+# --- running -----------------------------------------------------------------------------------------------
+def run_benchmark(name: str, quick: bool, data_dir: Path | None) -> Figures:
+    """Run one benchmark in this process."""
+    module = importlib.import_module(BENCHMARKS[name])
+    try:
+        figures: Figures = module.run(quick=quick, data_dir=data_dir)
+    except FileNotFoundError as exc:  # bench.match reports a missing corpus this way
+        raise BenchError(str(exc)) from None
+    return figures
+
+
+def _child(name: str, quick: bool, data_dir: Path | None, conn: Connection) -> None:
+    try:
+        conn.send(("ok", run_benchmark(name, quick, data_dir)))
+    except BenchError as exc:
+        conn.send(("error", str(exc)))
+    except BaseException as exc:  # reported by the parent as one line; the child's stderr has the details
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        raise
+    finally:
+        conn.close()
+
+
+def run_isolated(name: str, quick: bool, data_dir: Path | None) -> Figures:
+    """Run one benchmark in a fresh (spawned) process and return its figures."""
+    context = multiprocessing.get_context("spawn")
+    parent_conn, child_conn = context.Pipe(duplex=False)
+    process = context.Process(target=_child, args=(name, quick, data_dir, child_conn), name=f"bench-{name}")
+    process.start()
+    child_conn.close()
+    try:
+        status, payload = parent_conn.recv()
+    except EOFError:
+        process.join()
+        raise BenchError(f"benchmark {name} died (exit code {process.exitcode})") from None
+    finally:
+        parent_conn.close()
+    process.join()
+    if status != "ok":
+        raise BenchError(f"benchmark {name} failed: {payload}")
+    figures: Figures = payload
+    return figures
+
+
+def run_all(
+    names: Sequence[str],
+    *,
+    quick: bool,
+    data_dir: Path | None = None,
+    runner: Callable[[str, bool, Path | None], Figures] = run_isolated,
+) -> dict[str, Any]:
+    """Every named benchmark, then the headline figures; raises BenchError on the first failure."""
+    machine = machine_info()
+    machine["load_average_before"] = _load_average()
+    results: dict[str, Figures] = {}
+    seconds: dict[str, float] = {}
+    for name in names:
+        progress(f"{name}: starting ({'quick' if quick else 'full'} run)")
+        started = time.perf_counter()
+        results[name] = runner(name, quick, data_dir)
+        seconds[name] = time.perf_counter() - started
+        progress(f"{name}: done in {seconds[name]:.0f}s")
+    machine["load_average_after"] = _load_average()
+    return {
+        **headline(results),
+        "quick": quick,
+        "seconds": seconds,
+        "machine": machine,
+        "benchmarks": results,
+    }
+
+
+def check_data(names: Sequence[str], data_dir: Path | None) -> None:
+    """Fail in a second, not after minutes, when a corpus is missing."""
+    needed = {"ingest": [RSS_CORPUS, *GERMAN_CORPORA], "match": [RSS_CORPUS], "scale": [RSS_CORPUS]}
+    needed["fanout"] = needed["latency"] = ["en_bbc_2005.jsonl"]
+    for name in names:
+        for corpus in needed.get(name, []):
+            corpus_path(corpus, data_dir)
+
+
+def _load_average() -> list[float]:
+    """Other work on the machine slows every figure down; the JSON records how busy it was."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
+
+
+def headline(results: dict[str, Figures]) -> dict[str, float | None]:
+    """The figures the README and CI compare; ``None`` for a benchmark that did not run."""
+    ingest = results.get("ingest", {})
+    match = results.get("match", {})
+    fanout = results.get("fanout", {})
+    latency = results.get("latency", {})
+    scale = results.get("scale", {})
+    peaks = [v for figures in results.values() for k, v in figures.items() if k.endswith("peak_rss_mb")]
+    return {
+        "ingest_items_per_s": ingest.get("ingest_items_per_s"),
+        "ingest_german_items_per_s": ingest.get("ingest_german_items_per_s"),
+        "match_articles_per_s_100k": match.get("match_articles_per_s_100k"),
+        "match_speedup_vs_naive_100k": match.get("match_speedup_vs_naive_100k"),
+        "fanout_msgs_per_s": fanout.get("fanout_msgs_per_s"),
+        "fanout_share_of_limit": fanout.get("fanout_share_of_limit"),
+        "fanout_429s": fanout.get("fanout_429s"),
+        "latency_p50_s": latency.get("latency_p50_s"),
+        "latency_p95_s": latency.get("latency_p95_s"),
+        "scale_match_cost_ratio": scale.get("scale_match_cost_ratio"),
+        "scale_ingest_cost_ratio": scale.get("scale_ingest_cost_ratio"),
+        "scale_search_cost_ratio": scale.get("scale_search_cost_ratio"),
+        "scale_archive_rss_ratio": scale.get("scale_archive_rss_ratio"),
+        # the ingest run's peak (the whole corpus through the pipeline); else the largest one measured
+        "peak_rss_mb": ingest.get("peak_rss_mb", max(peaks, default=None)),
+    }
+
+
+# --- output ------------------------------------------------------------------------------------------------
+def write_results(report: dict[str, Any], path: Path | None = None) -> Path:
+    path = path or results_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    return path
+
+
+def detail_tables(results: dict[str, Figures]) -> list[Table]:
+    tables: list[Table] = []
+    for name, figures in results.items():
+        if name == "match":
+            tables.append(match_table(figures))
+            continue
+        module = importlib.import_module(BENCHMARKS[name])
+        if hasattr(module, "tables"):
+            tables.extend(module.tables(figures))
+        else:
+            tables.append(module.table(figures))
+    return tables
+
+
+def match_table(figures: Figures) -> Table:
+    out = Table(
+        title=f"match: engine vs naive regex baseline ({figures['articles_engine']:,.0f} RSS articles)"
+    )
+    for column in ("subscriptions", "engine art/s", "naive art/s", "speed-up", "build s", "matches/article"):
+        out.add_column(column, justify="right")
+    for tier in (t for t in MATCH_TIERS if f"subscriptions_{t}" in figures):
+        out.add_row(
+            f"{figures[f'subscriptions_{tier}']:,.0f}",
+            f"{figures[f'match_articles_per_s_{tier}']:,.0f}",
+            f"{figures[f'naive_articles_per_s_{tier}']:,.1f}",
+            f"{figures[f'match_speedup_vs_naive_{tier}']:,.0f}x",
+            f"{figures[f'build_s_{tier}']:.1f}",
+            f"{figures[f'matches_per_article_{tier}']:.1f}",
+        )
+    return out
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def _verdict(value: float | None, ok: Callable[[float], bool]) -> str:
+    if value is None:
+        return ""
+    return "[green]met[/green]" if ok(value) else "[red]missed[/red]"
+
+
+def summary_table(report: dict[str, Any]) -> Table:
+    out = Table(title="newsalert benchmarks" + (" (quick)" if report["quick"] else ""))
+    for column in ("figure", "value", "target", ""):
+        out.add_column(column, justify="left" if column == "figure" else "right")
+    r = report
+    rows = (
+        ("ingest RSS corpus, items/s", _fmt(r["ingest_items_per_s"], ",.0f"), "≥ 3,000",
+         _verdict(r["ingest_items_per_s"], lambda v: v >= 3_000)),
+        ("ingest German corpora, items/s", _fmt(r["ingest_german_items_per_s"], ",.0f"), "", ""),
+        ("ingest peak RSS, MB", _fmt(r["peak_rss_mb"], ",.0f"), "", ""),
+        ("match 100k subscriptions, articles/s", _fmt(r["match_articles_per_s_100k"], ",.0f"), "", ""),
+        ("match speed-up vs naive, 100k", _fmt(r["match_speedup_vs_naive_100k"], ",.0f"), "", ""),
+        ("fan-out msg/s", _fmt(r["fanout_msgs_per_s"], ",.0f"), "", ""),
+        ("fan-out share of the limit", _fmt(r["fanout_share_of_limit"], ".1%"), "≥ 95%",
+         _verdict(r["fanout_share_of_limit"], lambda v: v >= 0.95)),
+        ("fan-out 429s caused", _fmt(r["fanout_429s"], ",.0f"), "0", _verdict(r["fanout_429s"], lambda v: v == 0)),
+        ("latency p50, s", _fmt(r["latency_p50_s"], ".3f"), "", ""),
+        ("latency p95, s", _fmt(r["latency_p95_s"], ".3f"), "≤ 1", _verdict(r["latency_p95_s"], lambda v: v <= 1)),
+        ("scale: match cost, largest/smallest subs", _fmt(r["scale_match_cost_ratio"], ".2f"), "flat ≈ 1", ""),
+        ("scale: ingest CPU cost, largest/smallest archive", _fmt(r["scale_ingest_cost_ratio"], ".2f"), "flat ≈ 1", ""),
+        ("scale: search time, largest/smallest archive", _fmt(r["scale_search_cost_ratio"], ".2f"), "", ""),
+        ("scale: RSS, largest/smallest archive", _fmt(r["scale_archive_rss_ratio"], ".2f"), "flat ≈ 1", ""),
+    )  # fmt: skip
+    for row in rows:
+        if row[1] != "—":
+            out.add_row(*row)
+    seconds = report["seconds"]
+    out.caption = (
+        f"{machine_line(report['machine'])}; load average {report['machine']['load_average_before']}; "
+        + ", ".join(f"{name} {s:.0f}s" for name, s in seconds.items())
+    )
+    return out
+
+
+def print_report(report: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report, sort_keys=False))
+        return
+    console = Console(width=max(Console().width, 100))
+    for table in detail_tables(report["benchmarks"]):
+        console.print(table)
+    console.print(summary_table(report))
+
+
+# --- command line ------------------------------------------------------------------------------------------
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (under 2 minutes)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=list(BENCHMARKS),
+        metavar="NAME",
+        help=f"run only these: {', '.join(BENCHMARKS)}",
+    )
+    parser.add_argument(
+        "--data", type=Path, metavar="DIR", help="folder of the corpora (default: ../shared/data)"
+    )
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    names = [name for name in BENCHMARKS if not args.only or name in args.only]
+    try:
+        check_data(names, args.data)
+        report = run_all(names, quick=args.quick, data_dir=args.data)
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+    path = write_results(report)
+    progress(f"results written to {path}")
+    print_report(report, args.json)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description="newsalert benchmarks")
+    add_arguments(parser)
+    try:
+        return run_from_args(parser.parse_args(argv))
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,28 @@
+"""``newsalert bench [--quick] [--json] [--only NAME...]``: the benchmarks of ``bench/``."""
+
+from __future__ import annotations
+
+import argparse
+
+from config.settings import Settings
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from bench.runner import BENCHMARKS, add_arguments
+
+    parser = sub.add_parser(
+        "bench",
+        help="run the benchmarks (ingest, match, fan-out, latency, scale) and print their figures",
+        description=f"Benchmarks: {', '.join(BENCHMARKS)}. Tables (or --json) on stdout, progress on stderr; "
+        "results also go to bench/results/latest.json.",
+    )
+    add_arguments(parser)
+    parser.set_defaults(func=bench)
+
+
+def bench(args: argparse.Namespace, settings: Settings) -> int:
+    """The benchmarks build their own settings (fresh databases, local test servers): the user's
+    configuration and database are never touched."""
+    from bench.runner import run_from_args
+
+    return run_from_args(args)
