@@ -1,7 +1,7 @@
 """Fan-out benchmark: one article matching every one of N Telegram private chats, delivered through the
 in-process Bot API test server with the app's pacing on.
 
-    python -m bench.fanout [--quick]
+    newsalert bench --only fanout [--quick]      (or: python -m bench --only fanout)
 
 The app runs as in production (``running_app``: outbox worker, rate limiter, python-telegram-bot over HTTP),
 configured with ``NEWSALERT_TELEGRAM__GLOBAL_RATE`` = the limit and one message a second per chat; the server

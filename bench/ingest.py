@@ -1,7 +1,7 @@
 """Ingest benchmark: corpora through the real ``IngestService.ingest_path`` into a fresh SQLite with FTS and
 matching on (a realistic number of subscriptions), articles per second and peak memory.
 
-    python -m bench.ingest [--quick]
+    newsalert bench --only ingest [--quick]      (or: python -m bench --only ingest)
 
 Time is wall-clock (what an admin waits for). The split shows where it goes: ``match`` is the pipeline's
 ``process`` (loading new articles back, matching in a worker thread, writing outbox rows); the rest is
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -26,8 +27,10 @@ from bench.common import (
     bench_settings,
     corpus_path,
     current_rss_mb,
+    iter_records,
     peak_rss_mb,
     progress,
+    record_text,
     seed_chats,
 )
 from bench.match import load_articles
@@ -38,6 +41,8 @@ from bot.core.matching import MatchEngine
 from bot.storage.store import Storage
 
 TARGET_ITEMS_PER_S = 3_000.0
+WARM_UP_ENGLISH = "en_bbc_2005.jsonl"
+WARM_UP_PER_CORPUS = 30
 GERMAN_LABELS = ("de_10kgnad", "de_wikinews")
 
 
@@ -74,6 +79,22 @@ def _prepare_inputs(workdir: Path, data_dir: Path | None, sizes: IngestSizes) ->
     return inputs
 
 
+def warm_up_document(data_dir: Path | None, per_corpus: int = WARM_UP_PER_CORPUS) -> bytes:
+    """A JSONL upload of renamed English and German corpus articles (none is a duplicate of a measured one).
+
+    The first articles pay one-time costs (language models and lemma dictionaries load lazily, the
+    subscription automaton is built on the first match); a running bot has paid them long before a big
+    import, so the measured runs start warm and the warm-up time is reported on its own."""
+    lines = []
+    for name in (WARM_UP_ENGLISH, *GERMAN_CORPORA):
+        for number, record in zip(range(per_corpus), iter_records(corpus_path(name, data_dir)), strict=False):
+            title, body = record_text(record)
+            renamed = {"id": f"warm-up-{name}-{number}", "title": f"Warm-up {title}", "text": body}
+            renamed["lang"] = record.get("lang")
+            lines.append(json.dumps(renamed, ensure_ascii=False))
+    return ("\n".join(lines) + "\n").encode()
+
+
 def _cut(path: Path, limit: int | None, workdir: Path) -> Path:
     if limit is None:
         return path
@@ -88,7 +109,7 @@ def _cut(path: Path, limit: int | None, workdir: Path) -> Path:
 
 
 async def _ingest_all(
-    workdir: Path, inputs: Sequence[tuple[str, Path]], queries: list[str], engine: MatchEngine
+    workdir: Path, inputs: Sequence[tuple[str, Path]], queries: list[str], engine: MatchEngine, warm_up: bytes
 ) -> dict[str, float]:
     settings = bench_settings(workdir)
     storage = await Storage.open(settings.db_path)
@@ -96,6 +117,9 @@ async def _ingest_all(
         await seed_chats(storage, engine, [(str(1_000_000 + n), [q]) for n, q in enumerate(queries)])
         services, pipeline = await build_services(settings, storage, SystemClock())
         figures: dict[str, float] = {"subscriptions": float(len(pipeline))}
+        started = time.perf_counter()
+        await services.ingest.ingest_document("warm-up.jsonl", warm_up, max_bytes=len(warm_up) + 1)
+        figures["warm_up_s"] = time.perf_counter() - started
         for label, path in inputs:
             progress(f"ingest: {path.name} with {len(pipeline)} subscriptions")
             timed = _Timed(pipeline.process)
@@ -132,7 +156,8 @@ def run(
     with tempfile.TemporaryDirectory(prefix="newsalert-bench-ingest-") as tmp:
         workdir = Path(tmp)
         inputs = _prepare_inputs(workdir, data_dir, sizes)
-        figures = asyncio.run(_ingest_all(workdir, inputs, queries, engine))
+        warm_up = warm_up_document(data_dir)
+        figures = asyncio.run(_ingest_all(workdir, inputs, queries, engine, warm_up))
         figures["db_mb"] = (workdir / "bench.db").stat().st_size / 1024 / 1024
     german_items = sum(figures[f"{g}_items"] for g in GERMAN_LABELS)
     german_seconds = sum(figures[f"{g}_seconds"] for g in GERMAN_LABELS)
@@ -157,7 +182,10 @@ def table(figures: dict[str, float]) -> Table:
             f"{figures[f'{label}_match_share']:.0%}",
             f"{figures[f'{label}_rss_mb_after']:,.0f}",
         )
-    out.caption = f"peak RSS {figures['peak_rss_mb']:,.0f} MB; database {figures['db_mb']:,.0f} MB"
+    out.caption = (
+        f"peak RSS {figures['peak_rss_mb']:,.0f} MB; database {figures['db_mb']:,.0f} MB; "
+        f"one-time warm-up before the runs {figures['warm_up_s']:.1f}s"
+    )
     return out
 
 

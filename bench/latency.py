@@ -1,6 +1,6 @@
 """Latency benchmark: from an admin's ``/addseed`` upload to the alert accepted by the platform.
 
-    python -m bench.latency [--quick]
+    newsalert bench --only latency [--quick]      (or: python -m bench --only latency)
 
 End to end through the Telegram Bot API test server: the admin sends a ``.txt`` document with the caption
 ``/addseed``; the bot long-polls the update, downloads the file, stores and matches the article, queues the

@@ -1,6 +1,6 @@
 """Scale benchmark: growth in subscriptions and in archive size, each at four sizes.
 
-    python -m bench.scale [--quick]
+    newsalert bench --only scale [--quick]      (or: python -m bench --only scale)
 
 Subscriptions: one ``SubscriptionIndex`` (what the pipeline matches with) grown to each size with the
 match benchmark's query mix; memory added since before the index (resident, MB and bytes per subscription)
