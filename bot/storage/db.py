@@ -113,14 +113,21 @@ class Database:
             try:
                 yield self.conn
             except BaseException:
-                await self.conn.execute("ROLLBACK")
+                await self._rollback()
                 raise
             else:
                 try:
                     await self.conn.execute("COMMIT")
                 except sqlite3.Error:
-                    await self.conn.execute("ROLLBACK")
+                    await self._rollback()
                     raise
+
+    async def _rollback(self) -> None:
+        # After SQLITE_FULL or an I/O error SQLite may already have rolled the transaction back itself;
+        # a second ROLLBACK would fail and hide the real error ("database or disk is full") behind
+        # "cannot rollback - no transaction is active".
+        if self.conn.in_transaction:
+            await self.conn.execute("ROLLBACK")
 
     async def schema_version(self) -> int:
         async with self.conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") as cur:
