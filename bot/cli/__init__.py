@@ -6,9 +6,11 @@ import argparse
 import asyncio
 import importlib
 import logging
+import sqlite3
 import sys
 from collections.abc import Sequence
 
+from bot.storage.db import StorageError
 from config.settings import Settings, SettingsError, load_settings
 
 # Explicit registry: a command module provides register(subparsers) which sets ``func`` (async or sync)
@@ -68,6 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = args.func(args, settings)
         if asyncio.iscoroutine(result):
             result = asyncio.run(result)
+    except (StorageError, sqlite3.Error) as exc:
+        # Disk full, read-only or corrupt database: every write was a transaction, so nothing is half-stored.
+        print(f"newsalert: database problem with {settings.db_path}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
