@@ -268,7 +268,8 @@ def test_cli_ingest_on_a_full_disk_is_one_line_and_exit_2(
     # Log records (when logging is not captured) are not the error report; only the rest must be one line.
     problem = [line for line in err.getvalue().splitlines() if line.strip() and not LOG_LINE.match(line)]
     assert code == 2, err.getvalue()
-    assert len(problem) == 1 and "full" in problem[0] and "Traceback" not in problem[0], problem
+    assert len(problem) == 1 and "Traceback" not in problem[0], problem
+    assert problem[0].startswith("newsalert: ") and problem[0].endswith("database or disk is full"), problem
     assert asyncio.run(_count(db)) == 0
 
 
