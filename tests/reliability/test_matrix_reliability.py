@@ -250,6 +250,18 @@ def record_fetches(app: App) -> FetchLog:
     return log
 
 
+async def probe_every_admin_command(client: UserClient, room: str, bot_id: str, feed_url: str) -> None:
+    for name in admin_commands():
+        await client.say(room, f"!{name} {admin_arguments(name, feed_url)}")
+        refusal = await client.wait_for_notice(room, bot_id, "Only bot admins")
+        assert refusal["content"]["body"].endswith(f"{name}."), refusal["content"]["body"]
+        filename, content = admin_upload(name, feed_url)
+        await client.send_file(room, filename, content)
+        await client.say(room, f"!{name}")
+        refusal = await client.wait_for_notice(room, bot_id, "Only bot admins")
+        assert refusal["content"]["body"].endswith(f"{name}."), refusal["content"]["body"]
+
+
 async def test_a_non_admin_is_refused_every_admin_command_on_matrix(
     tmp_path: Path, homeserver: SynapseServer, bot_account: MatrixUser, admin_account: MatrixUser
 ) -> None:
@@ -264,21 +276,22 @@ async def test_a_non_admin_is_refused_every_admin_command_on_matrix(
         room = await dm_with_bot(client, bot_id)
         await client.say(room, "!help")
         await client.wait_for_notice(room, bot_id, "subscribe")
-        before = await snapshot(app.storage.db.conn)
         feed_url = f"{homeserver.url}/_matrix/client/versions"  # a real address a fetch would reach
 
-        names = admin_commands()
-        for name in names:
-            await client.say(room, f"!{name} {admin_arguments(name, feed_url)}")
-            refusal = await client.wait_for_notice(room, bot_id, "Only bot admins")
-            assert f"{name}." in refusal["content"]["body"]
-            filename, content = admin_upload(name, feed_url)
-            await client.send_file(room, filename, content)
-            await client.say(room, f"!{name}")
-            refusal = await client.wait_for_notice(room, bot_id, "Only bot admins")
-            assert f"{name}." in refusal["content"]["body"]
+        # A group the intruder created (power level 100: a chat admin, still no bot admin) and a DM.
+        group = await client.create_room([bot_id, admin_account.user_id], name="Intruder desk")
+        await client.wait_for_membership(group, bot_id, "join")
+        await admin.join(group)
+        await client.wait_for_membership(group, admin_account.user_id, "join")
+        await client.say(group, "!help")
+        await client.wait_for_notice(group, bot_id, "subscribe")
+        before = await snapshot(app.storage.db.conn)
 
-        assert sorted(fetches.arrived) == names, "each upload probe must carry its file"
+        names = admin_commands()
+        for target in (room, group):
+            await probe_every_admin_command(client, target, bot_id, feed_url)
+
+        assert sorted(fetches.arrived) == sorted(names * 2), "each upload probe must carry its file"
         assert fetches.fetched == [], "a refused file was downloaded"
         assert changed_tables(before, await snapshot(app.storage.db.conn)) == []
 
