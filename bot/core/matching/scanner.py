@@ -79,7 +79,11 @@ class Scanner:
         self._term_labels: dict[int, str] = {}
         self._entry_names: dict[str, list[str]] = {}
         self._next_target = len(self.entry_ids)
-        self._automaton: tuple[ahocorasick.Automaton, ahocorasick.Automaton | None] | None = None
+        # word-start forms, and compound tails (searched in German text only), each in one automaton;
+        # after changes only the changed words are put in and the links are remade on the next scan
+        self._heads = _empty_automaton()
+        self._tails = _empty_automaton()
+        self._changed: set[str] = set()
         for index, entry_id in enumerate(self.entry_ids):
             self._add_entry(index, entry_id)
 
@@ -94,6 +98,7 @@ class Scanner:
         ):
             for form in forms:
                 self._patterns[_key(form)].append(_pattern(index, role, form))
+                self._changed.add(_key(form))
         self._context[index] = frozenset(self.entry_index[c] for c in entry.context)
 
     def add_term(self, key: str, forms: Iterable[Form], label: str) -> int:
@@ -111,7 +116,7 @@ class Scanner:
         self._term_labels[target] = label
         for form in frozen:
             self._patterns[_key(form)].append(_pattern(target, Role.STRONG, form))
-        self._automaton = None
+            self._changed.add(_key(form))
         return target
 
     def release_term(self, key: str) -> None:
@@ -126,8 +131,8 @@ class Scanner:
             patterns[:] = [p for p in patterns if p.target != target]
             if not patterns:
                 del self._patterns[_key(form)]
+            self._changed.add(_key(form))
         del self._term_targets[key], self._term_refs[target], self._term_labels[target]
-        self._automaton = None
 
     def _take_target(self) -> int:
         self._next_target += 1
@@ -156,16 +161,21 @@ class Scanner:
     def is_entry(self, target: int) -> bool:
         return target < len(self.entry_ids)
 
-    def _built(self) -> tuple[ahocorasick.Automaton, ahocorasick.Automaton | None]:
-        """Word-start forms in one automaton; compound tails, only searched in German text, in another."""
-        if self._automaton is None:
-            tails = {
-                key[1:]: [p for p in found if p.form.tail]
-                for key, found in self._patterns.items()
-                if any(p.form.tail for p in found)
-            }
-            self._automaton = (_automaton(self._patterns), _automaton(tails) if tails else None)
-        return self._automaton
+    def _built(self) -> tuple[ahocorasick.Automaton, ahocorasick.Automaton]:
+        if self._changed:
+            tails_changed = False
+            for key in self._changed:
+                patterns = self._patterns.get(key, [])
+                _put(self._heads, key, patterns)
+                tail_patterns = [p for p in patterns if p.form.tail]
+                if tail_patterns or key[1:] in self._tails:
+                    _put(self._tails, key[1:], tail_patterns)
+                    tails_changed = True
+            self._heads.make_automaton()
+            if tails_changed:
+                self._tails.make_automaton()
+            self._changed.clear()
+        return self._heads, self._tails
 
     # -- scanning -----------------------------------------------------------------------------------------
     def scan(self, text: str, lang: str | None = None) -> Scan:
@@ -189,7 +199,7 @@ class Scanner:
                 hit = self._check(pattern, padded, normal, begin + 1, stop, language)
                 if hit is not None:
                     hits.append(hit)
-        if tails is not None and _language(language, normal) == "de":
+        if len(tails) > 1 and _language(language, normal) == "de":
             for last, (length, patterns) in tails.iter(padded):
                 begin = last - length + 1
                 if padded[begin - 1] == " " or _head_length(padded, begin) < MIN_COMPOUND_HEAD:
@@ -321,14 +331,18 @@ def _key(form: Form) -> str:
     return " " + form.norm
 
 
-def _automaton(patterns: dict[str, list[_Pattern]]) -> ahocorasick.Automaton:
+def _empty_automaton() -> ahocorasick.Automaton:
     automaton = ahocorasick.Automaton()
-    for key, found in patterns.items():
-        automaton.add_word(key, (len(key), tuple(found)))
-    if len(automaton) == 0:
-        automaton.add_word("\x00", (1, ()))  # an automaton needs one word to be built
+    automaton.add_word("\x00", (1, ()))  # never in normalised text; an automaton needs one word
     automaton.make_automaton()
     return automaton
+
+
+def _put(automaton: ahocorasick.Automaton, key: str, patterns: list[_Pattern]) -> None:
+    if patterns:
+        automaton.add_word(key, (len(key), tuple(patterns)))
+    elif key in automaton:
+        automaton.remove_word(key)
 
 
 def _head_length(padded: str, begin: int) -> int:

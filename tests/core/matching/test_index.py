@@ -106,3 +106,16 @@ def test_bad_query_leaves_the_index_unchanged(engine: MatchEngine) -> None:
         index.add(1, "(Putin")
     assert set(index.match("Putin spoke.")) == {1}
     index.remove("never added")  # unknown keys are ignored
+
+
+def test_compound_tails_follow_subscription_changes(engine: MatchEngine) -> None:
+    index = SubscriptionIndex(engine)
+    german = "Das Gipfeltreffen in der Stadt war kurz."
+    index.add(1, "Putin")
+    assert index.match(german) == {}
+    index.add(2, "Treffen")
+    assert set(index.match(german)) == {2}
+    index.remove(2)
+    assert index.match(german) == {}
+    index.add(3, "Treffen -Putin")
+    assert set(index.match(german)) == {3}
