@@ -4,6 +4,7 @@ its own event loop so hypothesis (which drives plain functions) can send it thou
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Coroutine, Iterable
 from contextlib import AsyncExitStack
 from types import TracebackType
@@ -12,6 +13,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from bot.app import App, running_app
+from bot.core.messaging import IncomingCommand, Reply
 from config.settings import Settings
 from handlers.registry import build_registry
 
@@ -113,3 +115,31 @@ def admin_upload(name: str, feed_url: str) -> tuple[str, bytes]:
         body = f'<?xml version="1.0"?><opml version="2.0"><head/><body>{outline}</body></opml>'
         return "feeds.opml", body.encode()
     return "putin.txt", SEED_UPLOAD
+
+
+@dataclasses.dataclass(slots=True)
+class FetchLog:
+    arrived: list[str] = dataclasses.field(default_factory=list)  # commands that came with a file
+    fetched: list[str] = dataclasses.field(default_factory=list)  # commands that downloaded it
+
+
+def record_fetches(app: App) -> FetchLog:
+    """Wrap the application's command entry (what the transport calls) so downloads are recorded."""
+    log = FetchLog()
+    handle = app.handle
+
+    async def recording(command: IncomingCommand) -> Reply:
+        attachment = command.attachment
+        if attachment is not None:
+            log.arrived.append(command.name)
+            original = attachment.fetch
+
+            async def fetch() -> bytes:
+                log.fetched.append(command.name)
+                return await original()
+
+            command = dataclasses.replace(command, attachment=dataclasses.replace(attachment, fetch=fetch))
+        return await handle(command)
+
+    app.handle = recording  # type: ignore[method-assign]
+    return log

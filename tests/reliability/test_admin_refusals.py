@@ -24,6 +24,7 @@ from tests.reliability.support import (
     admin_commands,
     admin_upload,
     changed_tables,
+    record_fetches,
     snapshot,
 )
 from tests.telegram_server import BotApiServer, StoredMessage, TgChat, TgUser
@@ -48,8 +49,12 @@ class World:
         send()  # type: ignore[operator]
         return (await self.server.wait_for_bot_messages(chat, before + 1))[before]
 
-    async def say(self, chat: TgChat, user: TgUser, text: str) -> str:
-        message = await self.reply_to(chat, lambda: self.server.user_sends(chat, user, text))
+    async def say(
+        self, chat: TgChat, user: TgUser, text: str, *, reply_to: StoredMessage | None = None
+    ) -> str:
+        message = await self.reply_to(
+            chat, lambda: self.server.user_sends(chat, user, text, reply_to=reply_to)
+        )
         return message.text or ""
 
     async def upload(self, chat: TgChat, user: TgUser, caption: str, filename: str, content: bytes) -> str:
@@ -103,6 +108,9 @@ async def probe_every_admin_command(world: World, chat: TgChat) -> None:
         assert await world.say(chat, world.ann, f"/{name} {admin_arguments(name, url)}") == refusal
         filename, content = admin_upload(name, url)
         assert await world.upload(chat, world.ann, f"/{name}", filename, content) == refusal
+        # The other way to hand over a file: send it, then answer it with the command.
+        document = world.server.user_sends_document(chat, world.ann, filename=filename, content=content)
+        assert await world.say(chat, world.ann, f"/{name}", reply_to=document) == refusal
 
 
 async def test_a_non_admin_is_refused_every_admin_command_on_telegram(tmp_path: Path) -> None:
@@ -116,11 +124,15 @@ async def test_a_non_admin_is_refused_every_admin_command_on_telegram(tmp_path: 
         for chat in (private, group):
             await world.say(chat, world.ann, "/help")
         fetched = len(world.feeds.requests)
+        fetches = record_fetches(app)
         before = await snapshot(app.storage.db.conn)
 
         for chat in (private, group):
             await probe_every_admin_command(world, chat)
 
+        # Two chats, two ways to attach (caption, reply): every file probe carried its file to the app.
+        assert sorted(fetches.arrived) == sorted(admin_commands() * 4)
+        assert fetches.fetched == []
         assert server.calls_to("getFile") == [] and server.calls_to("download") == [], (
             "a refused file was fetched"
         )

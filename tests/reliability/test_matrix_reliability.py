@@ -9,7 +9,6 @@ other tests.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 import secrets
 import signal
@@ -22,7 +21,7 @@ import pytest
 
 from bot.app import App, running_app
 from bot.core.ingest import ParsedItem
-from bot.core.messaging import IncomingCommand, OutgoingMessage, Reply
+from bot.core.messaging import OutgoingMessage
 from bot.core.models import ArticleDraft
 from config.settings import FeedSettings, MatrixSettings, Settings
 from tests.matrix.conftest import SYNAPSE_VENV
@@ -33,6 +32,7 @@ from tests.reliability.support import (
     admin_commands,
     admin_upload,
     changed_tables,
+    record_fetches,
     scalar,
     snapshot,
 )
@@ -222,42 +222,17 @@ async def test_a_repeated_transaction_id_after_a_crash_is_one_event(
         assert not any("Einmalig" in body for body in await client.notices_from(room, bot_account.user_id))
 
 
-@dataclasses.dataclass(slots=True)
-class FetchLog:
-    arrived: list[str] = dataclasses.field(default_factory=list)  # commands that came with a file
-    fetched: list[str] = dataclasses.field(default_factory=list)  # commands that downloaded it
-
-
-def record_fetches(app: App) -> FetchLog:
-    """Wrap the application's command entry (what the transport calls) so downloads are recorded."""
-    log = FetchLog()
-    handle = app.handle
-
-    async def recording(command: IncomingCommand) -> Reply:
-        attachment = command.attachment
-        if attachment is not None:
-            log.arrived.append(command.name)
-            original = attachment.fetch
-
-            async def fetch() -> bytes:
-                log.fetched.append(command.name)
-                return await original()
-
-            command = dataclasses.replace(command, attachment=dataclasses.replace(attachment, fetch=fetch))
-        return await handle(command)
-
-    app.handle = recording  # type: ignore[method-assign]
-    return log
-
-
 async def probe_every_admin_command(client: UserClient, room: str, bot_id: str, feed_url: str) -> None:
     for name in admin_commands():
         await client.say(room, f"!{name} {admin_arguments(name, feed_url)}")
         refusal = await client.wait_for_notice(room, bot_id, "Only bot admins")
         assert refusal["content"]["body"].endswith(f"{name}."), refusal["content"]["body"]
         filename, content = admin_upload(name, feed_url)
-        await client.send_file(room, filename, content)
+        file_event = await client.send_file(room, filename, content)
         await client.say(room, f"!{name}")
+        refusal = await client.wait_for_notice(room, bot_id, "Only bot admins")
+        assert refusal["content"]["body"].endswith(f"{name}."), refusal["content"]["body"]
+        await client.say(room, f"!{name}", reply_to=file_event)  # the file handed over as a reply
         refusal = await client.wait_for_notice(room, bot_id, "Only bot admins")
         assert refusal["content"]["body"].endswith(f"{name}."), refusal["content"]["body"]
 
@@ -291,7 +266,8 @@ async def test_a_non_admin_is_refused_every_admin_command_on_matrix(
         for target in (room, group):
             await probe_every_admin_command(client, target, bot_id, feed_url)
 
-        assert sorted(fetches.arrived) == sorted(names * 2), "each upload probe must carry its file"
+        # Two rooms, two ways to attach (the next message, a reply): every file probe carried its file.
+        assert sorted(fetches.arrived) == sorted(names * 4), "each upload probe must carry its file"
         assert fetches.fetched == [], "a refused file was downloaded"
         assert changed_tables(before, await snapshot(app.storage.db.conn)) == []
 
