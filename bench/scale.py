@@ -243,8 +243,11 @@ def _flatness(figures: dict[str, float], sizes: ScaleSizes) -> dict[str, float]:
             figures[f"subs_{large_s}_match_us_per_article"], figures[f"subs_{small_s}_match_us_per_article"]
         ),
         "scale_ingest_cost_ratio": _ratio(
-            figures[f"archive_{large_a}_ingest_us_per_article"],
-            figures[f"archive_{small_a}_ingest_us_per_article"],
+            figures[f"archive_{large_a}_ingest_cpu_us_per_article"],
+            figures[f"archive_{small_a}_ingest_cpu_us_per_article"],
+        ),
+        "scale_search_cost_ratio": _ratio(
+            figures[f"archive_{large_a}_search_ms"], figures[f"archive_{small_a}_search_ms"]
         ),
         "scale_archive_rss_ratio": _ratio(
             figures[f"archive_{large_a}_rss_mb"], figures[f"archive_{small_a}_rss_mb"]

@@ -68,7 +68,15 @@ def test_latency_tiny_alerts_every_upload() -> None:
 def test_scale_tiny_reports_every_size() -> None:
     sizes = scale.tiny()
     figures = scale.run(sizes=sizes)
-    _assert_figures(figures, {"scale_match_cost_ratio", "scale_ingest_cost_ratio", "scale_archive_rss_ratio"})
+    _assert_figures(
+        figures,
+        {
+            "scale_match_cost_ratio",
+            "scale_ingest_cost_ratio",
+            "scale_search_cost_ratio",
+            "scale_archive_rss_ratio",
+        },
+    )
     for size in sizes.subscriptions:
         assert figures[f"subs_{size}_count"] == size
     for size in sizes.archive:
