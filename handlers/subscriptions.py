@@ -76,7 +76,7 @@ async def subscribe(ctx: HandlerContext) -> Reply:
         return Reply.text(ctx.t("sub.usage"))
     service = ctx.services.subscriptions
     try:
-        resolution = service.resolve(ctx.args)
+        resolution = service.resolve(ctx.args, ctx.chat.lang)
         if resolution.candidates:
             buttons = tuple((Button(c, f"subscribe {c}"),) for c in resolution.candidates[:6])
             return Reply.text(ctx.t("sub.ambiguous", query=html.escape(ctx.args)), buttons)

@@ -50,20 +50,20 @@ class SubscriptionService:
         self._max_per_chat = max_per_chat
         self._max_query_chars = max_query_chars
 
-    def resolve(self, query: str) -> Resolution:
-        """Validate and explain a query; raises :class:`SubscriptionRefused` for bad ones."""
+    def resolve(self, query: str, lang: str | None = None) -> Resolution:
+        """Validate and explain a query (names in ``lang``); raises :class:`SubscriptionRefused` for bad ones."""
         query = " ".join(query.split())
         if not query:
             raise SubscriptionRefused("sub.empty")
         if len(query) > self._max_query_chars:
             raise SubscriptionRefused("sub.too_long", limit=self._max_query_chars, length=len(query))
         try:
-            return self._engine.resolve(query)
+            return self._engine.resolve(query, lang)
         except QueryError as exc:
             raise SubscriptionRefused("sub.bad_query", error=str(exc)) from None
 
     async def subscribe(self, chat: Chat, query: str) -> Subscribed:
-        resolution = self.resolve(query)
+        resolution = self.resolve(query, chat.lang)
         if await self._storage.subscriptions.count_for_chat(chat.id) >= self._max_per_chat:
             raise SubscriptionRefused("sub.limit", limit=self._max_per_chat)
         sub = await self._storage.subscriptions.add(chat.id, " ".join(query.split()), resolution.key, self._clock.now())

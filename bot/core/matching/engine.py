@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -211,6 +212,9 @@ class MatchEngine:
         self._compiled: OrderedDict[str, CompiledQuery] = OrderedDict()
         self._bound: OrderedDict[str, BoundQuery] = OrderedDict()
         self._scanner = Scanner(lexicon)
+        # Callers match from worker threads (archive scans, summaries) while the loop compiles queries; the
+        # caches and the shared scanner (rebuilt lazily when terms are registered) are not thread-safe.
+        self._lock = threading.RLock()
 
     @classmethod
     def load(cls) -> MatchEngine:
@@ -219,6 +223,10 @@ class MatchEngine:
     # -- queries ------------------------------------------------------------------------------------------
     def compile(self, query: str) -> CompiledQuery:
         """Parse and resolve ``query`` (cached); raises QueryError with a user-facing sentence."""
+        with self._lock:
+            return self._compile(query)
+
+    def _compile(self, query: str) -> CompiledQuery:
         cached = self._compiled.get(query)
         if cached is not None:
             self._compiled.move_to_end(query)
@@ -232,6 +240,10 @@ class MatchEngine:
         return compiled
 
     def resolve(self, query: str, lang: str | None = None) -> Resolution:
+        with self._lock:
+            return self._resolve(query, lang)
+
+    def _resolve(self, query: str, lang: str | None) -> Resolution:
         compiled = self.compile(query)
         atoms = list({a.key: a for a in compiled.atoms.values()}.values())
         candidates = tuple(self.lexicon.entries[c].name(lang or DEFAULT_NAME_LANG) for a in atoms for c in a.candidates)
@@ -285,16 +297,19 @@ class MatchEngine:
         return bound
 
     def match(self, query: str, text: str, lang: str | None = None) -> MatchResult:
-        bound = self._bind(query)
-        return bound.result(ArticleView(self.lexicon, self._scanner, text, lang))
+        with self._lock:
+            bound = self._bind(query)
+            return bound.result(ArticleView(self.lexicon, self._scanner, text, lang))
 
     def focus_predicate(self, query: str) -> Callable[[str], bool]:
         """Does a sentence (of an article that matched) mention what the query is about?"""
-        bound = self._bind(query)
-        scanner = self._scanner
+        with self._lock:
+            bound = self._bind(query)
+        scanner, lock = self._scanner, self._lock
 
         def mentions(sentence: str) -> bool:
-            present = scanner.present(scanner.scan(sentence), relaxed=True)
+            with lock:
+                present = scanner.present(scanner.scan(sentence), relaxed=True)
             return any(target in present for target in bound.positive)
 
         return mentions
