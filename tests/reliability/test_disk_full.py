@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import logging
 import re
 import sqlite3
 from collections import Counter
@@ -258,6 +259,9 @@ def test_cli_ingest_on_a_full_disk_is_one_line_and_exit_2(
     monkeypatch.setenv("NEWSALERT_DB_PATH", str(db))
     monkeypatch.setenv("NEWSALERT_SEEDS_DIR", str(tmp_path / "none"))
     monkeypatch.setenv("NEWSALERT_LOG_LEVEL", "ERROR")
+    # An earlier test's CLI run may have left a root log handler on a stream that is closed by now; the
+    # command's own error line is what is checked here, so logging goes nowhere.
+    monkeypatch.setattr(logging.root, "handlers", [logging.NullHandler()])
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:

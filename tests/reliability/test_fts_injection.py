@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import re
 from collections.abc import Iterator
 
@@ -173,6 +174,9 @@ def test_cli_search_keeps_the_meaning_of_words(
     _, _, app_settings = archive
     monkeypatch.setenv("NEWSALERT_DB_PATH", str(app_settings.db_path))
     monkeypatch.setenv("NEWSALERT_LOG_LEVEL", "WARNING")
+    # An earlier test's CLI run may have left a root log handler on a stream that is closed by now; the
+    # command's own error line is what is checked here, so logging goes nowhere.
+    monkeypatch.setattr(logging.root, "handlers", [logging.NullHandler()])
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = cli_main(["search", "--limit", "50", "--", query])
