@@ -170,7 +170,9 @@ def _quantile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1]
 
 
-def run(quick: bool = False, data_dir: Path | None = None, sizes: LatencySizes | None = None) -> dict[str, float]:
+def run(
+    quick: bool = False, data_dir: Path | None = None, sizes: LatencySizes | None = None
+) -> dict[str, float]:
     sizes = sizes or (QUICK if quick else FULL)
     engine = MatchEngine.load()
     names = made_up_names(sizes.articles, engine)
