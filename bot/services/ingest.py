@@ -48,7 +48,10 @@ class IngestService:
                 continue
             seen.add(digest)
             to_store.append((item, digest, item.draft))
-        ids = await self._storage.articles.insert_many([(h, d) for _, h, d in to_store], self._clock.now())
+        matching = alert and self._on_new is not None
+        ids = await self._storage.articles.insert_many(
+            [(h, d) for _, h, d in to_store], self._clock.now(), to_match=matching
+        )
         for (item, _, draft), new_id in zip(to_store, ids, strict=True):
             if new_id is None:
                 report.outcomes.append(
@@ -57,8 +60,8 @@ class IngestService:
             else:
                 note = f"repaired: {item.reason}" if item.status == "repaired" else ""
                 report.outcomes.append(IngestOutcome(item.source, "new", note, new_id, draft.title))
-        if alert and report.new_ids and self._on_new is not None:
-            await self._on_new(report.new_ids)
+        if matching and report.new_ids:
+            await self._on_new(report.new_ids)  # type: ignore[misc]
         return report
 
     async def ingest_path(

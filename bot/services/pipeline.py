@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from bot.core.clock import Clock
-from bot.core.matching import MatchEngine, MatchResult, SubscriptionIndex
+from bot.core.matching import MatchEngine, MatchResult, QueryError, SubscriptionIndex
 from bot.core.models import Article, Subscription
 from bot.storage.outbox import NewOutboxRow
 from bot.storage.store import Storage
@@ -42,21 +42,39 @@ class MatchPipeline:
         self._clock = clock
         self._index = SubscriptionIndex(engine)
         self._subs: dict[int, _SubRef] = {}
-        # Matching runs in a worker thread for big batches; index edits must not interleave with it.
+        # Matching runs in a worker thread; index edits (on the event loop) must not interleave with it. The
+        # thread takes the lock per article, so an edit waits for one article at most, never a whole batch.
         self._lock = threading.Lock()
         self._on_enqueued = on_enqueued
 
     async def load(self) -> int:
+        """Compile every active subscription (in a thread: 100k take seconds), then catch up on articles
+        whose matching a crash interrupted."""
         subs = await self._storage.subscriptions.all_active()
-        with self._lock:
-            for sub in subs:
-                self._add_locked(sub)
-        log.info("matching index built: %d subscriptions", len(subs))
-        return len(subs)
+        loaded = await asyncio.to_thread(self._add_all, subs)
+        log.info("matching index built: %d subscriptions", loaded)
+        unmatched = await self._storage.articles.unmatched_ids()
+        if unmatched:
+            log.warning("matching %d article(s) stored before an interruption", len(unmatched))
+            await self.process(unmatched)
+        return loaded
 
-    def _add_locked(self, sub: Subscription) -> None:
-        self._index.add(sub.id, sub.query)
+    def _add_all(self, subs: list[Subscription]) -> int:
+        loaded = 0
+        for sub in subs:
+            with self._lock:
+                loaded += self._add_locked(sub)
+        return loaded
+
+    def _add_locked(self, sub: Subscription) -> bool:
+        try:
+            self._index.add(sub.id, sub.query)
+        except QueryError as exc:
+            # A lexicon or grammar change can make an old query invalid: skip it loudly, keep the bot up.
+            log.error("subscription %d (%r) no longer compiles and is skipped: %s", sub.id, sub.query, exc)
+            return False
         self._subs[sub.id] = _SubRef(sub.chat_id, sub.query)
+        return True
 
     def add(self, sub: Subscription) -> None:
         with self._lock:
@@ -77,14 +95,16 @@ class MatchPipeline:
         return len(self._subs)
 
     async def process(self, article_ids: Sequence[int]) -> int:
-        """Match stored articles and write one outbox row per (chat, article). Returns rows written."""
-        if not self._subs:
-            return 0
+        """Match stored articles and write one outbox row per (chat, article), marking the articles matched
+        in the same transaction. Returns rows written."""
         written = 0
         for start in range(0, len(article_ids), MATCH_BATCH):
-            articles = await self._storage.articles.get_many(list(article_ids[start : start + MATCH_BATCH]))
-            rows = await asyncio.to_thread(self._match_batch, articles)
-            written += await self._storage.outbox.enqueue(rows, self._clock.now())
+            batch = list(article_ids[start : start + MATCH_BATCH])
+            rows: list[NewOutboxRow] = []
+            if self._subs:
+                articles = await self._storage.articles.get_many(batch)
+                rows = await asyncio.to_thread(self._match_batch, articles)
+            written += await self._storage.outbox.enqueue(rows, self._clock.now(), matched=batch)
         if written:
             log.info("%d new alert(s) queued for %d article(s)", written, len(article_ids))
             await self._on_enqueued()
@@ -92,8 +112,8 @@ class MatchPipeline:
 
     def _match_batch(self, articles: list[Article]) -> list[NewOutboxRow]:
         rows: list[NewOutboxRow] = []
-        with self._lock:
-            for article in articles:
+        for article in articles:
+            with self._lock:
                 hits = self._index.match(article_text(article), article.lang)
                 rows.extend(self._rows_for(article, hits))
         return rows

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from bot.core.clock import Clock
 from bot.core.matching import MatchEngine, QueryError, Resolution
-from bot.core.models import Article, Chat, Subscription
+from bot.core.models import Article, Chat, OutboxItem, Subscription
 from bot.services.pipeline import MatchPipeline, article_text
+from bot.storage.outbox import NewOutboxRow
 from bot.storage.store import Storage
 
 # How far back "newest matching article" looks when the full-text prefilter finds nothing.
@@ -73,11 +74,6 @@ class SubscriptionService:
         newest = await self.find(sub.query, limit=1)
         return Subscribed(sub, resolution, newest[0] if newest else None)
 
-    async def restore(self, chat: Chat) -> None:
-        """Put a reactivated chat's subscriptions back into the matching index."""
-        for sub in await self.list(chat):
-            self._pipeline.add(sub)
-
     async def list(self, chat: Chat) -> list[Subscription]:
         return await self._storage.subscriptions.for_chat(chat.id)
 
@@ -91,9 +87,34 @@ class SubscriptionService:
         if target is None:
             raise SubscriptionRefused("unsub.unknown", what=what)
         self._pipeline.remove(target.id)
-        await self._storage.outbox.drop_subscription(target.id)
+        await self._hand_over_unsent(target, [s for s in subs if s.id != target.id])
         await self._storage.subscriptions.remove(target.id)
         return target
+
+    async def _hand_over_unsent(self, removed: Subscription, remaining: list[Subscription]) -> None:
+        """Unsent alerts named after the removed query go to another query of the chat that matches the same
+        article (one row per chat and article names only one), and are dropped when none does."""
+        rows = await self._storage.outbox.unsent_for_subscription(removed.id)
+        if not rows:
+            return
+        articles = {a.id: a for a in await self._storage.articles.get_many([r.article_id for r in rows])}
+        changes = await asyncio.to_thread(self._reassign, rows, remaining, articles)
+        await self._storage.outbox.reassign_or_drop(changes)
+
+    def _reassign(
+        self, rows: list[OutboxItem], remaining: list[Subscription], articles: dict[int, Article]
+    ) -> list[tuple[int, NewOutboxRow | None]]:
+        changes: list[tuple[int, NewOutboxRow | None]] = []
+        for row in rows:
+            article = articles.get(row.article_id)
+            keep = None
+            for sub in remaining if article is not None else ():
+                result = self._engine.match(sub.query, article_text(article), article.lang)  # type: ignore[union-attr]
+                if result.matched:
+                    keep = NewOutboxRow(row.chat_id, row.article_id, sub.id, sub.query, result.reason())
+                    break
+            changes.append((row.id, keep))
+        return changes
 
     async def find(self, query: str, limit: int = 5) -> list[Article]:
         """Newest archive articles the matching engine accepts for ``query`` (full-text prefilter first)."""

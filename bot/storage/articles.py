@@ -44,15 +44,18 @@ class ArticleRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def insert_many(self, items: Sequence[tuple[str, ArticleDraft]], now: datetime) -> list[int | None]:
-        """Store ``(content_hash, draft)`` pairs in one transaction; ``None`` for a duplicate hash."""
+    async def insert_many(
+        self, items: Sequence[tuple[str, ArticleDraft]], now: datetime, *, to_match: bool = False
+    ) -> list[int | None]:
+        """Store ``(content_hash, draft)`` pairs in one transaction; ``None`` for a duplicate hash.
+        ``to_match`` leaves them unmatched until the pipeline has written their alerts."""
         ids: list[int | None] = []
         stamp = to_db_time(now)
         async with self._db.transaction() as conn:
             for content_hash, d in items:
                 cur = await conn.execute(
                     "INSERT INTO articles(content_hash, title, body, lang, published, source, url, guid,"
-                    " teaser_only, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?)"
+                    " teaser_only, ingested_at, matched) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
                     " ON CONFLICT(content_hash) DO NOTHING",
                     (
                         content_hash,
@@ -65,10 +68,16 @@ class ArticleRepository:
                         d.guid,
                         int(d.teaser_only),
                         stamp,
+                        int(not to_match),
                     ),
                 )
                 ids.append(cur.lastrowid if cur.rowcount == 1 else None)
         return ids
+
+    async def unmatched_ids(self) -> list[int]:
+        """Articles stored for alerting whose matching did not finish (a crash in between)."""
+        async with self._db.conn.execute("SELECT id FROM articles WHERE matched = 0 ORDER BY id") as cur:
+            return [row[0] async for row in cur]
 
     async def existing_hashes(self, hashes: Iterable[str]) -> set[str]:
         wanted = list(set(hashes))

@@ -101,9 +101,10 @@ class ChatRepository:
         async with self._db.transaction() as conn:
             await conn.execute("UPDATE chats SET last_digest_at = ? WHERE id = ?", (to_db_time(moment), chat_pk))
 
-    async def move(self, key: ChatKey, new_chat_id: str) -> Chat | None:
+    async def move(self, key: ChatKey, new_chat_id: str) -> tuple[Chat, int | None] | None:
         """A migrated chat (Telegram group → supergroup) keeps its row, so subscriptions and outbox follow.
-        If the new id already has a row (it wrote to us first), its subscriptions are merged into ours."""
+        If the new id already has a row (it wrote to us first), its subscriptions and unsent alerts are merged
+        into ours and that row's id is returned as the second value."""
         old = await self.get_by_key(key)
         if old is None:
             return None
@@ -113,12 +114,15 @@ class ChatRepository:
             ) as cur:
                 clash = await cur.fetchone()
             if clash is not None:
-                await conn.execute(
-                    "UPDATE OR IGNORE subscriptions SET chat_id = ? WHERE chat_id = ?", (old.id, clash["id"])
-                )
+                for table in ("subscriptions", "outbox"):
+                    await conn.execute(
+                        f"UPDATE OR IGNORE {table} SET chat_id = ? WHERE chat_id = ?", (old.id, clash["id"])
+                    )
                 await conn.execute("DELETE FROM chats WHERE id = ?", (clash["id"],))
             await conn.execute("UPDATE chats SET chat_id = ?, active = 1 WHERE id = ?", (new_chat_id, old.id))
-        return await self.get(old.id)
+        moved = await self.get(old.id)
+        assert moved is not None
+        return moved, (clash["id"] if clash is not None else None)
 
     async def active_chats(self) -> list[Chat]:
         async with self._db.conn.execute(f"SELECT {_COLUMNS} FROM chats WHERE active = 1 ORDER BY id") as cur:

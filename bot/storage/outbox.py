@@ -46,17 +46,19 @@ class OutboxRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def enqueue(self, rows: Sequence[NewOutboxRow], now: datetime) -> int:
-        """Insert rows; an existing (chat, article) pair is left alone. Returns how many were new."""
-        if not rows:
-            return 0
+    async def enqueue(self, rows: Sequence[NewOutboxRow], now: datetime, matched: Sequence[int] = ()) -> int:
+        """Insert rows and mark the ``matched`` articles done, in one transaction; an existing (chat, article)
+        pair is left alone. Returns how many rows were new."""
         stamp = to_db_time(now)
         async with self._db.transaction() as conn:
+            await conn.executemany("UPDATE articles SET matched = 1 WHERE id = ?", [(i,) for i in matched])
             before = conn.total_changes
-            # A chat deactivated meanwhile (blocked, left) gets nothing new.
+            # A chat deactivated meanwhile (blocked, left) gets nothing new; a subscription removed while the
+            # batch was being matched must not fail the whole batch on its foreign key.
             await conn.executemany(
                 "INSERT INTO outbox(chat_id, article_id, subscription_id, query, reason, next_attempt_at,"
-                " created_at) SELECT ?,?,?,?,?,?,? WHERE EXISTS (SELECT 1 FROM chats WHERE id = ? AND active = 1)"
+                " created_at) SELECT ?, ?, (SELECT id FROM subscriptions WHERE id = ?), ?, ?, ?, ?"
+                " WHERE EXISTS (SELECT 1 FROM chats WHERE id = ? AND active = 1)"
                 " ON CONFLICT(chat_id, article_id) DO NOTHING",
                 [
                     (r.chat_id, r.article_id, r.subscription_id, r.query, r.reason, stamp, stamp, r.chat_id)
@@ -120,6 +122,20 @@ class OutboxRepository:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
+    async def claimed_ids(self) -> list[int]:
+        """Rows claimed for a message that was never confirmed: at start, what a crash left in flight."""
+        async with self._db.conn.execute("SELECT id FROM outbox WHERE status = 'sending'") as cur:
+            return [row[0] async for row in cur]
+
+    async def give_up(self, ids: Sequence[int], error: str) -> None:
+        """The platform refused these for good; kept as 'dropped' with the reason, for the record."""
+        async with self._db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE outbox SET status = 'dropped', attempts = attempts + 1, last_error = ?, batch = NULL"
+                " WHERE id = ?",
+                [(error[:500], i) for i in ids],
+            )
+
     async def mark_sending(self, ids: Sequence[int], batch: str) -> None:
         """Claim rows for one message before it goes out: after a crash these are the only repeats."""
         async with self._db.transaction() as conn:
@@ -149,14 +165,25 @@ class OutboxRepository:
                 "UPDATE outbox SET status = 'pending', batch = NULL WHERE id = ?", [(i,) for i in ids]
             )
 
-    async def drop_subscription(self, subscription_id: int) -> int:
-        """Unsent rows of a subscription the chat just removed: not wanted any more."""
+    async def unsent_for_subscription(self, subscription_id: int) -> list[OutboxItem]:
+        async with self._db.conn.execute(
+            f"SELECT {_COLUMNS} FROM outbox WHERE subscription_id = ? AND status IN ('pending', 'failed') ORDER BY id",
+            (subscription_id,),
+        ) as cur:
+            return [_row_to_item(r) async for r in cur]
+
+    async def reassign_or_drop(self, changes: Sequence[tuple[int, NewOutboxRow | None]]) -> None:
+        """After an unsubscribe: rows another subscription of the chat still wants are renamed after it,
+        the others are dropped (not wanted any more)."""
         async with self._db.transaction() as conn:
-            cur = await conn.execute(
-                "UPDATE outbox SET status = 'dropped' WHERE subscription_id = ? AND status IN ('pending', 'failed')",
-                (subscription_id,),
-            )
-            return cur.rowcount
+            for row_id, keep in changes:
+                if keep is None:
+                    await conn.execute("UPDATE outbox SET status = 'dropped' WHERE id = ?", (row_id,))
+                else:
+                    await conn.execute(
+                        "UPDATE outbox SET subscription_id = ?, query = ?, reason = ? WHERE id = ?",
+                        (keep.subscription_id, keep.query, keep.reason, row_id),
+                    )
 
     async def drop_chat(self, chat_pk: int) -> int:
         async with self._db.transaction() as conn:

@@ -120,8 +120,10 @@ async def test_chat_settings_round_trip_and_move(storage: Storage) -> None:
     assert (chat.mode, chat.digest_time, chat.timezone) == (Mode.DAILY, "07:30", "Europe/Berlin")
     sub = await storage.subscriptions.add(chat.id, "Putin", "putin", NOW)
     assert sub is not None
-    moved = await storage.chats.move(ChatKey("telegram", "-1"), "-1001")
-    assert moved is not None and moved.id == chat.id and moved.chat_id == "-1001"
+    result = await storage.chats.move(ChatKey("telegram", "-1"), "-1001")
+    assert result is not None
+    moved, merged_from = result
+    assert moved.id == chat.id and moved.chat_id == "-1001" and merged_from is None
     assert [s.query for s in await storage.subscriptions.for_chat(chat.id)] == ["Putin"]
     with pytest.raises(ValueError):
         await storage.chats.update(chat.id, active=False)
