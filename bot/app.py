@@ -12,8 +12,9 @@ from bot.core.alerts.pacing import RateLimiter
 from bot.core.clock import Clock, SystemClock
 from bot.core.matching import MatchEngine
 from bot.core.messaging import IncomingCommand, OutgoingMessage, Reply
-from bot.core.models import Chat, ChatKey
+from bot.core.models import ChatKey
 from bot.scheduler import NewsScheduler
+from bot.services.chats import ChatLifecycle
 from bot.services.container import Services
 from bot.services.delivery import DeliveryService
 from bot.services.feeds import FeedService
@@ -52,22 +53,10 @@ class App:
         return await self.dispatcher.handle(command)
 
     async def chat_gone(self, key: ChatKey) -> None:
-        chat = await self.storage.chats.get_by_key(key)
-        if chat is None or not chat.active:
-            return
-        log.info("chat %s/%s left or blocked the bot: deactivated", key.platform, key.chat_id)
-        await self.storage.chats.set_active(chat.id, False)
-        await self.storage.outbox.drop_chat(chat.id)
-        await self.forget_chat(chat)
-
-    async def forget_chat(self, chat: Chat) -> None:
-        """A deactivated chat leaves the matching index; its rows stay in SQLite, so a comeback (the
-        user writes again) is a reactivation, not a loss."""
-        self.pipeline.remove_chat(chat.id)
+        await self.services.chats.gone(key, "left or blocked the bot")
 
     async def chat_moved(self, key: ChatKey, new_chat_id: str) -> None:
-        if await self.storage.chats.move(key, new_chat_id) is not None:
-            log.info("chat %s/%s is now %s; subscriptions kept", key.platform, key.chat_id, new_chat_id)
+        await self.services.chats.moved(key, new_chat_id)
 
     async def get_state(self, key: str) -> str | None:
         return await self.storage.kv.get(key)
@@ -127,7 +116,9 @@ async def build_services(settings: Settings, storage: Storage, clock: Clock) -> 
         max_per_chat=settings.max_subscriptions_per_chat,
         max_query_chars=settings.max_query_chars,
     )
-    services = Services(settings, storage, clock, engine, ingest, subscriptions, delivery)
+    chats = ChatLifecycle(storage, pipeline)
+    delivery.on_chat_changes(chats.gone, chats.moved)
+    services = Services(settings, storage, clock, engine, ingest, subscriptions, delivery, chats)
     return services, pipeline
 
 
@@ -165,24 +156,29 @@ async def running_app(
     stdout: TextIO | None = None,
     load_seeds: bool = True,
 ) -> AsyncIterator[App]:
-    """Start everything; on exit stop transports first, the database last."""
+    """Start everything. Transports connect before delivery and digests begin, so nothing is sent into a
+    platform that is not logged in yet; on exit the scheduler and delivery finish first (they still send),
+    then the transports stop, the database last."""
     clock = clock or SystemClock()
     async with AsyncExitStack() as stack:
         storage = await Storage.open(settings.db_path)
         stack.push_async_callback(storage.close)
         services, pipeline = await build_services(settings, storage, clock)
         app = App(settings, services, pipeline, build_registry())
-        services.delivery.on_chat_gone(app.forget_chat)
         services.feeds = FeedService(storage, settings.feeds, services.ingest, clock, app.notify_admins)
         # With a test clock APScheduler's wall-clock timing would fire jobs at the wrong moments.
         services.scheduler = NewsScheduler(
             storage, services.delivery, clock, services.feeds, run_jobs=isinstance(clock, SystemClock)
         )
+        services.chats.scheduler = services.scheduler
 
         if console:
             app.console = ConsoleTransport(app, stdin, stdout)
             services.delivery.register(app.console.messenger)
         app.transports = _build_transports(app)
+        for transport in app.transports:
+            await transport.start()
+            stack.push_async_callback(transport.stop)
 
         await services.delivery.start()
         stack.push_async_callback(services.delivery.stop)
@@ -192,9 +188,6 @@ async def running_app(
         stack.push_async_callback(services.feeds.close)
         await services.scheduler.start()
         stack.push_async_callback(services.scheduler.stop)
-        for transport in app.transports:
-            await transport.start()
-            stack.push_async_callback(transport.stop)
         log.info(
             "newsalert running: %s; %d subscriptions",
             ", ".join(t.messenger.platform for t in app.transports) or ("console" if console else "no transport"),

@@ -7,7 +7,9 @@ ran, so DST changes are handled by computing each fire time afresh in the chat's
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -23,6 +25,8 @@ from bot.storage.store import Storage
 log = logging.getLogger(__name__)
 
 FEED_CHECK_SECONDS = 30  # how often due feeds are looked for; each feed keeps its own interval
+REPLAN_SECONDS = 600  # safety net: every digest chat has its next job (e.g. after a comeback)
+STOP_GRACE_SECONDS = 10.0
 
 
 class NewsScheduler:
@@ -41,24 +45,56 @@ class NewsScheduler:
         self._clock = clock
         self._feeds = feeds
         self._run_jobs = run_jobs
-        self._scheduler = AsyncIOScheduler(timezone="UTC", job_defaults={"coalesce": True, "misfire_grace_time": 3600})
+        # No misfire limit: a digest that was late (the process was suspended) is sent late, never skipped.
+        self._scheduler = AsyncIOScheduler(
+            timezone="UTC", job_defaults={"coalesce": True, "misfire_grace_time": None}
+        )
+        self._running: set[asyncio.Task[object]] = set()
 
     async def start(self) -> None:
         self._scheduler.start(paused=not self._run_jobs)
         if self._feeds is not None:
             self._scheduler.add_job(
-                self._poll_feeds,
+                self._tracked(self._poll_feeds),
                 "interval",
                 seconds=FEED_CHECK_SECONDS,
                 id="feeds",
                 replace_existing=True,
                 next_run_time=self._clock.now() + timedelta(seconds=1),
             )
+        self._scheduler.add_job(self._tracked(self.ensure_planned), "interval", seconds=REPLAN_SECONDS, id="replan")
         await self.plan_all()
 
     async def stop(self) -> None:
+        """Stop firing jobs, then let running digests and feed polls finish (within a grace time) so that
+        what they sent is marked sent before the database closes."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+        if self._running:
+            _, pending = await asyncio.wait(self._running, timeout=STOP_GRACE_SECONDS)
+            for task in pending:
+                task.cancel()
+
+    def _tracked(self, job: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        """Wrap a job so that :meth:`stop` can wait for it."""
+
+        async def run(*args: object) -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.add(task)
+            try:
+                await job(*args)
+            finally:
+                if task is not None:
+                    self._running.discard(task)
+
+        return run
+
+    async def ensure_planned(self) -> None:
+        for chat in await self._storage.chats.active_chats():
+            if chat.mode is not Mode.INSTANT and self._scheduler.get_job(f"digest-{chat.id}") is None:
+                log.info("chat %s had no digest planned; planning it", chat.id)
+                await self.plan_chat(chat)
 
     async def plan_all(self) -> None:
         """Rebuild every digest job from SQLite; a digest that came due while the bot was down runs now."""
@@ -85,7 +121,11 @@ class NewsScheduler:
         if when is None:
             return None
         self._scheduler.add_job(
-            self.run_digest, DateTrigger(run_date=when), args=(chat.id,), id=job_id, replace_existing=True
+            self._tracked(self.run_digest),
+            DateTrigger(run_date=when),
+            args=(chat.id,),
+            id=job_id,
+            replace_existing=True,
         )
         return when
 

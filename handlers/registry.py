@@ -139,7 +139,7 @@ class Dispatcher:
         )
         if before is not None and not before.active:
             # The user came back after blocking the bot: its subscriptions match again.
-            await self._services.subscriptions.restore(chat)
+            await self._services.chats.restore(chat)
         return chat
 
 

@@ -12,6 +12,7 @@ from config.settings import Settings
 if TYPE_CHECKING:
     from bot.core.matching import MatchEngine
     from bot.scheduler import NewsScheduler
+    from bot.services.chats import ChatLifecycle
     from bot.services.delivery import DeliveryService
     from bot.services.feeds import FeedService
     from bot.services.ingest import IngestService
@@ -27,5 +28,6 @@ class Services:
     ingest: IngestService
     subscriptions: SubscriptionService
     delivery: DeliveryService
+    chats: ChatLifecycle
     feeds: FeedService | None = None
     scheduler: NewsScheduler | None = None

@@ -1,9 +1,10 @@
 """The outbox worker: sends alerts and digests, paced per platform, never twice, never lost.
 
 A row is claimed (``sending``, with a batch id) before its message goes out and marked ``sent`` only after the
-platform confirmed it. After a crash the claimed rows are resent with the same batch id, which Matrix turns
-into the same transaction id, so the homeserver drops the repeat; on Telegram at most the rows that were in
-flight (``concurrency`` messages) can repeat.
+platform confirmed it. Rows found claimed when the process starts were in flight at a crash: they are resent
+once with the same batch id, which Matrix turns into the same transaction id, so the homeserver drops the
+repeat; on Telegram at most the messages in flight (``concurrency``) can repeat. In a running process a claimed
+row is never resent: if marking it sent fails after the platform confirmed, the mark is retried, not the send.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.core.alerts.compose import (
     AlertEntry,
@@ -39,8 +41,9 @@ from bot.core.messaging import (
     OutgoingMessage,
     RetryLater,
     SendError,
+    TransientError,
 )
-from bot.core.models import Article, Chat, Mode, OutboxItem
+from bot.core.models import Article, Chat, ChatKey, Mode, OutboxItem, OutboxStatus
 from bot.core.summary import summarize
 from bot.storage.store import Storage
 
@@ -49,6 +52,14 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=1)
 DEFAULT_CONCURRENCY = 32  # chats served at once; also the most messages a crash can repeat (in flight)
 IDLE_WAKE_SECONDS = 60.0  # re-check even without a kick (cheap), so a lost wake-up costs a minute at most
+# A message the platform refuses for good (not a rate limit, not an outage) is given up after this many tries,
+# so one unsendable article cannot block a chat forever; outages are retried without limit.
+MAX_REFUSALS = 6
+STOP_GRACE_SECONDS = 10.0
+FINGERPRINT_CACHE = 4096
+
+ChatGoneCallback = Callable[[ChatKey, str], Awaitable[None]]
+ChatMovedCallback = Callable[[ChatKey, str], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +67,13 @@ class DeliveryResult:
     sent_items: int = 0
     messages: int = 0
     left_over: int = 0
+    failed: int = 0  # rows that could not go out now (they are retried later)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    as_digest: bool
+    retries_only: bool = False
 
 
 class DeliveryService:
@@ -82,7 +100,12 @@ class DeliveryService:
         self._worker: asyncio.Task[None] | None = None
         self._stopping = False
         self._summaries_in_progress: dict[tuple[int, str], asyncio.Future[list[str]]] = {}
-        self._on_chat_gone: Callable[[Chat], Awaitable[None]] | None = None
+        self._fingerprints: OrderedDict[int, str] = OrderedDict()
+        self._crash_leftovers: set[int] | None = None  # rows claimed when this process started
+        self._confirmed_unmarked: set[int] = set()  # confirmed by the platform, 'sent' mark still to write
+        self._parts_done: dict[tuple[int, tuple[int, ...]], int] = {}  # parts confirmed before a failure
+        self._on_chat_gone: ChatGoneCallback | None = None
+        self._on_chat_moved: ChatMovedCallback | None = None
 
     # --- wiring -----------------------------------------------------------------------------------------
     def register(self, messenger: Messenger, limiter: RateLimiter | None = None) -> None:
@@ -93,20 +116,31 @@ class DeliveryService:
     def serves(self, platform: str) -> bool:
         return platform in self._messengers
 
-    def on_chat_gone(self, callback: Callable[[Chat], Awaitable[None]]) -> None:
-        self._on_chat_gone = callback
+    def on_chat_changes(self, gone: ChatGoneCallback, moved: ChatMovedCallback) -> None:
+        """Who deactivates a blocked chat and follows a migrated one (the chat life cycle service)."""
+        self._on_chat_gone, self._on_chat_moved = gone, moved
 
     async def start(self) -> None:
         if self._worker is None:
             self._stopping = False
+            self._crash_leftovers = set(await self._storage.outbox.claimed_ids())
+            if self._crash_leftovers:
+                log.warning("%d alert(s) were in flight at the last stop; resending them", len(self._crash_leftovers))
             self._worker = asyncio.create_task(self._run(), name="outbox-worker")
 
     async def stop(self) -> None:
+        """Let the current pass finish (so what the platform confirmed is marked sent), within a grace time."""
         self._stopping = True
         self._wake.set()
         if self._worker is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
+            try:
+                async with asyncio.timeout(STOP_GRACE_SECONDS):
+                    await asyncio.shield(self._worker)
+            except TimeoutError:
+                log.warning("delivery did not finish within %.0fs; stopping it", STOP_GRACE_SECONDS)
+                self._worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._worker
             self._worker = None
 
     def kick(self) -> None:
@@ -158,59 +192,94 @@ class DeliveryService:
         return in_quiet_hours(now, chat.timezone, chat.quiet_start, chat.quiet_end)
 
     async def run_due(self) -> DeliveryResult:
-        """One pass over every chat that may receive now."""
-        jobs = [self.deliver_chat(chat, **how) for chat, how in await self._deliverable(self._clock.now())]
-        return _sum(await asyncio.gather(*jobs))
+        """One pass over every chat that may receive now; one chat's trouble never stops the others."""
+        await self._mark_confirmed()
+        plans = await self._deliverable(self._clock.now())
+        outcomes = await asyncio.gather(
+            *(self.deliver_chat(chat, as_digest=p.as_digest, retries_only=p.retries_only) for chat, p in plans),
+            return_exceptions=True,
+        )
+        for (chat, _), outcome in zip(plans, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                log.error("delivery to chat %s failed unexpectedly", chat.id, exc_info=outcome)
+        return _sum([o for o in outcomes if isinstance(o, DeliveryResult)])
 
-    async def _deliverable(self, now: datetime) -> list[tuple[Chat, dict[str, bool]]]:
+    async def _deliverable(self, now: datetime) -> list[tuple[Chat, _Plan]]:
         """Chats with due rows, and how to serve them: instant chats outside quiet hours get their alerts;
-        in other modes only failed rows whose backoff ran out (as a digest) and rows a crash left in flight
-        (whatever the mode) go out; fresh rows there wait for the digest."""
+        otherwise only failed rows whose backoff ran out go out (held and digest rows wait), and rows a
+        crash left in flight are finished whatever the mode."""
         ids = await self._storage.outbox.chats_with_due(now)
         chats = await self._storage.chats.get_many(ids)
-        plan: list[tuple[Chat, dict[str, bool]]] = []
+        plan: list[tuple[Chat, _Plan]] = []
         for chat in chats.values():
             if chat.platform not in self._messengers:
                 continue
             if chat.mode is Mode.INSTANT and not self._quiet(chat, now):
-                plan.append((chat, {"as_digest": False}))
-            elif await self._storage.outbox.has_due_retries(chat.id, now):
-                plan.append((chat, {"as_digest": True}))
-            elif await self._storage.outbox.in_flight_batches(chat.id):
-                plan.append((chat, {"as_digest": True, "in_flight_only": True}))
+                plan.append((chat, _Plan(as_digest=False)))
+            elif await self._retry_due(chat, now):
+                plan.append((chat, _Plan(as_digest=True, retries_only=True)))
         return plan
+
+    async def _retry_due(self, chat: Chat, now: datetime) -> bool:
+        if await self._storage.outbox.has_due_retries(chat.id, now):
+            return True
+        return bool(self._crash_leftovers) and bool(await self._storage.outbox.in_flight_batches(chat.id))
+
+    async def _mark_confirmed(self) -> None:
+        if not self._confirmed_unmarked:
+            return
+        ids = sorted(self._confirmed_unmarked)
+        try:
+            await self._storage.outbox.mark_sent(ids, self._clock.now())
+        except Exception as exc:
+            log.warning("still cannot mark %d delivered alert(s) as sent: %s", len(ids), exc)
+            return
+        self._confirmed_unmarked.difference_update(ids)
 
     # --- one chat ---------------------------------------------------------------------------------------
     async def deliver_chat(
-        self, chat: Chat, *, as_digest: bool, in_flight_only: bool = False, force: bool = False
+        self, chat: Chat, *, as_digest: bool, force: bool = False, retries_only: bool = False
     ) -> DeliveryResult:
         """Send what is waiting for one chat. ``as_digest`` folds everything into one capped digest;
-        ``force`` ignores retry times (the user asked with ``digest``)."""
+        ``force`` ignores retry times (the user asked with ``digest``); ``retries_only`` sends only rows whose
+        earlier attempt failed (and rows a crash left in flight), so held and digest rows keep waiting."""
         lock = self._chat_locks.setdefault(chat.id, asyncio.Lock())
         async with lock, self._slots:
             messenger = self._messengers.get(chat.platform)
             if messenger is None:
                 return DeliveryResult()
-            result = await self._resend_in_flight(chat, messenger)
-            if in_flight_only:
-                return result
+            await self._mark_confirmed()
+            result = await self._finish_crash_leftovers(chat, messenger)
             now = self._clock.now()
             items = await self._storage.outbox.waiting_for_chat(chat.id, None if force else now)
-            items = [i for i in items if i.status.value != "sending"]
+            items = [i for i in items if i.status is not OutboxStatus.SENDING]
+            if retries_only:
+                items = [i for i in items if i.status is OutboxStatus.FAILED]
             if not items:
                 return result
-            if as_digest or len(items) > 1:
-                return _sum([result, await self._send_digest(chat, messenger, items)])
-            return _sum([result, await self._send_alert(chat, messenger, items[0])])
+            try:
+                if as_digest or len(items) > 1:
+                    sent = await self._send_digest(chat, messenger, items)
+                else:
+                    sent = await self._send_alert(chat, messenger, items[0])
+            except Exception as error:  # building the message failed: back off instead of retrying every pass
+                log.exception("chat %s: could not prepare %d alert(s)", chat.id, len(items))
+                await self._failed([i.id for i in items], f"{type(error).__name__}: {error}", None, permanent=True)
+                return _sum([result, DeliveryResult(failed=len(items))])
+            return _sum([result, sent])
 
-    async def _resend_in_flight(self, chat: Chat, messenger: Messenger) -> DeliveryResult:
-        batches = await self._storage.outbox.in_flight_batches(chat.id)
+    async def _finish_crash_leftovers(self, chat: Chat, messenger: Messenger) -> DeliveryResult:
+        if not self._crash_leftovers:
+            return DeliveryResult()
         results = []
-        for batch, ids in batches.items():
-            items = [i for i in await self._storage.outbox.waiting_for_chat(chat.id) if i.id in set(ids)]
+        for batch, ids in (await self._storage.outbox.in_flight_batches(chat.id)).items():
+            leftovers = [i for i in ids if i in self._crash_leftovers]
+            if not leftovers:
+                continue
+            self._crash_leftovers.difference_update(leftovers)
+            items = [i for i in await self._storage.outbox.waiting_for_chat(chat.id) if i.id in set(leftovers)]
             log.warning("chat %s: resending %d alert(s) interrupted in flight (batch %s)", chat.id, len(items), batch)
-            entries = await self._entries(chat, items)
-            stories = fold_near_duplicates(entries)
+            stories = fold_near_duplicates(await self._entries(chat, items))
             html = self._render(chat, stories, as_digest=len(stories) > 1)[0]
             results.append(await self._send(chat, messenger, html, [i.id for i in items], batch))
         return _sum(results)
@@ -223,8 +292,7 @@ class DeliveryService:
         return await self._send(chat, messenger, html, [item.id], f"o{item.id}")
 
     async def _send_digest(self, chat: Chat, messenger: Messenger, items: list[OutboxItem]) -> DeliveryResult:
-        entries = await self._entries(chat, items)
-        stories = fold_near_duplicates(entries)
+        stories = fold_near_duplicates(await self._entries(chat, items))
         html, included = self._render(chat, stories, as_digest=True)
         if not included:
             return DeliveryResult()
@@ -233,12 +301,14 @@ class DeliveryService:
         # Under a capped digest, a button fetches the rest (the rows stay pending until then).
         more = ((Button(labels_for(chat.lang).more_button, "digest"),),) if left_over else ()
         result = await self._send(chat, messenger, html, included, batch, more)
-        return DeliveryResult(result.sent_items, result.messages, left_over)
+        return DeliveryResult(result.sent_items, result.messages, left_over, result.failed)
 
     def _render(self, chat: Chat, stories: list[Story], *, as_digest: bool) -> tuple[str, list[int]]:
         labels = labels_for(chat.lang)
         if not as_digest and len(stories) == 1:
             return compose_alert(stories[0], labels), list(stories[0].outbox_ids)
+        # Newest first: when the cap cuts, the older stories wait for the next digest.
+        stories = sorted(stories, key=_recency, reverse=True)
         command = "!digest" if chat.platform == "matrix" else "/digest"
         digest = compose_digest(group_by_query(stories), self._digest_cap, labels, command=command)
         return digest.html, list(digest.included_outbox_ids)
@@ -252,57 +322,70 @@ class DeliveryService:
         batch: str,
         buttons: tuple[tuple[Button, ...], ...] = (),
     ) -> DeliveryResult:
-        await self._storage.outbox.mark_sending(ids, batch)
         parts = split_message(html, messenger.max_message_chars)
+        await self._storage.outbox.mark_sending(ids, batch)
         limiter = self._limiters.get(chat.platform)
+        progress_key = (chat.id, tuple(sorted(ids)))
+        first = self._parts_done.pop(progress_key, 0)  # a retry does not repeat parts already delivered
+        index = first
         try:
-            for index, part in enumerate(parts):
+            for index in range(first, len(parts)):
                 last = index == len(parts) - 1
-                message = OutgoingMessage(part, buttons if last else (), idempotency_key=f"{batch}.{index}")
+                message = OutgoingMessage(parts[index], buttons if last else (), idempotency_key=f"{batch}.{index}")
                 if limiter is not None:
                     async with limiter.slot(chat.chat_id, chat.is_group):
                         await messenger.send(chat.chat_id, message)
                 else:
                     await messenger.send(chat.chat_id, message)
         except ChatMoved as moved:
-            await self._storage.chats.move(chat.key, moved.new_chat_id)
             await self._storage.outbox.release(ids)
-            log.info("chat %s moved to %s; its alerts follow", chat.chat_id, moved.new_chat_id)
+            if self._on_chat_moved is not None:
+                await self._on_chat_moved(chat.key, moved.new_chat_id)
             self.kick()
             return DeliveryResult()
         except ChatGone as gone:
             await self._storage.outbox.release(ids)
-            await self._chat_gone(chat, str(gone))
+            if self._on_chat_gone is not None:
+                await self._on_chat_gone(chat.key, str(gone))
             return DeliveryResult()
-        except RetryLater as later:
-            if limiter is not None:
-                limiter.pause(later.seconds)
-            await self._failed(ids, str(later), timedelta(seconds=later.seconds))
-            return DeliveryResult()
-        except SendError as error:
-            await self._failed(ids, str(error), None)
-            return DeliveryResult()
-        except Exception as error:  # a transport bug must not lose the alert: retry later, log loudly
-            log.exception("chat %s: unexpected send failure", chat.chat_id)
-            await self._failed(ids, f"{type(error).__name__}: {error}", None)
-            return DeliveryResult()
-        await self._storage.outbox.mark_sent(ids, self._clock.now())
-        return DeliveryResult(sent_items=len(ids), messages=len(parts))
+        except Exception as error:
+            if index > first:
+                self._parts_done[progress_key] = index
+            await self._send_failed(chat, ids, error, limiter)
+            return DeliveryResult(failed=len(ids))
+        try:
+            await self._storage.outbox.mark_sent(ids, self._clock.now())
+        except Exception as exc:  # delivered: remember it, so the mark is retried and the send never is
+            log.warning("chat %s: delivered, but marking %d alert(s) sent failed: %s", chat.id, len(ids), exc)
+            self._confirmed_unmarked.update(ids)
+        return DeliveryResult(sent_items=len(ids), messages=len(parts) - first)
 
-    async def _failed(self, ids: list[int], error: str, wait: timedelta | None) -> None:
+    async def _send_failed(
+        self, chat: Chat, ids: list[int], error: Exception, limiter: RateLimiter | None
+    ) -> None:
+        if isinstance(error, RetryLater):
+            if limiter is not None:
+                limiter.pause(error.seconds)
+            await self._failed(ids, str(error), timedelta(seconds=error.seconds))
+        elif isinstance(error, TransientError):
+            await self._failed(ids, str(error), None)
+        elif isinstance(error, SendError):
+            await self._failed(ids, str(error), None, permanent=True)
+        else:  # a transport bug must not lose the alert: retry later, log loudly
+            log.error("chat %s: unexpected send failure", chat.chat_id, exc_info=error)
+            await self._failed(ids, f"{type(error).__name__}: {error}", None, permanent=True)
+
+    async def _failed(self, ids: list[int], error: str, wait: timedelta | None, *, permanent: bool = False) -> None:
         attempts = max(await self._storage.outbox.attempts(ids), default=0)
+        if permanent and attempts + 1 >= MAX_REFUSALS:
+            log.error("giving up on %d alert(s) after %d refusals: %s", len(ids), attempts + 1, error)
+            await self._storage.outbox.give_up(ids, error)
+            return
         if wait is None:
             base = min(MAX_BACKOFF.total_seconds(), 5.0 * 2**attempts)
             wait = timedelta(seconds=base * random.uniform(0.8, 1.2))  # jitter: no thundering herd
         log.warning("delivery failed for %d alert(s): %s; retry in %.0fs", len(ids), error, wait.total_seconds())
         await self._storage.outbox.mark_failed(ids, error, self._clock.now() + wait)
-
-    async def _chat_gone(self, chat: Chat, detail: str) -> None:
-        log.info("chat %s/%s is gone (%s): deactivated", chat.platform, chat.chat_id, detail)
-        await self._storage.chats.set_active(chat.id, False)
-        await self._storage.outbox.drop_chat(chat.id)
-        if self._on_chat_gone is not None:
-            await self._on_chat_gone(chat)
 
     # --- article entries --------------------------------------------------------------------------------
     async def _entries(self, chat: Chat, items: list[OutboxItem]) -> list[AlertEntry]:
@@ -325,25 +408,35 @@ class DeliveryService:
                     query=item.query,
                     reason=item.reason,
                     bullets=tuple(bullets),
-                    body_fingerprint=fingerprint(article.title, article.body),
+                    body_fingerprint=self._fingerprint(article),
                 )
             )
         return entries
 
+    def _fingerprint(self, article: Article) -> str:
+        """Per article, not per chat: a fan-out to thousands of chats computes it once."""
+        cached = self._fingerprints.get(article.id)
+        if cached is None:
+            cached = self._fingerprints[article.id] = fingerprint(article.title, article.body)
+            if len(self._fingerprints) > FINGERPRINT_CACHE:
+                self._fingerprints.popitem(last=False)
+        return cached
+
     async def bullets(self, article: Article, focus_query: str | None) -> list[str]:
         """Summary bullets, computed once per (article, focus) and cached in SQLite. A fan-out asks for the
-        same summary from many chats at once: they share one computation."""
+        same summary from many chats at once: they share one computation. A summariser failure costs the
+        bullets, never the alert."""
         key = (focus_query or "").casefold()
-        pending = self._summaries_in_progress.get((article.id, key))
-        if pending is not None:
-            return list(await asyncio.shield(pending))
-        task = asyncio.ensure_future(self._summarize_once(article, focus_query, key))
-        self._summaries_in_progress[(article.id, key)] = task
+        task = self._summaries_in_progress.get((article.id, key))
+        if task is None:
+            task = asyncio.ensure_future(self._summarize_once(article, focus_query, key))
+            self._summaries_in_progress[(article.id, key)] = task
+            task.add_done_callback(lambda _: self._summaries_in_progress.pop((article.id, key), None))
         try:
             return list(await asyncio.shield(task))
-        finally:
-            if task.done():
-                self._summaries_in_progress.pop((article.id, key), None)
+        except Exception:
+            log.exception("summary of article %d failed; sending it without bullets", article.id)
+            return []
 
     async def _summarize_once(self, article: Article, focus_query: str | None, key: str) -> list[str]:
         cached = await self._storage.summaries.get(article.id, key)
@@ -370,7 +463,14 @@ class DeliveryService:
                 return
 
 
-def _sum(results: list[DeliveryResult]) -> DeliveryResult:
+def _recency(story: Story) -> tuple[date, int]:
+    return (story.lead.published or date.min, max(story.outbox_ids))
+
+
+def _sum(results: Sequence[DeliveryResult]) -> DeliveryResult:
     return DeliveryResult(
-        sum(r.sent_items for r in results), sum(r.messages for r in results), sum(r.left_over for r in results)
+        sum(r.sent_items for r in results),
+        sum(r.messages for r in results),
+        sum(r.left_over for r in results),
+        sum(r.failed for r in results),
     )

@@ -23,7 +23,16 @@ KILL_AFTER = 500  # accepted messages before the kill
 
 def worker(mode: str, db: Path, log: Path, dedupe: bool) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.reliability.crash_worker", mode, str(db), str(log), str(CHATS), str(int(dedupe))],
+        [
+            sys.executable,
+            "-m",
+            "tests.reliability.crash_worker",
+            mode,
+            str(db),
+            str(log),
+            str(CHATS),
+            str(int(dedupe)),
+        ],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -188,8 +188,7 @@ async def test_read_only_during_delivery_sends_nothing_and_loses_nothing(app: Ap
     late = RecordingMessenger(platform="late")
     async with database_read_only(app.storage.db.conn):
         app.services.delivery.register(late)
-        with pytest.raises(sqlite3.OperationalError, match="readonly"):
-            await app.services.delivery.run_due()
+        await app.services.delivery.run_due()  # the failure is logged per chat; the pass goes on
         assert late.sent == [], "nothing may be sent that cannot be marked"
         assert await app.storage.outbox.status_counts() == waiting
 
@@ -213,18 +212,18 @@ class ReadOnlyAfterSend(RecordingMessenger):
         return sent
 
 
-async def test_read_only_between_send_and_mark_resends_with_the_same_key(app: App) -> None:
+async def test_read_only_between_send_and_mark_marks_later_without_a_resend(app: App) -> None:
     await app.handle(command("subscribe", "Putin", platform="late", chat_id="late-2"))
     await app.services.ingest.ingest_items(items("Knapp", 3))
     platform = ReadOnlyAfterSend(app.storage)
+    platform.dedupe_by_key = False  # even a platform that shows every send twice must see it once
     app.services.delivery.register(platform)
-    with pytest.raises(sqlite3.OperationalError, match="readonly"):
-        await app.services.delivery.run_due()
+    await app.services.delivery.run_due()
     assert (await app.storage.outbox.status_counts()).get("sending") == 3, "claimed rows stay claimed"
 
     await app.storage.db.conn.execute("PRAGMA query_only = OFF")
     await all_sent(app, 3)
-    # The resend carried the same idempotency key, so a deduplicating platform shows it once.
+    # The platform confirmed it: the 'sent' mark is retried, the message is not.
     assert set(titles_received(platform, "Knapp", 3).values()) == {1}
     keys = [message.idempotency_key for _, message in platform.sent]
     assert len(keys) == len(set(keys))
