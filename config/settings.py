@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -65,6 +65,19 @@ class MatrixSettings(BaseModel):
     @property
     def enabled(self) -> bool:
         return bool(self.homeserver and self.user_id and (self.password or self.access_token))
+
+    @model_validator(mode="after")
+    def _complete_or_absent(self) -> MatrixSettings:
+        """Half a configuration (a typo in one variable) must not silently start the console instead."""
+        given = {
+            "HOMESERVER": bool(self.homeserver),
+            "USER_ID": bool(self.user_id),
+            "PASSWORD (or NEWSALERT_MATRIX__ACCESS_TOKEN)": bool(self.password or self.access_token),
+        }
+        if any(given.values()) and not all(given.values()):
+            missing = ", ".join(f"NEWSALERT_MATRIX__{name}" for name, ok in given.items() if not ok)
+            raise ValueError(f"Matrix is only partly configured: also set {missing}")
+        return self
 
 
 class FeedSettings(BaseModel):
@@ -126,5 +139,9 @@ def load_settings(**overrides: Any) -> Settings:
             loc = err.get("loc", ())
             # list items report their index last: name the variable, not the index
             name = _env_name(tuple(p for p in loc if not isinstance(p, int)))
-            problems.append(f"{name}: {err.get('msg', 'invalid value')} (got {err.get('input')!r})")
+            message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+            value = err.get("input")
+            # Only plain values are echoed: a whole section could contain a password.
+            shown = f" (got {value!r})" if isinstance(value, str | int | float) and "secret" not in name.lower() else ""
+            problems.append(f"{name}: {message}{shown}")
         raise SettingsError(problems) from None

@@ -65,3 +65,19 @@ def test_bad_values_name_the_variable(monkeypatch: pytest.MonkeyPatch, name: str
 def test_log_level_is_case_insensitive(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSALERT_LOG_LEVEL", "debug")
     assert load_settings().log_level == "DEBUG"
+
+
+def test_half_a_matrix_configuration_is_an_error_not_a_silent_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSALERT_MATRIX__HOMESERVER", "https://matrix.example.org")
+    monkeypatch.setenv("NEWSALERT_MATRIX__PASWORD", "typo-in-the-name")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    [problem] = caught.value.problems
+    assert "NEWSALERT_MATRIX__USER_ID" in problem and "NEWSALERT_MATRIX__PASSWORD" in problem
+
+
+def test_errors_never_echo_a_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSALERT_MATRIX__PASSWORD", "hunter2")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert "hunter2" not in str(caught.value)

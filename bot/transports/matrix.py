@@ -66,7 +66,9 @@ PLATFORM = "matrix"
 COMMAND_PREFIX = "!"
 # A Matrix event may be at most 64 KiB of JSON and carries the text twice (body + formatted_body); 12,000
 # characters stay below that even for scripts that need three UTF-8 bytes per character.
-MAX_MESSAGE_CHARS = 12_000
+# An event may be 64 KiB and carries the text twice (body and formatted_body); nio's JSON escapes every
+# non-ASCII character as \uXXXX (6 bytes), so 4,000 characters stay under the limit in any script.
+MAX_MESSAGE_CHARS = 4_000
 MANAGER_POWER_LEVEL = 50
 
 STATE_USER_ID = "matrix.user_id"
@@ -211,6 +213,8 @@ def send_error_for(response: ErrorResponse) -> SendError:
     if code in ("M_FORBIDDEN", "M_NOT_FOUND"):
         # not in the room (left, kicked, banned) or the room is gone: the chat cannot be reached any more
         return ChatGone(detail)
+    if code in ("M_TOO_LARGE", "M_BAD_JSON", "M_NOT_JSON", "M_INVALID_PARAM"):
+        return SendError(detail)  # this message will never be accepted: not worth retrying forever
     return TransientError(detail)
 
 
