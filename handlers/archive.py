@@ -52,7 +52,7 @@ async def latest(ctx: HandlerContext) -> Reply:
         articles = await services.storage.articles.latest(LATEST_COUNT)
         if not articles:
             return Reply.text(ctx.t("latest.empty"))
-    cards = [article_card(a, await services.delivery.bullets(a, ctx.args or None)) for a in articles]
+    cards = [article_card(a, await services.delivery.bullets(a, ctx.args or None), ctx.chat.lang) for a in articles]
     return Reply.text("\n\n".join(cards))
 
 
@@ -66,5 +66,5 @@ async def search(ctx: HandlerContext) -> Reply:
     if not found:
         return Reply.text(ctx.t("search.none", query=query))
     lines = [ctx.t("search.title", count=len(found), query=query)]
-    lines += [article_line(n, a) for n, a in enumerate(found, 1)]
+    lines += [article_line(n, a, ctx.chat.lang) for n, a in enumerate(found, 1)]
     return Reply.text("\n".join(lines))

@@ -18,6 +18,8 @@ TEXTS = {
         "help.timezone": "Your time zone for digests and quiet hours, e.g. Europe/Berlin",
         "help.quiet": "Hold alerts at night, e.g. 22:00-07:00, or off",
         "digest.none": "Nothing is waiting for this chat.",
+        "digest.failed": "{count} waiting article(s) could not be sent just now; they are kept and sent automatically "
+        "as soon as the platform accepts them.",
         "digest.sent": "Sent {count} waiting article(s).",
         "digest.more": "{left} more are waiting; send /digest again for the next batch.",
         "mode.usage": "Send <code>/mode instant</code>, <code>/mode hourly</code> or <code>/mode daily 08:00</code>. "
@@ -42,6 +44,8 @@ TEXTS = {
         "help.timezone": "Deine Zeitzone für Digests und Ruhezeiten, z. B. Europe/Berlin",
         "help.quiet": "Nachts keine Meldungen, z. B. 22:00-07:00, oder off",
         "digest.none": "Für diesen Chat wartet nichts.",
+        "digest.failed": "{count} wartende(r) Artikel konnte(n) gerade nicht gesendet werden; sie bleiben gespeichert "
+        "und kommen automatisch, sobald die Plattform sie annimmt.",
         "digest.sent": "{count} wartende(n) Artikel gesendet.",
         "digest.more": "{left} weitere warten; /digest schickt die nächsten.",
         "mode.usage": "Sende <code>/mode instant</code>, <code>/mode hourly</code> oder "
@@ -68,6 +72,8 @@ TEXTS = {
 async def digest(ctx: HandlerContext) -> Reply:
     """Send everything that is waiting now"""
     result = await ctx.services.delivery.deliver_chat(ctx.chat, as_digest=True, force=True)
+    if result.failed:
+        return Reply.text(ctx.t("digest.failed", count=result.failed))
     if result.sent_items == 0 and result.left_over == 0:
         return Reply.text(ctx.t("digest.none"))
     if result.left_over:

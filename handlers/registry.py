@@ -36,7 +36,7 @@ TEXTS = {
         "err.unknown": "Unknown command /{name}. Send /help for the list of commands.",
         "err.admin_only": "Only bot admins can use /{name}.",
         "err.chat_admin_only": "In groups only chat admins can use /{name}; everyone can read with /list and /latest.",
-        "err.internal": "Sorry, something went wrong while handling /{name}. Nothing was changed; "
+        "err.internal": "Sorry, something went wrong while handling /{name}. Please try again later; "
         "the admins can find the details in the log.",
     },
     "de": {
@@ -44,8 +44,8 @@ TEXTS = {
         "err.admin_only": "Nur Bot-Admins dürfen /{name} verwenden.",
         "err.chat_admin_only": "In Gruppen dürfen nur Gruppen-Admins /{name} verwenden; lesen (/list, /latest) "
         "dürfen alle.",
-        "err.internal": "Entschuldigung, bei /{name} ist ein Fehler aufgetreten. Es wurde nichts geändert; "
-        "Details stehen im Log.",
+        "err.internal": "Entschuldigung, bei /{name} ist ein Fehler aufgetreten. Bitte später noch einmal "
+        "versuchen; Details stehen im Log.",
     },
 }
 
@@ -104,18 +104,19 @@ class Dispatcher:
     async def handle(self, cmd: IncomingCommand) -> Reply:
         services = self._services
         lang_hint = _lang_from_hint(cmd.lang_hint)
+        spec = self.registry.commands.get(cmd.name)
+        refusal = "err.unknown" if spec is None else self._refusal(spec, cmd)
         try:
+            if refusal:  # refused input stores nothing, not even the chat
+                known = await services.storage.chats.get_by_key(ChatKey(cmd.platform, cmd.chat_id))
+                t = self.registry.translator(known.lang if known else lang_hint)
+                return Reply.text(t(refusal, name=html.escape(spec.name if spec else cmd.name[:40])))
             chat = await self._chat(cmd, lang_hint)
         except Exception:
             log.exception("cannot load chat %s/%s", cmd.platform, cmd.chat_id)
-            return Reply.text(self.registry.translator(lang_hint)("err.internal", name=cmd.name))
+            return Reply.text(self.registry.translator(lang_hint)("err.internal", name=html.escape(cmd.name[:40])))
+        assert spec is not None
         t = self.registry.translator(chat.lang)
-        spec = self.registry.commands.get(cmd.name)
-        if spec is None:
-            return Reply.text(t("err.unknown", name=html.escape(cmd.name[:40])))
-        refusal = self._refusal(spec, cmd)
-        if refusal:
-            return Reply.text(t(refusal, name=spec.name))
         ctx = HandlerContext(cmd=cmd, chat=chat, services=services, t=t, now=services.clock.now())
         ctx.extra["registry"] = self.registry
         try:

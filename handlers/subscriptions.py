@@ -87,7 +87,7 @@ async def subscribe(ctx: HandlerContext) -> Reply:
     lines = [ctx.t("sub.ok", query=html.escape(query), description=html.escape(done.resolution.description))]
     if done.newest is not None:
         bullets = await ctx.services.delivery.bullets(done.newest, query)
-        lines += ["", ctx.t("sub.newest"), article_card(done.newest, bullets)]
+        lines += ["", ctx.t("sub.newest"), article_card(done.newest, bullets, ctx.chat.lang)]
     else:
         lines += ["", ctx.t("sub.none_yet")]
     undo = ((Button(ctx.t("sub.undo"), f"unsubscribe #{done.subscription.id}"),),)
