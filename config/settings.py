@@ -7,11 +7,13 @@ down. Lists accept JSON (``[1,2]``) as well as comma-separated values (``1,2``).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as PydanticSettingsError
 
 
 def _split_list(value: Any) -> Any:
@@ -103,7 +105,7 @@ class Settings(BaseSettings):
     seeds_dir: Path = Path("seeds")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     max_subscriptions_per_chat: int = Field(default=50, ge=1)
-    max_query_chars: int = Field(default=200, ge=10)
+    max_query_chars: int = Field(default=200, ge=10, le=300)  # the query parser's own limit is 300
     digest_cap: int = Field(default=10, ge=1)
     summary_bullets: int = Field(default=3, ge=1, le=10)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
@@ -133,6 +135,13 @@ def load_settings(**overrides: Any) -> Settings:
     """Build the settings once; turn validation errors into :class:`SettingsError` naming each variable."""
     try:
         return Settings(**overrides)
+    except PydanticSettingsError as exc:
+        # e.g. NEWSALERT_TELEGRAM=abc: a whole section given as a plain value
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = f"NEWSALERT_{field.group(1).upper()}" if field else "NEWSALERT_*"
+        raise SettingsError([f"{name}: cannot be read ({exc}); set its parts as {name}__NAME instead"]) from None
+    except UnicodeDecodeError as exc:
+        raise SettingsError([f".env: not UTF-8 text ({exc.reason})"]) from None
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

@@ -21,7 +21,6 @@ TEXTS = {
         "search.usage": "What should I look for? e.g. <code>/search Wladiwostok</code>",
         "search.none": "Nothing in the archive contains <b>{query}</b>.",
         "search.title": "<b>{count} result(s) for {query}</b>, newest first:",
-        "archive.bad_query": "I could not use that query: {error}",
     },
     "de": {
         "help.latest": "Neueste Artikel im Archiv (optional nur passende)",
@@ -31,7 +30,6 @@ TEXTS = {
         "search.usage": "Wonach soll ich suchen? z. B. <code>/search Wladiwostok</code>",
         "search.none": "Nichts im Archiv enthält <b>{query}</b>.",
         "search.title": "<b>{count} Treffer für {query}</b>, neueste zuerst:",
-        "archive.bad_query": "Diesen Suchbegriff kann ich nicht verwenden: {error}",
     },
 }
 
@@ -44,8 +42,7 @@ async def latest(ctx: HandlerContext) -> Reply:
         try:
             articles = await services.subscriptions.find(ctx.args, limit=LATEST_COUNT)
         except SubscriptionRefused as refusal:
-            error = html.escape(str(refusal.values.get("error", refusal.key)))
-            return Reply.text(ctx.t("archive.bad_query", error=error))
+            return Reply.text(ctx.t(refusal.key, **{k: html.escape(str(v)) for k, v in refusal.values.items()}))
         if not articles:
             return Reply.text(ctx.t("latest.none", query=html.escape(ctx.args)))
     else:

@@ -120,7 +120,7 @@ async def timezone(ctx: HandlerContext) -> Reply:
     except UnknownTimezone as exc:
         # Only the capitalisation differs ("europe/berlin"): take it, there is no doubt what was meant.
         if not exc.suggestion or exc.suggestion.casefold() != ctx.args.strip().casefold():
-            return Reply.text(ctx.t("tz.bad", error=html.escape(str(exc))))
+            return Reply.text(ctx.t("tz.bad", error=html.escape(_shorten(str(exc)))))
         name = exc.suggestion
     chat = await ctx.services.storage.chats.update(ctx.chat.id, timezone=name)
     await _replan(ctx, chat)
@@ -158,3 +158,7 @@ def _describe_mode(chat: Chat) -> str:
 
 def _local(moment: datetime, tz: str) -> str:
     return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+
+
+def _shorten(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

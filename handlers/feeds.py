@@ -180,7 +180,7 @@ async def removefeed(ctx: HandlerContext) -> Reply:
     if service is None:
         return Reply.text(ctx.t("feeds.off"))
     text = ctx.args.lstrip("#")
-    if not text.isdigit():
+    if not (text.isascii() and text.isdecimal() and len(text) <= 9):  # isdigit() accepts "²"
         return Reply.text(ctx.t("removefeed.usage"))
     removed = await service.remove(int(text))
     if removed is None:

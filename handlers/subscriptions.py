@@ -77,7 +77,7 @@ async def subscribe(ctx: HandlerContext) -> Reply:
     service = ctx.services.subscriptions
     try:
         resolution = service.resolve(ctx.args, ctx.chat.lang)
-        if resolution.candidates:
+        if resolution.candidates and _single_term(ctx.args):
             buttons = tuple((Button(c, f"subscribe {c}"),) for c in resolution.candidates[:6])
             return Reply.text(ctx.t("sub.ambiguous", query=html.escape(ctx.args)), buttons)
         done = await service.subscribe(ctx.chat, ctx.args)
@@ -119,3 +119,13 @@ async def list_(ctx: HandlerContext) -> Reply:
         (Button(ctx.t("list.remove", n=n, query=s.query[:40]), f"unsubscribe #{s.id}"),) for n, s in enumerate(subs, 1)
     )
     return Reply.text("\n".join(lines), buttons)
+
+
+def _single_term(query: str) -> bool:
+    """Candidate buttons replace the whole query, so they are offered only for a bare name ("Kim"); in a
+    boolean query the description already says what else the name could mean."""
+    words = query.replace("(", " ( ").replace(")", " ) ").split()
+    return not any(w.upper() in _OPERATORS or w.startswith("-") for w in words)
+
+
+_OPERATORS = {"AND", "OR", "NOT", "UND", "ODER", "NICHT", "(", ")"}

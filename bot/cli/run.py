@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import signal
+from collections.abc import Coroutine
 
 from bot.app import running_app
 from bot.cli.common import fail
@@ -33,7 +34,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             if console and not platforms:
                 assert app.console is not None
                 log.info("console chat: type /help; end of input (Ctrl-D) stops the bot")
-                await app.console.run()
+                await _until_signal(app.console.run())
                 await app.services.delivery.flush()
                 return 0
             await _until_signal()
@@ -42,10 +43,17 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         return fail(str(exc))
 
 
-async def _until_signal() -> None:
+async def _until_signal(work: Coroutine[object, object, None] | None = None) -> None:
+    """Wait for SIGINT/SIGTERM (or for ``work`` to end); either way the caller shuts down cleanly."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    log.info("stopping")
+    waiters = [asyncio.create_task(stop.wait())]
+    if work is not None:
+        waiters.append(asyncio.create_task(work))
+    _, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    if stop.is_set():
+        log.info("stopping")

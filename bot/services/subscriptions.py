@@ -65,6 +65,9 @@ class SubscriptionService:
 
     async def subscribe(self, chat: Chat, query: str) -> Subscribed:
         resolution = self.resolve(query, chat.lang)
+        existing = await self._storage.subscriptions.by_key(chat.id, resolution.key)
+        if existing is not None:  # "Waffendeal" when the chat follows "arms deal": name what it follows
+            raise SubscriptionRefused("sub.duplicate", query=existing.query)
         if await self._storage.subscriptions.count_for_chat(chat.id) >= self._max_per_chat:
             raise SubscriptionRefused("sub.limit", limit=self._max_per_chat)
         sub = await self._storage.subscriptions.add(chat.id, " ".join(query.split()), resolution.key, self._clock.now())
@@ -85,7 +88,7 @@ class SubscriptionService:
         subs = await self.list(chat)
         target = _pick(subs, what)
         if target is None:
-            raise SubscriptionRefused("unsub.unknown", what=what)
+            raise SubscriptionRefused("unsub.unknown", what=_shorten(what))
         self._pipeline.remove(target.id)
         await self._hand_over_unsent(target, [s for s in subs if s.id != target.id])
         await self._storage.subscriptions.remove(target.id)
@@ -152,12 +155,26 @@ def _recency(article: Article) -> tuple[str, int]:
 
 
 def _pick(subs: list[Subscription], what: str) -> Subscription | None:
-    """``3`` = third in the list; ``#17`` = subscription id 17 (what buttons send: stable when the list
-    changes); anything else = the query as typed."""
-    if what.startswith("#") and what[1:].isdigit():
+    """The query as typed (case-insensitive) first, so a query that is a number ("2024") stays removable;
+    then ``3`` = third in the list; ``#17`` = subscription id 17 (what buttons send: stable when the list
+    changes)."""
+    folded = what.casefold()
+    by_text = next((s for s in subs if s.query.casefold() == folded), None)
+    if by_text is not None:
+        return by_text
+    if what.startswith("#") and _is_number(what[1:]):
         return next((s for s in subs if s.id == int(what[1:])), None)
-    if what.isdigit():
+    if _is_number(what):
         position = int(what)
         return subs[position - 1] if 1 <= position <= len(subs) else None
-    folded = what.casefold()
-    return next((s for s in subs if s.query.casefold() == folded), None)
+    return None
+
+
+def _is_number(text: str) -> bool:
+    # isdigit() also accepts "²", which int() refuses
+    return text.isascii() and text.isdecimal() and len(text) <= 9
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    """User input echoed in a reply: enough to recognise it, never a wall of text."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

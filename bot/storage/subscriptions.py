@@ -43,6 +43,14 @@ class SubscriptionRepository:
             row = await cur.fetchone()
         return _row_to_sub(row) if row else None
 
+    async def by_key(self, chat_pk: int, query_key: str) -> Subscription | None:
+        async with self._db.conn.execute(
+            "SELECT id, chat_id, query, created_at FROM subscriptions WHERE chat_id = ? AND query_key = ?",
+            (chat_pk, query_key),
+        ) as cur:
+            row = await cur.fetchone()
+        return _row_to_sub(row) if row else None
+
     async def for_chat(self, chat_pk: int) -> list[Subscription]:
         async with self._db.conn.execute(
             "SELECT id, chat_id, query, created_at FROM subscriptions WHERE chat_id = ? ORDER BY id",

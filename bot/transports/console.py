@@ -15,6 +15,7 @@ from bot.core.messaging import Attachment, IncomingCommand, OutgoingMessage, Rep
 from bot.transports.base import TransportHost
 
 CHAT_ID = "local"
+FILE_COMMANDS = {"addseed", "importopml"}  # in the console a file is given by its path
 USER_ID = "console"
 
 
@@ -47,8 +48,10 @@ def parse_line(line: str) -> tuple[str, str] | None:
         return None
     if text[0] in "/!":
         text = text[1:]
-    name, _, args = text.partition(" ")
-    return name.split("@", 1)[0].lower(), args.strip()
+    # Undecodable input arrives as lone surrogates; NUL bytes are never meant: neither reaches a handler.
+    text = text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+    name, *rest = text.split(None, 1) or [""]
+    return name.split("@", 1)[0].lower(), (rest[0].strip() if rest else "")
 
 
 def local_attachment(path_text: str) -> Attachment:
@@ -88,7 +91,7 @@ class ConsoleTransport:
             await self.handle(*parsed)
 
     async def handle(self, name: str, args: str) -> None:
-        attachment = local_attachment(args) if name == "addseed" and args else None
+        attachment = local_attachment(args) if name in FILE_COMMANDS and args else None
         command = IncomingCommand(
             platform="console",
             chat_id=CHAT_ID,

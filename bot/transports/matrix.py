@@ -171,11 +171,10 @@ def parse_command(body: str) -> tuple[str, str] | None:
     text = body.strip()
     if not text.startswith(COMMAND_PREFIX):
         return None
-    head, _, rest = text[len(COMMAND_PREFIX) :].partition(" ")
-    if "\n" in head:
-        head, _, more = head.partition("\n")
-        rest = f"{more} {rest}".strip()
-    name = head.strip().lower()
+    parts = text[len(COMMAND_PREFIX) :].split(None, 1)  # any whitespace: space, tab, newline
+    if not parts:
+        return None
+    name, rest = parts[0].lower(), (parts[1] if len(parts) > 1 else "")
     if not name or not name.replace("_", "").replace("-", "").isalnum():
         return None
     return name, rest.strip()

@@ -37,7 +37,7 @@ pytestmark = pytest.mark.reliability
 
 SQLITE_MAX_PAGES = 1_073_741_823  # SQLite's default limit: "space is back"
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING) ")
-INTERNAL_ERROR = "Sorry, something went wrong while handling /{name}. Nothing was changed"
+INTERNAL_ERROR = "Sorry, something went wrong while handling /{name}."
 
 
 def article(prefix: str, n: int) -> ArticleDraft:
