@@ -106,3 +106,19 @@ def test_python_dash_m_bot_and_console_script_agree(tmp_path: Path) -> None:
     out = subprocess.run([str(script), "--help"], capture_output=True, text=True, cwd=tmp_path, check=True)
     assert "ingest" in out.stdout and "run" in out.stdout
     assert REPO.is_dir()
+
+
+def test_console_accepts_tabs_and_undecodable_bytes(tmp_path: Path) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("NEWSALERT_")}
+    clean.update({"NEWSALERT_DB_PATH": str(tmp_path / "db.sqlite"), "NEWSALERT_SEEDS_DIR": str(SEEDS)})
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        input=b"/subscribe\tPutin\n/subscribe \xff\xfeKim Jong-un\n/list\n",
+        capture_output=True,
+        env=clean,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    out = result.stdout.decode()
+    assert result.returncode == 0 and "Traceback" not in result.stderr.decode()
+    assert "1. Putin" in out and "2." in out

@@ -81,3 +81,11 @@ def test_errors_never_echo_a_password(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SettingsError) as caught:
         load_settings()
     assert "hunter2" not in str(caught.value)
+
+
+def test_a_section_given_as_a_plain_value_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSALERT_TELEGRAM", "abc")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    [problem] = caught.value.problems
+    assert problem.startswith("NEWSALERT_TELEGRAM:")

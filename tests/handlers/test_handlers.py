@@ -205,3 +205,34 @@ async def test_handler_failure_becomes_an_apology(app: App, monkeypatch: pytest.
 
 def test_seed_file_is_shipped() -> None:
     assert SEED_FILE.is_file()
+
+
+async def test_odd_numbers_and_numeric_queries_in_unsubscribe(app: App) -> None:
+    await app.handle(command("/subscribe 2024"))
+    assert "does not follow ²" in text(await app.handle(command("/unsubscribe ²")))
+    assert "does not follow #²" in text(await app.handle(command("/unsubscribe #²")))
+    assert "Unsubscribed: 2024" in text(await app.handle(command("/unsubscribe 2024")))
+
+
+async def test_a_duplicate_names_what_the_chat_already_follows(app: App) -> None:
+    await app.handle(command("/subscribe arms deal"))
+    assert "already follows arms deal" in text(await app.handle(command("/subscribe Waffendeal")))
+
+
+async def test_candidate_buttons_only_for_a_bare_ambiguous_name(app: App) -> None:
+    bare = await app.handle(command("/subscribe Kim"))
+    assert "Pick one" in text(bare) and all(cmd.startswith("subscribe Kim") for _, cmd in buttons(bare))
+    combined = await app.handle(command("/subscribe Putin AND Kim"))
+    assert "Subscribed: Putin AND Kim" in text(combined)
+
+
+async def test_refused_commands_store_nothing(app: App) -> None:
+    before = await app.storage.chats.count(active_only=False)
+    await app.handle(command("/no-such-thing", chat_id="stranger"))
+    await app.handle(command("/stats", chat_id="stranger"))
+    assert await app.storage.chats.count(active_only=False) == before
+
+
+async def test_long_input_is_not_echoed_whole(app: App) -> None:
+    reply = text(await app.handle(command("/unsubscribe " + "x" * 5000)))
+    assert len(reply) < 200
