@@ -107,7 +107,7 @@ async def build_services(settings: Settings, storage: Storage, clock: Clock) -> 
     )
     pipeline = MatchPipeline(storage, engine, clock, delivery.on_enqueued)
     await pipeline.load()
-    ingest = IngestService(storage, clock, pipeline.process)
+    ingest = IngestService(storage, clock, pipeline.process_articles)
     subscriptions = SubscriptionService(
         storage,
         engine,

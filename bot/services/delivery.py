@@ -57,6 +57,7 @@ IDLE_WAKE_SECONDS = 60.0  # re-check even without a kick (cheap), so a lost wake
 MAX_REFUSALS = 6
 STOP_GRACE_SECONDS = 10.0
 FINGERPRINT_CACHE = 4096
+RENDER_CACHE = 1024  # composed alerts per (article, query, reason, language, size limit)
 
 ChatGoneCallback = Callable[[ChatKey, str], Awaitable[None]]
 ChatMovedCallback = Callable[[ChatKey, str], Awaitable[None]]
@@ -91,7 +92,7 @@ class DeliveryService:
         self._engine = engine
         self._clock = clock
         self._digest_cap = digest_cap
-        self._bullets = summary_bullets
+        self._bullet_count = summary_bullets
         self._messengers: dict[str, Messenger] = {}
         self._limiters: dict[str, RateLimiter] = {}
         self._slots = asyncio.Semaphore(concurrency)
@@ -101,6 +102,8 @@ class DeliveryService:
         self._stopping = False
         self._summaries_in_progress: dict[tuple[int, str], asyncio.Future[list[str]]] = {}
         self._fingerprints: OrderedDict[int, str] = OrderedDict()
+        self._rendered: OrderedDict[tuple[int, str, str, str, int], list[str]] = OrderedDict()
+        self._bullet_cache: OrderedDict[tuple[int, str], list[str]] = OrderedDict()
         self._crash_leftovers: set[int] | None = None  # rows claimed when this process started
         self._confirmed_unmarked: set[int] = set()  # confirmed by the platform, 'sent' mark still to write
         self._parts_done: dict[tuple[int, tuple[int, ...]], int] = {}  # parts confirmed before a failure
@@ -281,15 +284,23 @@ class DeliveryService:
             log.warning("chat %s: resending %d alert(s) interrupted in flight (batch %s)", chat.id, len(items), batch)
             stories = fold_near_duplicates(await self._entries(chat, items))
             html = self._render(chat, stories, as_digest=len(stories) > 1)[0]
-            results.append(await self._send(chat, messenger, html, [i.id for i in items], batch))
+            parts = split_message(html, messenger.max_message_chars)
+            results.append(await self._send(chat, messenger, parts, [i.id for i in items], batch))
         return _sum(results)
 
     async def _send_alert(self, chat: Chat, messenger: Messenger, item: OutboxItem) -> DeliveryResult:
-        entries = await self._entries(chat, [item])
-        if not entries:
-            return DeliveryResult()
-        html = compose_alert(entries[0], labels_for(chat.lang))
-        return await self._send(chat, messenger, html, [item.id], f"o{item.id}")
+        # A fan-out sends the same alert to thousands of chats: compose and split it once.
+        key = (item.article_id, item.query, item.reason, labels_for(chat.lang).lang, messenger.max_message_chars)
+        parts = self._rendered.get(key)
+        if parts is None:
+            entries = await self._entries(chat, [item])
+            if not entries:
+                return DeliveryResult()
+            parts = split_message(compose_alert(entries[0], labels_for(chat.lang)), messenger.max_message_chars)
+            self._rendered[key] = parts
+            if len(self._rendered) > RENDER_CACHE:
+                self._rendered.popitem(last=False)
+        return await self._send(chat, messenger, parts, [item.id], f"o{item.id}")
 
     async def _send_digest(self, chat: Chat, messenger: Messenger, items: list[OutboxItem]) -> DeliveryResult:
         stories = fold_near_duplicates(await self._entries(chat, items))
@@ -300,7 +311,8 @@ class DeliveryService:
         left_over = len(items) - len(included)
         # Under a capped digest, a button fetches the rest (the rows stay pending until then).
         more = ((Button(labels_for(chat.lang).more_button, "digest"),),) if left_over else ()
-        result = await self._send(chat, messenger, html, included, batch, more)
+        parts = split_message(html, messenger.max_message_chars)
+        result = await self._send(chat, messenger, parts, included, batch, more)
         return DeliveryResult(result.sent_items, result.messages, left_over, result.failed)
 
     def _render(self, chat: Chat, stories: list[Story], *, as_digest: bool) -> tuple[str, list[int]]:
@@ -317,12 +329,11 @@ class DeliveryService:
         self,
         chat: Chat,
         messenger: Messenger,
-        html: str,
+        parts: Sequence[str],
         ids: list[int],
         batch: str,
         buttons: tuple[tuple[Button, ...], ...] = (),
     ) -> DeliveryResult:
-        parts = split_message(html, messenger.max_message_chars)
         await self._storage.outbox.mark_sending(ids, batch)
         limiter = self._limiters.get(chat.platform)
         progress_key = (chat.id, tuple(sorted(ids)))
@@ -427,16 +438,23 @@ class DeliveryService:
         same summary from many chats at once: they share one computation. A summariser failure costs the
         bullets, never the alert."""
         key = (focus_query or "").casefold()
+        known = self._bullet_cache.get((article.id, key))
+        if known is not None:
+            return list(known)
         task = self._summaries_in_progress.get((article.id, key))
         if task is None:
             task = asyncio.ensure_future(self._summarize_once(article, focus_query, key))
             self._summaries_in_progress[(article.id, key)] = task
             task.add_done_callback(lambda _: self._summaries_in_progress.pop((article.id, key), None))
         try:
-            return list(await asyncio.shield(task))
+            bullets = await asyncio.shield(task)
         except Exception:
             log.exception("summary of article %d failed; sending it without bullets", article.id)
             return []
+        self._bullet_cache[(article.id, key)] = bullets
+        if len(self._bullet_cache) > RENDER_CACHE:
+            self._bullet_cache.popitem(last=False)
+        return list(bullets)
 
     async def _summarize_once(self, article: Article, focus_query: str | None, key: str) -> list[str]:
         cached = await self._storage.summaries.get(article.id, key)
@@ -449,7 +467,7 @@ class DeliveryService:
             lang=article.lang,
             title=article.title,
             focus=focus,
-            max_bullets=self._bullets,
+            max_bullets=self._bullet_count,
             teaser_only=article.teaser_only,
         )
         await self._storage.summaries.put(article.id, key, bullets, self._clock.now())

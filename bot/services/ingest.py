@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 
 from bot.core.clock import Clock
 from bot.core.ingest import ParsedItem, content_hash, iter_path, parse_document
-from bot.core.models import ArticleDraft, IngestOutcome, IngestReport
+from bot.core.models import Article, ArticleDraft, IngestOutcome, IngestReport
 from bot.storage.store import Storage
 
 log = logging.getLogger(__name__)
 
-NewArticles = Callable[[list[int]], Awaitable[None]]
+NewArticles = Callable[[list[Article]], Awaitable[None]]
 Progress = Callable[[int], None]
 
 BATCH = 1000
@@ -49,19 +50,20 @@ class IngestService:
             seen.add(digest)
             to_store.append((item, digest, item.draft))
         matching = alert and self._on_new is not None
-        ids = await self._storage.articles.insert_many(
-            [(h, d) for _, h, d in to_store], self._clock.now(), to_match=matching
-        )
-        for (item, _, draft), new_id in zip(to_store, ids, strict=True):
+        now = self._clock.now()
+        ids = await self._storage.articles.insert_many([(h, d) for _, h, d in to_store], now, to_match=matching)
+        stored: list[Article] = []
+        for (item, digest, draft), new_id in zip(to_store, ids, strict=True):
             if new_id is None:
                 report.outcomes.append(
                     IngestOutcome(item.source, "duplicate", "already in the archive", None, draft.title)
                 )
-            else:
-                note = f"repaired: {item.reason}" if item.status == "repaired" else ""
-                report.outcomes.append(IngestOutcome(item.source, "new", note, new_id, draft.title))
-        if matching and report.new_ids:
-            await self._on_new(report.new_ids)  # type: ignore[misc]
+                continue
+            note = f"repaired: {item.reason}" if item.status == "repaired" else ""
+            report.outcomes.append(IngestOutcome(item.source, "new", note, new_id, draft.title))
+            stored.append(_as_article(new_id, digest, draft, now))
+        if matching and stored:
+            await self._on_new(stored)  # type: ignore[misc]
         return report
 
     async def ingest_path(
@@ -71,13 +73,17 @@ class IngestService:
         report = IngestReport()
         kwargs = {"max_bytes": max_bytes} if max_bytes else {}
         stream = iter_path(path, **kwargs)
-        while True:
-            batch = await asyncio.to_thread(_take, stream, BATCH)
-            if not batch:
-                break
-            report.extend(await self.ingest_items(batch, alert=alert))
-            if progress is not None:
-                progress(len(batch))
+        # Parse the next batch in the worker thread while this one is stored and matched.
+        upcoming = asyncio.ensure_future(asyncio.to_thread(_take, stream, BATCH))
+        try:
+            while batch := await upcoming:
+                upcoming = asyncio.ensure_future(asyncio.to_thread(_take, stream, BATCH))
+                report.extend(await self.ingest_items(batch, alert=alert))
+                if progress is not None:
+                    progress(len(batch))
+        finally:
+            if not upcoming.done():
+                await asyncio.wait([upcoming])  # never leave the thread reading the generator unattended
         return report
 
     async def ingest_document(self, name: str, data: bytes, *, max_bytes: int, alert: bool = True) -> IngestReport:
@@ -92,3 +98,19 @@ def _take(stream: Iterator[ParsedItem], count: int) -> list[ParsedItem]:
         if len(batch) >= count:
             break
     return batch
+
+
+def _as_article(article_id: int, digest: str, draft: ArticleDraft, now: datetime) -> Article:
+    return Article(
+        id=article_id,
+        content_hash=digest,
+        title=draft.title,
+        body=draft.body,
+        lang=draft.lang,
+        published=draft.published,
+        source=draft.source,
+        url=draft.url,
+        ingested_at=now,
+        guid=draft.guid,
+        teaser_only=draft.teaser_only,
+    )

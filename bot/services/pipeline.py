@@ -95,18 +95,30 @@ class MatchPipeline:
         return len(self._subs)
 
     async def process(self, article_ids: Sequence[int]) -> int:
-        """Match stored articles and write one outbox row per (chat, article), marking the articles matched
-        in the same transaction. Returns rows written."""
+        """Match stored articles (loaded by id) and queue their alerts. Returns rows written."""
         written = 0
         for start in range(0, len(article_ids), MATCH_BATCH):
             batch = list(article_ids[start : start + MATCH_BATCH])
-            rows: list[NewOutboxRow] = []
-            if self._subs:
-                articles = await self._storage.articles.get_many(batch)
-                rows = await asyncio.to_thread(self._match_batch, articles)
-            written += await self._storage.outbox.enqueue(rows, self._clock.now(), matched=batch)
+            articles = await self._storage.articles.get_many(batch) if self._subs else []
+            written += await self._queue(batch, articles)
+        return await self._announce(written, len(article_ids))
+
+    async def process_articles(self, articles: Sequence[Article]) -> int:
+        """Match articles just stored (the ingest has them in memory: no reload) and queue their alerts."""
+        written = 0
+        for start in range(0, len(articles), MATCH_BATCH):
+            batch = list(articles[start : start + MATCH_BATCH])
+            written += await self._queue([a.id for a in batch], batch if self._subs else [])
+        return await self._announce(written, len(articles))
+
+    async def _queue(self, ids: list[int], articles: list[Article]) -> int:
+        """One outbox row per (chat, article), written in the transaction that marks the articles matched."""
+        rows = await asyncio.to_thread(self._match_batch, articles) if articles else []
+        return await self._storage.outbox.enqueue(rows, self._clock.now(), matched=ids)
+
+    async def _announce(self, written: int, article_count: int) -> int:
         if written:
-            log.info("%d new alert(s) queued for %d article(s)", written, len(article_ids))
+            log.info("%d new alert(s) queued for %d article(s)", written, article_count)
             await self._on_enqueued()
         return written
 

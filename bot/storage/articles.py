@@ -47,18 +47,22 @@ class ArticleRepository:
     async def insert_many(
         self, items: Sequence[tuple[str, ArticleDraft]], now: datetime, *, to_match: bool = False
     ) -> list[int | None]:
-        """Store ``(content_hash, draft)`` pairs in one transaction; ``None`` for a duplicate hash.
-        ``to_match`` leaves them unmatched until the pipeline has written their alerts."""
-        ids: list[int | None] = []
+        """Store ``(content_hash, draft)`` pairs in one transaction; ``None`` for a duplicate hash (already
+        stored, or earlier in ``items``). ``to_match`` leaves them unmatched until the pipeline has written
+        their alerts. One ``executemany`` per batch: a round trip per row cost a third of the ingest time."""
         stamp = to_db_time(now)
         async with self._db.transaction() as conn:
-            for content_hash, d in items:
-                cur = await conn.execute(
-                    "INSERT INTO articles(content_hash, title, body, lang, published, source, url, guid,"
-                    " teaser_only, ingested_at, matched) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
-                    " ON CONFLICT(content_hash) DO NOTHING",
+            known = await self._hashes_present(conn, [h for h, _ in items])
+            fresh: dict[str, ArticleDraft] = {}
+            for content_hash, draft in items:
+                if content_hash not in known and content_hash not in fresh:
+                    fresh[content_hash] = draft
+            await conn.executemany(
+                "INSERT INTO articles(content_hash, title, body, lang, published, source, url, guid,"
+                " teaser_only, ingested_at, matched) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [
                     (
-                        content_hash,
+                        h,
                         d.title,
                         d.body,
                         d.lang,
@@ -69,10 +73,31 @@ class ArticleRepository:
                         int(d.teaser_only),
                         stamp,
                         int(not to_match),
-                    ),
-                )
-                ids.append(cur.lastrowid if cur.rowcount == 1 else None)
+                    )
+                    for h, d in fresh.items()
+                ],
+            )
+            new_ids = await self._ids_of(conn, list(fresh))
+        ids: list[int | None] = []
+        for content_hash, _ in items:
+            ids.append(new_ids.pop(content_hash, None))  # pop: a repeat within the batch is a duplicate
         return ids
+
+    @staticmethod
+    async def _hashes_present(conn: aiosqlite.Connection, hashes: list[str]) -> set[str]:
+        return set(await ArticleRepository._ids_of(conn, hashes))
+
+    @staticmethod
+    async def _ids_of(conn: aiosqlite.Connection, hashes: list[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for start in range(0, len(hashes), 500):
+            chunk = hashes[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            async with conn.execute(
+                f"SELECT content_hash, id FROM articles WHERE content_hash IN ({marks})", chunk
+            ) as cur:
+                found.update({row[0]: row[1] for row in await cur.fetchall()})
+        return found
 
     async def unmatched_ids(self) -> list[int]:
         """Articles stored for alerting whose matching did not finish (a crash in between)."""

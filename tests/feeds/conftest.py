@@ -13,6 +13,7 @@ import pytest
 
 from bot.core.clock import FakeClock
 from bot.core.feeds.urls import IPAddress
+from bot.core.models import Article
 from bot.services.feeds import FeedService
 from bot.services.ingest import IngestService
 from bot.storage.store import Storage
@@ -29,8 +30,8 @@ class Recorder:
     alerted: list[int] = field(default_factory=list)
     admin_messages: list[str] = field(default_factory=list)
 
-    async def on_new(self, ids: list[int]) -> None:
-        self.alerted.extend(ids)
+    async def on_new(self, articles: list[Article]) -> None:
+        self.alerted.extend(a.id for a in articles)
 
     async def notify(self, text: str) -> None:
         self.admin_messages.append(text)
