@@ -4,7 +4,7 @@ matching on (a realistic number of subscriptions), articles per second and peak 
     newsalert bench --only ingest [--quick]      (or: python -m bench --only ingest)
 
 Time is wall-clock (what an admin waits for). The split shows where it goes: ``match`` is the pipeline's
-``process`` (loading new articles back, matching in a worker thread, writing outbox rows); the rest is
+``process_articles`` (matching in a worker thread, writing outbox rows); the rest is
 reading, parsing, hashing and storing.
 """
 
@@ -38,6 +38,7 @@ from bench.queries import distinct_queries
 from bot.app import build_services
 from bot.core.clock import SystemClock
 from bot.core.matching import MatchEngine
+from bot.core.models import Article
 from bot.storage.store import Storage
 
 TARGET_ITEMS_PER_S = 3_000.0
@@ -62,12 +63,12 @@ QUICK = IngestSizes(rss_items=10_000, german_items=300, query_sample=2_000)
 class _Timed:
     """Wraps the pipeline listener to add up the time spent matching."""
 
-    inner: Callable[[list[int]], Awaitable[None]]
+    inner: Callable[[list[Article]], Awaitable[int]]
     seconds: float = 0.0
 
-    async def __call__(self, ids: list[int]) -> None:
+    async def __call__(self, articles: list[Article]) -> None:
         started = time.perf_counter()
-        await self.inner(ids)
+        await self.inner(articles)
         self.seconds += time.perf_counter() - started
 
 
@@ -122,7 +123,7 @@ async def _ingest_all(
         figures["warm_up_s"] = time.perf_counter() - started
         for label, path in inputs:
             progress(f"ingest: {path.name} with {len(pipeline)} subscriptions")
-            timed = _Timed(pipeline.process)
+            timed = _Timed(pipeline.process_articles)
             services.ingest.set_listener(timed)
             started = time.perf_counter()
             report = await services.ingest.ingest_path(path)
