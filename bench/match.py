@@ -67,7 +67,9 @@ def make_queries(articles: list[str], engine: MatchEngine, count: int, seed: int
     ]
     words = Counter(w for text in articles for w in _WORD_RE.findall(text) if w.lower() not in STOPWORDS)
     keywords = [w for w, c in words.most_common()[COMMON_WORDS_SKIPPED:] if c >= 2]
-    lexicon_names = [a for e in engine.lexicon.entries.values() for a in [*e.names.values(), *e.surface_names()]]
+    lexicon_names = [
+        a for e in engine.lexicon.entries.values() for a in [*e.names.values(), *e.surface_names()]
+    ]
     queries: dict[str, None] = dict.fromkeys(lexicon_names[: count // 5])
     for attempt in _query_stream(rng, proper, keywords):
         if len(queries) >= count:
