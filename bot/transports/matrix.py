@@ -67,7 +67,7 @@ COMMAND_PREFIX = "!"
 # A Matrix event may be at most 64 KiB of JSON and carries the text twice (body + formatted_body); 12,000
 # characters stay below that even for scripts that need three UTF-8 bytes per character.
 # An event may be 64 KiB and carries the text twice (body and formatted_body); nio's JSON escapes every
-# non-ASCII character as \uXXXX (6 bytes), so 4,000 characters stay under the limit in any script.
+# non-ASCII character as a six-byte \u escape, so 4,000 characters stay under the limit in any script.
 MAX_MESSAGE_CHARS = 4_000
 MANAGER_POWER_LEVEL = 50
 
