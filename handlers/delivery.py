@@ -24,15 +24,17 @@ TEXTS = {
         "digest.more": "{left} more are waiting; send /digest again for the next batch.",
         "mode.usage": "Send <code>/mode instant</code>, <code>/mode hourly</code> or <code>/mode daily 08:00</code>. "
         "Now: <b>{mode}</b>.",
-        "mode.bad_time": "{error}",
+        "mode.bad_time": "“{value}” is not a time of day: use HH:MM, e.g. 08:00 (hours go 00–23, minutes 00–59).",
         "mode.instant": "Alerts now arrive as soon as a matching article is stored.",
         "mode.hourly": "Alerts now arrive as an hourly digest (next: {next} {tz}).",
         "mode.daily": "Alerts now arrive as a daily digest at {time} {tz} (next: {next}).",
         "tz.usage": "Send <code>/timezone Europe/Berlin</code> (an IANA name). Now: <b>{tz}</b>.",
-        "tz.bad": "{error}",
+        "tz.bad": "Unknown time zone “{name}”. Use an IANA name such as Europe/Berlin.",
+        "tz.suggest": "Unknown time zone “{name}”. Did you mean {suggestion}?",
         "tz.ok": "Time zone set to <b>{tz}</b>; it is {local} there now.",
         "quiet.usage": "Send <code>/quiet 22:00-07:00</code> or <code>/quiet off</code>. Now: <b>{quiet}</b>.",
-        "quiet.bad": "{error}",
+        "quiet.bad": "“{value}” is not a quiet-hours range: use HH:MM-HH:MM with different times, "
+        "e.g. 22:00-07:00, or off.",
         "quiet.off": "Quiet hours are off.",
         "quiet.on": "Quiet hours {start}–{end} ({tz}): instant alerts are held and sent as one digest "
         "when the quiet time ends.",
@@ -51,15 +53,17 @@ TEXTS = {
         "mode.usage": "Sende <code>/mode instant</code>, <code>/mode hourly</code> oder "
         "<code>/mode daily 08:00</code>. "
         "Jetzt: <b>{mode}</b>.",
-        "mode.bad_time": "{error}",
+        "mode.bad_time": "„{value}“ ist keine Uhrzeit: bitte HH:MM, z. B. 08:00 (Stunden 00–23, Minuten 00–59).",
         "mode.instant": "Meldungen kommen jetzt sofort, wenn ein passender Artikel gespeichert wird.",
         "mode.hourly": "Meldungen kommen jetzt stündlich gesammelt (nächster Digest: {next} {tz}).",
         "mode.daily": "Meldungen kommen jetzt täglich um {time} {tz} gesammelt (nächster: {next}).",
         "tz.usage": "Sende <code>/timezone Europe/Berlin</code> (IANA-Name). Jetzt: <b>{tz}</b>.",
-        "tz.bad": "{error}",
+        "tz.bad": "Unbekannte Zeitzone „{name}“. Bitte einen IANA-Namen wie Europe/Berlin angeben.",
+        "tz.suggest": "Unbekannte Zeitzone „{name}“. Meintest du {suggestion}?",
         "tz.ok": "Zeitzone ist jetzt <b>{tz}</b>; dort ist es {local}.",
         "quiet.usage": "Sende <code>/quiet 22:00-07:00</code> oder <code>/quiet off</code>. Jetzt: <b>{quiet}</b>.",
-        "quiet.bad": "{error}",
+        "quiet.bad": "„{value}“ ist keine Ruhezeit: bitte HH:MM-HH:MM mit verschiedenen Zeiten, "
+        "z. B. 22:00-07:00, oder off.",
         "quiet.off": "Ruhezeit ist aus.",
         "quiet.on": "Ruhezeit {start}–{end} ({tz}): Sofort-Meldungen werden gesammelt und am Ende der Ruhezeit "
         "als ein Digest gesendet.",
@@ -94,8 +98,8 @@ async def mode(ctx: HandlerContext) -> Reply:
             return Reply.text(ctx.t("mode.usage", mode=_describe_mode(ctx.chat)))
         try:
             fields["digest_time"] = parse_hhmm(words[1]).strftime("%H:%M")
-        except ValueError as exc:
-            return Reply.text(ctx.t("mode.bad_time", error=html.escape(str(exc))))
+        except ValueError:
+            return Reply.text(ctx.t("mode.bad_time", value=html.escape(_shorten(words[1]))))
     chat = await ctx.services.storage.chats.update(ctx.chat.id, **fields)
     if chat.mode is not Mode.INSTANT and ctx.chat.mode is Mode.INSTANT:
         # Digests count from now: nothing "came due while stopped" before the chat chose them.
@@ -120,7 +124,10 @@ async def timezone(ctx: HandlerContext) -> Reply:
     except UnknownTimezone as exc:
         # Only the capitalisation differs ("europe/berlin"): take it, there is no doubt what was meant.
         if not exc.suggestion or exc.suggestion.casefold() != ctx.args.strip().casefold():
-            return Reply.text(ctx.t("tz.bad", error=html.escape(_shorten(str(exc)))))
+            name = html.escape(_shorten(ctx.args.strip(), 60))
+            if exc.suggestion:
+                return Reply.text(ctx.t("tz.suggest", name=name, suggestion=html.escape(exc.suggestion)))
+            return Reply.text(ctx.t("tz.bad", name=name))
         name = exc.suggestion
     chat = await ctx.services.storage.chats.update(ctx.chat.id, timezone=name)
     await _replan(ctx, chat)
@@ -135,8 +142,8 @@ async def quiet(ctx: HandlerContext) -> Reply:
         return Reply.text(ctx.t("quiet.usage", quiet=current))
     try:
         window = parse_quiet(ctx.args.strip())
-    except ValueError as exc:
-        return Reply.text(ctx.t("quiet.bad", error=html.escape(str(exc))))
+    except ValueError:
+        return Reply.text(ctx.t("quiet.bad", value=html.escape(_shorten(ctx.args.strip(), 60))))
     if window is None:
         await ctx.services.storage.chats.update(ctx.chat.id, quiet_start=None, quiet_end=None)
         ctx.services.delivery.kick()

@@ -117,14 +117,16 @@ async def test_mode_timezone_quiet_and_lang(app: App) -> None:
     chat = await app.storage.chats.get_by_key(ChatKey("fake", "c1"))
     assert chat is not None and chat.mode is Mode.DAILY and chat.digest_time == "07:30"
     assert "Europe/Berlin" in text(await app.handle(command("/timezone europe/berlin")))
-    assert "unknown time zone 'Mars/Olympus'" in text(await app.handle(command("/timezone Mars/Olympus")))
-    assert "did you mean America/New_York" in text(await app.handle(command("/timezone America/NewYork")))
+    assert "Unknown time zone “Mars/Olympus”" in text(await app.handle(command("/timezone Mars/Olympus")))
+    assert "Did you mean America/New_York?" in text(await app.handle(command("/timezone America/NewYork")))
     assert "22:00–07:00" in text(await app.handle(command("/quiet 22:00-07:00")))
     assert "off" in text(await app.handle(command("/quiet off")))
-    assert "is not a time of day" in text(await app.handle(command("/quiet 22-7 please")))
+    assert "is not a quiet-hours range" in text(await app.handle(command("/quiet 22-7 please")))
     assert "Deutsch" in text(await app.handle(command("/lang de")))
     assert "Befehle" in text(await app.handle(command("/help")))
     assert "Jetzt" in text(await app.handle(command("/lang fr")))
+    assert "ist keine Uhrzeit" in text(await app.handle(command("/mode daily 25:99")))
+    assert "Meintest du Europe/Berlin?" in text(await app.handle(command("/timezone Europe/Berln")))
 
 
 async def test_group_members_read_but_only_admins_change(app: App) -> None:

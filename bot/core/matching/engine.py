@@ -254,22 +254,22 @@ class MatchEngine:
         if candidates:
             alternatives = candidates[1:] if _is_entity(compiled) else candidates
             if alternatives:
-                description += f" — could also mean: {', '.join(alternatives)}"
+                description += f" — {_word(lang, 'could_mean')}: {', '.join(alternatives)}"
         return Resolution(compiled.text, compiled.key, description, candidates)
 
     def _describe_atom(self, atom: Atom, lang: str | None) -> str:
         if atom.entry_id is None:
             extra = [f.norm for f in atom.forms if f.norm != normalize(atom.label)]
-            also = f" (also {', '.join(extra)})" if extra else ""
-            return f"{atom.label} → keyword “{atom.label}”{also}"
+            also = f" ({_word(lang, 'also')} {', '.join(extra)})" if extra else ""
+            return f"{atom.label} → {_word(lang, 'keyword')} “{atom.label}”{also}"
         entry = self.lexicon.entries[atom.entry_id]
         name = entry.name(lang or atom.matched_lang or DEFAULT_NAME_LANG)
         names = entry.surface_names()
         shown = {normalize(atom.label), normalize(name)}
         # an example the user would not have guessed: not containing the query, in Latin script
         example = next((n for n in names if not any(s in normalize(n) for s in shown) and normalize(n).isascii()), None)
-        incl = f" incl. {example}" if example else ""
-        return f"{atom.label} → {name}, {len(names)} names{incl}"
+        incl = _word(lang, "incl").format(example=example) if example else ""
+        return f"{atom.label} → {name}, {len(names)} {_word(lang, 'names')}{incl}"
 
     def _render(self, node: Node, atoms: dict[Term, Atom], lang: str | None, nested: bool = False) -> str:
         if isinstance(node, Term):
@@ -324,6 +324,29 @@ class MatchEngine:
             for name in found:
                 names.setdefault(normalize(name), name)
         return list(names.values())
+
+
+# The few words of a query explanation, in the chat's language (names come from the lexicon).
+_WORDS = {
+    "en": {
+        "could_mean": "could also mean",
+        "also": "also",
+        "keyword": "keyword",
+        "incl": " incl. {example}",
+        "names": "names",
+    },
+    "de": {
+        "could_mean": "kann auch meinen",
+        "also": "auch",
+        "keyword": "Stichwort",
+        "incl": ", darunter {example}",
+        "names": "Namen",
+    },
+}
+
+
+def _word(lang: str | None, key: str) -> str:
+    return _WORDS.get(lang or "en", _WORDS["en"])[key]
 
 
 def _is_entity(compiled: CompiledQuery) -> bool:
