@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -25,24 +26,31 @@ class Accounts:
     server_admin: MatrixUser  # a homeserver admin, for the admin API
 
 
-@pytest.fixture(scope="session")
-def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SynapseServer]:
-    # No skip: without a homeserver the Matrix tests must fail and say why.
+@contextlib.contextmanager
+def homeserver_in(workdir: Path, purpose: str) -> Iterator[SynapseServer]:
+    """Install (once), start and finally stop a throw-away Synapse. No skip: without a homeserver the Matrix
+    tests must fail and say why."""
     try:
         python = ensure_synapse(SYNAPSE_VENV)
     except SynapseError as exc:
-        pytest.fail(f"cannot install Synapse for the Matrix tests: {exc}", pytrace=False)
-    server = SynapseServer(python, tmp_path_factory.mktemp("synapse"))
+        pytest.fail(f"cannot install Synapse for {purpose}: {exc}", pytrace=False)
+    server = SynapseServer(python, workdir)
     try:
         server.generate_keys()
         server.start()
     except SynapseError as exc:
         server.stop()
-        pytest.fail(f"cannot start Synapse for the Matrix tests: {exc}", pytrace=False)
+        pytest.fail(f"cannot start Synapse for {purpose}: {exc}", pytrace=False)
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SynapseServer]:
+    with homeserver_in(tmp_path_factory.mktemp("synapse"), "the Matrix tests") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -24,8 +24,8 @@ from bot.core.ingest import ParsedItem
 from bot.core.messaging import OutgoingMessage
 from bot.core.models import ArticleDraft
 from config.settings import FeedSettings, MatrixSettings, Settings
-from tests.matrix.conftest import SYNAPSE_VENV
-from tests.matrix.synapse import MatrixUser, SynapseError, SynapseServer, ensure_synapse
+from tests.matrix.conftest import homeserver_in
+from tests.matrix.synapse import MatrixUser, SynapseServer
 from tests.matrix.user import UserClient
 from tests.reliability.support import (
     admin_arguments,
@@ -45,21 +45,9 @@ BEFORE, DURING, AFTER = 4, 3, 3  # articles stored before the kill, while the ho
 
 @pytest.fixture(scope="module")
 def homeserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SynapseServer]:
-    try:
-        python = ensure_synapse(SYNAPSE_VENV)
-    except SynapseError as exc:
-        pytest.fail(f"cannot install Synapse for the Matrix reliability tests: {exc}", pytrace=False)
-    server = SynapseServer(python, tmp_path_factory.mktemp("synapse-reliability"))
-    try:
-        server.generate_keys()
-        server.start()
-    except SynapseError as exc:
-        server.stop()
-        pytest.fail(f"cannot start Synapse for the Matrix reliability tests: {exc}", pytrace=False)
-    try:
+    # Its own homeserver: killing it must not disturb the other Matrix tests.
+    with homeserver_in(tmp_path_factory.mktemp("synapse-reliability"), "the Matrix reliability tests") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def register(server: SynapseServer, localpart: str) -> MatrixUser:
