@@ -15,6 +15,7 @@ class RecordingMessenger:
 
     platform: str = "fake"
     max_message_chars: int = 4096
+    command_prefix: str = "/"
     sent: list[tuple[str, OutgoingMessage]] = field(default_factory=list)
     failures: list[SendError] = field(default_factory=list)
     dedupe_by_key: bool = False  # behave like a Matrix homeserver: same transaction id → no second event

@@ -38,6 +38,7 @@ class IncomingCommand:
     attachment: Attachment | None = None
     chat_title: str | None = None
     callback: bool = False  # came from a button press
+    command_prefix: str = "/"  # how commands are written on this platform ("!" on Matrix), for help texts
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +48,24 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class Image:
+    """A picture sent with a message (a trend chart); the message's ``html`` becomes its caption."""
+
+    data: bytes
+    width: int
+    height: int
+    mime_type: str = "image/png"
+    filename: str = "chart.png"
+
+
+@dataclass(frozen=True, slots=True)
 class OutgoingMessage:
     html: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     link_preview: bool = False
     # Stable id for idempotent sends (Matrix transaction id); derived from the outbox rows it carries.
     idempotency_key: str | None = None
+    image: Image | None = None  # sent as a photo / m.image with ``html`` as its caption
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +115,7 @@ class Messenger(Protocol):
 
     platform: str
     max_message_chars: int
+    command_prefix: str  # "/" on Telegram and the console, "!" on Matrix: fills {p} in texts
 
     async def send(self, chat_id: str, message: OutgoingMessage) -> Sent:
         """Send one message (already split under ``max_message_chars``); raise a :class:`SendError`."""

@@ -22,6 +22,7 @@ USER_ID = "console"
 class ConsoleMessenger:
     platform = "console"
     max_message_chars = 100_000
+    command_prefix = "/"
 
     def __init__(self, out: TextIO) -> None:
         self._out = out

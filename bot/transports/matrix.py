@@ -232,6 +232,7 @@ class MatrixMessenger:
 
     platform = PLATFORM
     max_message_chars = MAX_MESSAGE_CHARS
+    command_prefix = "!"
 
     def __init__(self, client: AsyncClient, is_command: Callable[[str], bool] | None = None) -> None:
         self._client = client
@@ -651,6 +652,7 @@ class MatrixTransport:
             can_manage_chat=can_manage,
             attachment=self._attachment(file_event) if file_event else None,
             chat_title=room.display_name if room is not None and is_group else None,
+            command_prefix=MatrixMessenger.command_prefix,
         )
         reply = await self._host.handle(command)
         await self._send_reply(room_id, reply)

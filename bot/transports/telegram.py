@@ -288,6 +288,7 @@ class TelegramMessenger:
 
     platform = PLATFORM
     max_message_chars = MAX_MESSAGE_CHARS
+    command_prefix = "/"
 
     def __init__(self, bot: Bot, codec: CallbackCodec, stopping: asyncio.Event | None = None) -> None:
         self._bot = bot
