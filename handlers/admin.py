@@ -98,10 +98,10 @@ async def stats(ctx: HandlerContext) -> Reply:
         ctx.t(
             "<b>Archive</b>: {articles} articles\n<b>Chats</b>: {chats} active, {subs} subscriptions\n"
             "<b>Outbox</b>: {outbox}\n<b>Feeds</b>: {feeds}",
-            articles=archive.articles,
-            chats=archive.active_chats,
-            subs=archive.subscriptions,
+            articles=ctx.t.number(archive.articles),
+            chats=ctx.t.number(archive.active_chats),
+            subs=ctx.t.number(archive.subscriptions),
             outbox=outbox,
-            feeds=len(feeds),
+            feeds=ctx.t.number(len(feeds)),
         )
     )
