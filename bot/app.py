@@ -10,19 +10,25 @@ from typing import TextIO
 
 from bot.core.alerts.pacing import RateLimiter
 from bot.core.clock import Clock, SystemClock
+from bot.core.i18n import translator
 from bot.core.matching import MatchEngine
-from bot.core.messaging import IncomingCommand, OutgoingMessage, Reply
+from bot.core.messaging import IncomingCommand, Reply
 from bot.core.models import ChatKey
 from bot.scheduler import NewsScheduler
+from bot.services.archive import ArchiveService
+from bot.services.chat_settings import ChatSettingsService
 from bot.services.chats import ChatLifecycle
 from bot.services.container import Services
 from bot.services.delivery import DeliveryService
 from bot.services.feeds import FeedService
 from bot.services.ingest import IngestService
+from bot.services.notify import AdminNotifier
 from bot.services.pipeline import MatchPipeline
 from bot.services.subscriptions import SubscriptionService
+from bot.services.summaries import SummaryService
 from bot.storage.store import Storage
 from bot.transports.base import Transport
+from bot.transports.console import CHAT_ID as CONSOLE_CHAT
 from bot.transports.console import ConsoleTransport
 from config.settings import Settings
 from handlers.registry import Dispatcher, Registry, build_registry
@@ -68,21 +74,11 @@ class App:
         return self.dispatcher.requires_chat_admin(command_name)
 
     def command_names(self, lang: str) -> list[tuple[str, str]]:
-        return [(s.name, self.registry.help_line(s, lang)) for s in self.registry.ordered if not s.admin_only]
+        """The Telegram command menu (non-admin commands with their /help line) in ``lang``."""
+        t = translator(lang)
+        return [(s.name, self.registry.help_line(s, t)) for s in self.registry.ordered if not s.admin_only]
 
     # --- helpers ----------------------------------------------------------------------------------------
-    async def notify_admins(self, text: str) -> None:
-        """Best effort: a private message to each Telegram admin, or the console."""
-        message = OutgoingMessage(text)
-        if self.console is not None:
-            await self.console.messenger.send("local", message)
-        telegram = next((t for t in self.transports if t.messenger.platform == "telegram"), None)
-        for admin in self.settings.telegram.admin_ids if telegram else ():
-            try:
-                await telegram.messenger.send(str(admin), message)  # type: ignore[union-attr]
-            except Exception as exc:  # an unreachable admin must not break feed polling
-                log.warning("could not notify admin %s: %s", admin, exc)
-
     async def load_seeds(self) -> None:
         folder = self.settings.seeds_dir
         if not folder.is_dir():
@@ -100,7 +96,12 @@ class App:
                 log.warning("seed %s rejected: %s", outcome.source, outcome.reason)
 
 
-async def build_services(settings: Settings, storage: Storage, clock: Clock) -> tuple[Services, MatchPipeline]:
+async def build_services(
+    settings: Settings, storage: Storage, clock: Clock, *, run_jobs: bool = True
+) -> tuple[Services, MatchPipeline]:
+    """Every service, each built once with what it needs; nothing is filled in afterwards.
+
+    ``run_jobs=False`` makes the scheduler plan without firing (a test clock; see ``NewsScheduler``)."""
     engine = await asyncio.to_thread(MatchEngine.load)
     delivery = DeliveryService(
         storage, engine, clock, digest_cap=settings.digest_cap, summary_bullets=settings.summary_bullets
@@ -116,9 +117,27 @@ async def build_services(settings: Settings, storage: Storage, clock: Clock) -> 
         max_per_chat=settings.max_subscriptions_per_chat,
         max_query_chars=settings.max_query_chars,
     )
-    chats = ChatLifecycle(storage, pipeline)
+    notifier = AdminNotifier()
+    feeds = FeedService(storage, settings.feeds, ingest, clock, notifier.notify)
+    scheduler = NewsScheduler(storage, delivery, clock, feeds, run_jobs=run_jobs)
+    chats = ChatLifecycle(storage, pipeline, scheduler)
     delivery.on_chat_changes(chats.gone, chats.moved)
-    services = Services(settings, storage, clock, engine, ingest, subscriptions, delivery, chats)
+    services = Services(
+        settings=settings,
+        storage=storage,
+        clock=clock,
+        engine=engine,
+        ingest=ingest,
+        subscriptions=subscriptions,
+        delivery=delivery,
+        chats=chats,
+        feeds=feeds,
+        scheduler=scheduler,
+        chat_settings=ChatSettingsService(storage, scheduler, delivery.kick),
+        archive=ArchiveService(storage),
+        summaries=SummaryService(delivery.bullets),
+        notifier=notifier,
+    )
     return services, pipeline
 
 
@@ -135,6 +154,8 @@ def _build_transports(app: App) -> list[Transport]:
 
         telegram = TelegramTransport(settings.telegram, app)
         app.services.delivery.register(telegram.messenger, _telegram_limiter(settings))
+        # Admin notices go to the Telegram admins' private chats (a private chat's id is the user's id).
+        app.services.notifier.register(telegram.messenger, [str(a) for a in settings.telegram.admin_ids])
         transports.append(telegram)
     if settings.matrix.enabled:
         from bot.transports.matrix import MatrixTransport
@@ -155,26 +176,25 @@ async def running_app(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     load_seeds: bool = True,
+    run_jobs: bool = True,
 ) -> AsyncIterator[App]:
     """Start everything. Transports connect before delivery and digests begin, so nothing is sent into a
     platform that is not logged in yet; on exit the scheduler and delivery finish first (they still send),
-    then the transports stop, the database last."""
+    then the transports stop, the database last.
+
+    ``run_jobs=False`` keeps scheduled jobs from firing by wall-clock time: tests that drive a fake ``clock``
+    pass it and run digests and feed polls themselves."""
     clock = clock or SystemClock()
     async with AsyncExitStack() as stack:
         storage = await Storage.open(settings.db_path)
         stack.push_async_callback(storage.close)
-        services, pipeline = await build_services(settings, storage, clock)
+        services, pipeline = await build_services(settings, storage, clock, run_jobs=run_jobs)
         app = App(settings, services, pipeline, build_registry())
-        services.feeds = FeedService(storage, settings.feeds, services.ingest, clock, app.notify_admins)
-        # With a test clock APScheduler's wall-clock timing would fire jobs at the wrong moments.
-        services.scheduler = NewsScheduler(
-            storage, services.delivery, clock, services.feeds, run_jobs=isinstance(clock, SystemClock)
-        )
-        services.chats.scheduler = services.scheduler
 
         if console:
             app.console = ConsoleTransport(app, stdin, stdout)
             services.delivery.register(app.console.messenger)
+            services.notifier.register(app.console.messenger, [CONSOLE_CHAT])
         app.transports = _build_transports(app)
         for transport in app.transports:
             await transport.start()

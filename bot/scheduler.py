@@ -37,9 +37,11 @@ class NewsScheduler:
         clock: Clock,
         feeds: FeedService | None = None,
         *,
-        run_jobs: bool = True,
+        run_jobs: bool,
     ) -> None:
-        """``run_jobs=False`` plans jobs without firing them (tests drive a fake clock and call them)."""
+        """``run_jobs=False`` plans jobs without firing them: for a test clock, whose time APScheduler's
+        wall-clock timing would get wrong (the tests call the jobs themselves). Implements the services'
+        ``DigestPlanner`` protocol."""
         self._storage = storage
         self._delivery = delivery
         self._clock = clock

@@ -1,21 +1,25 @@
 """What every handler gets, and the decorator that registers it.
 
 A handler is ``async def name(ctx: HandlerContext) -> Reply``; the first line of its docstring is its
-``/help`` text in English, and its module's ``TEXTS = {"en": {...}, "de": {...}}`` holds its reply texts.
+``/help`` text in English (translated where /help shows it). Reply texts are English at the call site,
+``ctx.t("Subscribed: <b>{query}</b>", query=...)``, with the German in the gettext catalog; ``{p}`` in a text
+is the platform's command prefix, so ``{p}list`` reads ``/list`` on Telegram and ``!list`` on Matrix.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from bot.core.i18n import Translator
 from bot.core.messaging import IncomingCommand, Reply
 from bot.core.models import Chat
 
 if TYPE_CHECKING:
     from bot.services.container import Services
+    from handlers.registry import Registry
 
 Handler = Callable[["HandlerContext"], Awaitable[Reply]]
 
@@ -24,7 +28,7 @@ Handler = Callable[["HandlerContext"], Awaitable[Reply]]
 class CommandSpec:
     name: str
     func: Handler
-    help_en: str
+    help_en: str  # the docstring's first line: the English /help text and its catalog msgid
     admin_only: bool = False  # bot admins only (ADMIN_IDS / console user)
     manages_chat: bool = False  # changes the chat's settings: in groups only chat admins
     usage: str = ""  # e.g. "<query>"
@@ -53,23 +57,13 @@ def command(
 
 
 @dataclass(frozen=True, slots=True)
-class Translator:
-    lang: str
-    texts: Mapping[str, Mapping[str, str]]  # lang -> key -> template
-
-    def __call__(self, key: str, **values: Any) -> str:
-        template = self.texts.get(self.lang, {}).get(key) or self.texts.get("en", {}).get(key) or key
-        return template.format(**values) if values else template
-
-
-@dataclass(slots=True)
 class HandlerContext:
     cmd: IncomingCommand
     chat: Chat
     services: Services
-    t: Translator
+    t: Translator  # the chat's language and the platform's command prefix
     now: datetime
-    extra: dict[str, Any] = field(default_factory=dict)
+    registry: Registry  # the commands, for /help
 
     @property
     def args(self) -> str:

@@ -74,3 +74,49 @@ def test_nothing_heavy_happens_at_import() -> None:
             for call in calls:
                 name = getattr(call.func, "id", getattr(call.func, "attr", ""))
                 assert name not in {"Settings", "load_settings"}, f"settings built at import in {path}"
+
+
+FORBIDDEN_IN_HANDLERS = ("storage", "scheduler")
+
+
+def reaches_past_services(path: Path) -> list[str]:
+    """Where a handler module touches storage or the scheduler itself: an attribute such as
+    ``services.storage`` / ``ctx.services.scheduler``, or an import of ``bot.storage`` / ``bot.scheduler``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in FORBIDDEN_IN_HANDLERS:
+            found.append(f"line {node.lineno}: .{node.attr}")
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            if isinstance(node, ast.ImportFrom) and node.module == "bot":
+                modules = [f"bot.{a.name}" for a in node.names]
+            found += [
+                f"line {node.lineno}: import {m}"
+                for m in modules
+                if any(m == f"bot.{name}" or m.startswith(f"bot.{name}.") for name in FORBIDDEN_IN_HANDLERS)
+            ]
+    return found
+
+
+@pytest.mark.parametrize("path", python_files("handlers"), ids=lambda p: str(p.relative_to(REPO)))
+def test_handlers_reach_storage_and_scheduler_only_through_services(path: Path) -> None:
+    assert not reaches_past_services(path), f"{path.relative_to(REPO)}: {reaches_past_services(path)}"
+
+
+def test_the_check_catches_a_handler_that_reaches_past_services(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "from bot.storage.store import Storage\nfrom bot import scheduler\n"
+        "async def h(ctx):\n    await ctx.services.storage.chats.get(1)\n    ctx.services.scheduler.planned(1)\n",
+        encoding="utf-8",
+    )
+    assert len(reaches_past_services(sample)) == 4
+
+
+def test_services_never_import_the_scheduler_or_the_app() -> None:
+    """The scheduler depends on services (through the DigestPlanner protocol), never the reverse."""
+    for path in python_files("bot/services"):
+        names = imported_roots(path)
+        upward = {n for n in names if n.startswith(("bot.scheduler", "bot.app", "bot.transports", "handlers"))}
+        assert not upward, f"{path.relative_to(REPO)} imports {sorted(upward)}"

@@ -7,23 +7,34 @@ writes again) all come here, so the database, the matching index and the digest 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from datetime import datetime
 
 from bot.core.models import Chat, ChatKey
 from bot.services.pipeline import MatchPipeline
+from bot.services.planning import DigestPlanner
 from bot.storage.store import Storage
-
-if TYPE_CHECKING:
-    from bot.scheduler import NewsScheduler
 
 log = logging.getLogger(__name__)
 
 
 class ChatLifecycle:
-    def __init__(self, storage: Storage, pipeline: MatchPipeline) -> None:
+    def __init__(self, storage: Storage, pipeline: MatchPipeline, planner: DigestPlanner) -> None:
         self._storage = storage
         self._pipeline = pipeline
-        self.scheduler: NewsScheduler | None = None  # set once the scheduler exists
+        self._planner = planner
+
+    async def find(self, key: ChatKey) -> Chat | None:
+        """The chat if it is known; never creates one (a refused command stores nothing)."""
+        return await self._storage.chats.get_by_key(key)
+
+    async def open(self, key: ChatKey, now: datetime, *, lang: str, is_group: bool, title: str | None) -> Chat:
+        """The chat a command came from, created on first contact (``lang`` is the user's language hint)."""
+        before = await self._storage.chats.get_by_key(key)
+        chat, _ = await self._storage.chats.get_or_create(key, now, lang=lang, is_group=is_group, title=title)
+        if before is not None and not before.active:
+            # The user came back after blocking the bot: its subscriptions match again.
+            await self.restore(chat)
+        return chat
 
     async def gone(self, key: ChatKey, detail: str = "") -> None:
         """Blocked, kicked or left: deactivate (not retried forever); the rows stay for a comeback."""
@@ -55,5 +66,5 @@ class ChatLifecycle:
 
     async def _replan(self, chat_id: int) -> None:
         chat = await self._storage.chats.get(chat_id)
-        if self.scheduler is not None and chat is not None:
-            await self.scheduler.plan_chat(chat)
+        if chat is not None:
+            await self._planner.plan_chat(chat)

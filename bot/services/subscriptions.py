@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass
 
 from bot.core.clock import Clock
+from bot.core.i18n import N_
 from bot.core.matching import MatchEngine, QueryError, Resolution
 from bot.core.models import Article, Chat, OutboxItem, Subscription
 from bot.services.pipeline import MatchPipeline, article_text
@@ -18,11 +19,12 @@ PREFILTER_CANDIDATES = 300
 
 
 class SubscriptionRefused(Exception):
-    """A subscribe/unsubscribe that changes nothing; ``key`` names the reply text, ``values`` fill it."""
+    """A subscribe/unsubscribe that changes nothing; ``message`` is the reply's English text (marked with
+    ``N_``, translated where it is shown), ``values`` fill its placeholders."""
 
-    def __init__(self, key: str, **values: object) -> None:
-        super().__init__(key)
-        self.key = key
+    def __init__(self, message: str, **values: object) -> None:
+        super().__init__(message)
+        self.message = message
         self.values = values
 
 
@@ -55,24 +57,31 @@ class SubscriptionService:
         """Validate and explain a query (names in ``lang``); raises :class:`SubscriptionRefused` for bad ones."""
         query = " ".join(query.split())
         if not query:
-            raise SubscriptionRefused("sub.empty")
+            raise SubscriptionRefused(N_("The query is empty."))
         if len(query) > self._max_query_chars:
-            raise SubscriptionRefused("sub.too_long", limit=self._max_query_chars, length=len(query))
+            raise SubscriptionRefused(
+                N_("That query is {length} characters long; the limit is {limit}."),
+                limit=self._max_query_chars,
+                length=len(query),
+            )
         try:
             return self._engine.resolve(query, lang)
         except QueryError as exc:
-            raise SubscriptionRefused("sub.bad_query", error=str(exc)) from None
+            raise SubscriptionRefused(N_("I could not understand that query: {error}"), error=str(exc)) from None
 
     async def subscribe(self, chat: Chat, query: str) -> Subscribed:
         resolution = self.resolve(query, chat.lang)
         existing = await self._storage.subscriptions.by_key(chat.id, resolution.key)
         if existing is not None:  # "Waffendeal" when the chat follows "arms deal": name what it follows
-            raise SubscriptionRefused("sub.duplicate", query=existing.query)
+            raise SubscriptionRefused(N_("This chat already follows <b>{query}</b>."), query=existing.query)
         if await self._storage.subscriptions.count_for_chat(chat.id) >= self._max_per_chat:
-            raise SubscriptionRefused("sub.limit", limit=self._max_per_chat)
+            raise SubscriptionRefused(
+                N_("This chat already follows {limit} queries, the maximum. Remove one with {p}unsubscribe first."),
+                limit=self._max_per_chat,
+            )
         sub = await self._storage.subscriptions.add(chat.id, " ".join(query.split()), resolution.key, self._clock.now())
         if sub is None:
-            raise SubscriptionRefused("sub.duplicate", query=query)
+            raise SubscriptionRefused(N_("This chat already follows <b>{query}</b>."), query=query)
         self._pipeline.add(sub)
         newest = await self.find(sub.query, limit=1)
         return Subscribed(sub, resolution, newest[0] if newest else None)
@@ -84,11 +93,13 @@ class SubscriptionService:
         """By position in ``list`` (1-based) or by the query as typed (case- and space-insensitive)."""
         what = " ".join(what.split())
         if not what:
-            raise SubscriptionRefused("unsub.empty")
+            raise SubscriptionRefused(N_("Which one? {p}list shows the numbers."))
         subs = await self.list(chat)
         target = _pick(subs, what)
         if target is None:
-            raise SubscriptionRefused("unsub.unknown", what=_shorten(what))
+            raise SubscriptionRefused(
+                N_("This chat does not follow <b>{what}</b>. {p}list shows what it follows."), what=_shorten(what)
+            )
         self._pipeline.remove(target.id)
         await self._hand_over_unsent(target, [s for s in subs if s.id != target.id])
         await self._storage.subscriptions.remove(target.id)

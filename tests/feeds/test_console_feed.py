@@ -25,7 +25,7 @@ async def test_console_addfeed_shows_the_alert_for_a_new_item(tmp_path: Path, se
     )
     out = io.StringIO()
     clock = FakeClock(START)
-    async with running_app(settings, clock=clock, console=True, stdin=io.StringIO(), stdout=out) as app:
+    async with running_app(settings, clock=clock, console=True, stdin=io.StringIO(), stdout=out, run_jobs=False) as app:
         assert app.console is not None and app.services.feeds is not None
         await app.console.handle("subscribe", "Putin")
         server.routes["/feed.xml"] = Route(rss([OLD_STORY], title="Ostsee-Ticker"))

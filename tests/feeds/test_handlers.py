@@ -53,7 +53,7 @@ async def feed_app(tmp_path: Path, messenger: RecordingMessenger) -> AsyncIterat
         _env_file=None,
     )
     clock = FakeClock(START)
-    async with running_app(settings, clock=clock) as app:
+    async with running_app(settings, clock=clock, run_jobs=False) as app:
         app.services.delivery.register(messenger)
         yield app, clock
 
@@ -65,7 +65,7 @@ async def test_addfeed_then_a_new_item_alerts_the_subscriber(
     await app.handle(command("/subscribe Putin"))
     server.routes["/feed.xml"] = Route(rss([OLD_STORY], title="Ostsee-Ticker"))
     added = text(await app.handle(admin(f"/addfeed {server.url('/feed.xml')}")))
-    assert "Added feed 1: Ostsee-Ticker" in added and "1 item(s) archived" in added
+    assert "Added feed 1: Ostsee-Ticker" in added and "1 item archived" in added
 
     server.routes["/feed.xml"] = Route(rss([PUTIN_STORY, OLD_STORY], title="Ostsee-Ticker"))
     clock.advance(timedelta(minutes=10))
@@ -76,7 +76,7 @@ async def test_addfeed_then_a_new_item_alerts_the_subscriber(
     assert not any("Werft" in m for m in texts)  # the backlog of the first poll was archived quietly
 
     listing = text(await app.handle(admin("/feeds")))
-    assert "1. Ostsee-Ticker — " + server.url("/feed.xml") in listing and "2 item(s)" in listing
+    assert "1. Ostsee-Ticker — " + server.url("/feed.xml") in listing and "2 items" in listing
 
 
 async def test_feed_commands_explain_refusals(feed_app: tuple[App, FakeClock], server: FeedServer) -> None:
@@ -112,7 +112,7 @@ async def test_opml_import_and_export_in_chat(feed_app: tuple[App, FakeClock], s
 
     attachment = Attachment(filename="feeds.opml", size=len(opml), mime_type="text/x-opml", fetch=fetch)
     reply = text(await app.handle(admin("/importopml", attachment=attachment)))
-    assert "Imported 1 new feed(s); 0 already polled, 1 refused" in reply
+    assert "Imported 1 new feed; 0 already polled, 1 refused" in reply
     assert "refused mailto:x@example.org: only http and https" in reply
     exported = text(await app.handle(admin("/exportopml")))
     assert [(f.url, f.title) for f in parse_opml(exported.encode())] == [(server.url("/a"), "Ticker")]

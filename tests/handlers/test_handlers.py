@@ -104,7 +104,7 @@ async def test_latest_and_search(app: App) -> None:
     assert "Kim" in text(await app.handle(command("/latest Putin")))
     assert "No article" in text(await app.handle(command("/latest Merkel")))
     found = text(await app.handle(command("/search Wladiwostok")))
-    assert "1 result(s)" in found
+    assert "1 result for" in found
     assert "Nothing in the archive" in text(await app.handle(command('/search "NEAR(x*')))
     assert "look for" in text(await app.handle(command("/search")))
 

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.app import App
+from bot.core.i18n import Translator
 from bot.core.ingest import parse_document, parse_seed_text
 from bot.core.matching import MatchEngine, QueryError
 from bot.core.messaging import IncomingCommand, Reply, html_to_text
@@ -21,7 +22,7 @@ from bot.transports.matrix import parse_command as matrix_parse_command
 from bot.transports.matrix import strip_reply_fallback
 from bot.transports.telegram import parse_command as telegram_parse_command
 from config.settings import Settings
-from handlers.registry import TEXTS as DISPATCH_TEXTS
+from handlers.registry import ADMIN_ONLY
 from tests.conftest import SEEDS
 from tests.reliability.support import LoopApp, Snapshot, changed_tables, snapshot
 
@@ -252,7 +253,7 @@ def test_admin_commands_from_non_admins_store_nothing(
     command = _command(name, args, chat_id=chat, is_group=group, can_manage_chat=manager, is_bot_admin=False)
     reply, before, after = _dispatch(runner, app, command)
     spec_name = app.registry.commands[name].name
-    expected = [[DISPATCH_TEXTS[lang]["err.admin_only"].format(name=spec_name)] for lang in ("en", "de")]
+    expected = [[Translator(lang)(ADMIN_ONLY, name=spec_name)] for lang in ("en", "de")]
     assert _texts(reply) in expected
     assert changed_tables(before, after) == []
 

@@ -51,7 +51,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def timed_app(settings: Settings, messenger: RecordingMessenger, clock: FakeClock) -> AsyncIterator[App]:
-    async with running_app(settings, clock=clock, load_seeds=False) as running:
+    async with running_app(settings, clock=clock, load_seeds=False, run_jobs=False) as running:
         running.services.delivery.register(messenger)
         yield running
 
@@ -117,7 +117,7 @@ async def test_daily_digest_at_local_time_across_dst(
 async def test_hourly_digest_and_missed_digest_after_restart(
     settings: Settings, messenger: RecordingMessenger, clock: FakeClock
 ) -> None:
-    async with running_app(settings, clock=clock, load_seeds=False) as app:
+    async with running_app(settings, clock=clock, load_seeds=False, run_jobs=False) as app:
         app.services.delivery.register(messenger)
         await subscribe(app)
         await app.handle(command("/mode hourly"))
@@ -128,7 +128,7 @@ async def test_hourly_digest_and_missed_digest_after_restart(
         assert messenger.sent == []
     # The bot was down over the top of the hour: the digest is sent once at start.
     clock.set(datetime(2026, 3, 28, 14, 30, tzinfo=UTC))
-    async with running_app(settings, clock=clock, load_seeds=False) as app:
+    async with running_app(settings, clock=clock, load_seeds=False, run_jobs=False) as app:
         app.services.delivery.register(messenger)
         await app.services.scheduler.plan_all()  # type: ignore[union-attr]
         assert len(messenger.sent) == 1 and "Hanoi" in messenger.texts()[0]

@@ -27,7 +27,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def app(settings: Settings, messenger: RecordingMessenger, clock: FakeClock) -> AsyncIterator[App]:
-    async with running_app(settings, clock=clock, load_seeds=False) as running:
+    async with running_app(settings, clock=clock, load_seeds=False, run_jobs=False) as running:
         running.services.delivery.register(messenger)
         yield running
 
@@ -35,14 +35,14 @@ async def app(settings: Settings, messenger: RecordingMessenger, clock: FakeCloc
 async def test_matching_interrupted_by_a_crash_is_caught_up_at_start(
     settings: Settings, messenger: RecordingMessenger, clock: FakeClock
 ) -> None:
-    async with running_app(settings, clock=clock, load_seeds=False) as app:
+    async with running_app(settings, clock=clock, load_seeds=False, run_jobs=False) as app:
         await subscribe(app)
         # Stored for alerting, but the process died before its alerts were written.
         draft = visit("Hanoi").draft
         assert draft is not None
         await app.storage.articles.insert_many([(content_hash(draft), draft)], clock.now(), to_match=True)
         assert await app.storage.outbox.status_counts() == {}
-    async with running_app(settings, clock=clock, load_seeds=False) as app:
+    async with running_app(settings, clock=clock, load_seeds=False, run_jobs=False) as app:
         app.services.delivery.register(messenger)
         await app.services.delivery.run_due()
         assert ["Putin besucht Hanoi" in t for t in messenger.texts()] == [True]
@@ -93,7 +93,7 @@ async def test_a_retry_does_not_repeat_parts_already_delivered(
     settings: Settings, clock: FakeClock
 ) -> None:
     messenger = PartFailing(max_message_chars=700)
-    async with running_app(settings, clock=clock, load_seeds=False) as app:
+    async with running_app(settings, clock=clock, load_seeds=False, run_jobs=False) as app:
         app.services.delivery.register(messenger)
         await app.handle(command("/mode daily"))
         await subscribe(app)
