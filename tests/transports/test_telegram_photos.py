@@ -84,9 +84,10 @@ async def test_paid_broadcast_sends_with_allow_paid_broadcast(server: BotApiServ
     async with running_transport(server, RecordingHost(), paid_broadcast=True) as transport:
         await transport.messenger.send(str(chat.id), OutgoingMessage("<b>Alert</b>"))
         await transport.messenger.send(str(chat.id), OutgoingMessage("chart", image=CHART))
-    assert [(a.method, a.paid, a.status) for a in server.attempts] == [
-        ("sendMessage", True, 200),
-        ("sendPhoto", True, 200),
+    # Bot API method names are case-insensitive (alerts go out as "sendmessage").
+    assert [(a.method.lower(), a.paid, a.status) for a in server.attempts] == [
+        ("sendmessage", True, 200),
+        ("sendphoto", True, 200),
     ]
 
 

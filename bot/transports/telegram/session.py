@@ -14,6 +14,7 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.core.i18n import DEFAULT_LANG, LANGUAGES
 from bot.transports.base import TransportHost, TransportStartError
+from bot.transports.telegram.request import AiohttpRequest
 from bot.transports.telegram.updates import COMMAND_RE
 from config.settings import TelegramSettings
 
@@ -21,6 +22,9 @@ log = logging.getLogger(__name__)
 
 # Updates of different chats are handled concurrently, those of one chat in order.
 CONCURRENT_UPDATES = 16
+# Open connections for sends: above the outbox worker's messages in flight (32) plus concurrent replies, so
+# a send never waits for a connection and none is opened and closed per message.
+SEND_POOL_SIZE = 64
 
 
 class TelegramStartError(TransportStartError):
@@ -36,7 +40,9 @@ def build_application(settings: TelegramSettings) -> Application:
         .base_file_url(settings.file_base_url)
         .concurrent_updates(CONCURRENT_UPDATES)
         .job_queue(None)  # the application's own scheduler does the timing
-        .pool_timeout(10.0)
+        # Sends (alerts in flight plus replies) share one kept-alive pool; long polling has its own.
+        .request(AiohttpRequest(pool_size=SEND_POOL_SIZE, pool_timeout=10.0))
+        .get_updates_request(AiohttpRequest(pool_size=1, pool_timeout=10.0))
         .build()
     )
 
