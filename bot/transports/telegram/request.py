@@ -99,6 +99,9 @@ class AiohttpRequest(BaseRequest):
             self._pool_slots.release()
 
     async def _wait_for_slot(self, pool_timeout: float | None) -> None:
+        if not self._pool_slots.locked():  # the usual case: no timer task needed for a free slot
+            await self._pool_slots.acquire()
+            return
         try:
             await asyncio.wait_for(self._pool_slots.acquire(), pool_timeout)
         except TimeoutError:

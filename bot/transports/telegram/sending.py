@@ -10,7 +10,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
+from telegram import Bot, InputFile, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
@@ -46,6 +46,7 @@ _GONE_BAD_REQUESTS = (
 _NO_PREVIEW = {"is_disabled": True}
 _PREVIEW = {"is_disabled": False}
 _SEND_MESSAGE = "sendmessage"
+Markup = dict[str, list[list[dict[str, str]]]]  # an InlineKeyboardMarkup as the Bot API reads it
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -168,7 +169,7 @@ class TelegramMessenger:
         return Sent((str(message_id),))
 
     async def _formatted(
-        self, chat_id: str, text: str, markup: InlineKeyboardMarkup | None, link_preview: bool
+        self, chat_id: str, text: str, markup: Markup | None, link_preview: bool
     ) -> int:
         try:
             return await self._text(chat_id, text, ParseMode.HTML, markup, link_preview)
@@ -185,7 +186,7 @@ class TelegramMessenger:
                 raise _bad_request_error(plain_exc) from plain_exc
 
     async def _send_photo(
-        self, chat_id: str, message: OutgoingMessage, image: Image, markup: InlineKeyboardMarkup | None
+        self, chat_id: str, message: OutgoingMessage, image: Image, markup: Markup | None
     ) -> Sent:
         """The image with the text as its caption; a text over the caption limit follows as messages of its
         own (the buttons then go under the last of them, where the words they act on are)."""
@@ -202,7 +203,7 @@ class TelegramMessenger:
         return Sent(tuple(ids))
 
     async def _photo(
-        self, chat_id: str, image: Image, caption: str | None, markup: InlineKeyboardMarkup | None
+        self, chat_id: str, image: Image, caption: str | None, markup: Markup | None
     ) -> Message:
         try:
             return await self._photo_once(chat_id, image, caption, ParseMode.HTML if caption else None, markup)
@@ -215,25 +216,24 @@ class TelegramMessenger:
             except BadRequest as plain_exc:
                 raise _bad_request_error(plain_exc) from plain_exc
 
-    async def _keyboard(self, chat_id: str, rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
+    async def _keyboard(self, chat_id: str, rows: tuple[tuple[Button, ...], ...]) -> Markup | None:
+        """The inline keyboard in its JSON form (built directly: PTB's objects would be converted back)."""
         if not rows:
             return None
+        encode = self._codec.encode
         keyboard = [
-            [
-                InlineKeyboardButton(button.label, callback_data=await self._codec.encode(chat_id, button.command))
-                for button in row
-            ]
+            [{"text": button.label, "callback_data": await encode(chat_id, button.command)} for button in row]
             for row in rows
             if row
         ]
-        return InlineKeyboardMarkup(keyboard)
+        return {"inline_keyboard": keyboard}
 
     async def _text(
         self,
         chat_id: str,
         text: str,
         parse_mode: str | None,
-        markup: InlineKeyboardMarkup | None,
+        markup: Markup | None,
         link_preview: bool,
     ) -> int:
         """One sendMessage; the id of the message sent.
@@ -250,7 +250,7 @@ class TelegramMessenger:
         if parse_mode is not None:
             params["parse_mode"] = parse_mode
         if markup is not None:
-            params["reply_markup"] = markup.to_dict()
+            params["reply_markup"] = markup
         if self._paid:
             params["allow_paid_broadcast"] = True
         await self._flood.wait()
@@ -271,7 +271,7 @@ class TelegramMessenger:
         image: Image,
         caption: str | None,
         parse_mode: str | None,
-        markup: InlineKeyboardMarkup | None,
+        markup: Markup | None,
     ) -> Message:
         """One sendPhoto, uploading the image (multipart)."""
         await self._flood.wait()
@@ -282,8 +282,8 @@ class TelegramMessenger:
                     photo=InputFile(image.data, filename=image.filename, attach=True),
                     caption=caption,
                     parse_mode=parse_mode,
-                    reply_markup=markup,
                     allow_paid_broadcast=self._paid,
+                    api_kwargs=None if markup is None else {"reply_markup": markup},
                 )
         except RetryAfter as exc:
             raise self._flooded(exc) from exc
