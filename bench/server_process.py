@@ -44,6 +44,7 @@ class SendRecord:
     chat_id: int | None
     arrived_at: float
     status: int
+    paid: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,7 @@ async def _serve_async(spec: ServerSpec, conn: Connection) -> None:
             chats.add(server.private_chat(server.add_user(user_id, f"Reader {user_id}")).id)
         conn.send(Endpoint(server.token, server.api_base_url, server.file_base_url))
         await _until_delivered(server, chats, spec.deadline_s)
-        sends = [SendRecord(a.chat_id, a.arrived_at, a.status) for a in server.attempts]
+        sends = [SendRecord(a.chat_id, a.arrived_at, a.status, a.paid) for a in server.attempts]
         conn.send(ServerReport(sends, len(server.early_sends())))
         await asyncio.to_thread(conn.recv)  # keep answering the bot until it has shut down
 

@@ -143,7 +143,7 @@ async def build_services(
 
 def _telegram_limiter(settings: Settings) -> RateLimiter:
     tg = settings.telegram
-    return RateLimiter(tg.global_rate, tg.per_chat_rate, tg.per_group_per_minute)
+    return RateLimiter(tg.send_rate, tg.per_chat_rate, tg.per_group_per_minute)
 
 
 def _build_transports(app: App) -> list[Transport]:

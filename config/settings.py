@@ -46,10 +46,18 @@ class TelegramSettings(BaseModel):
     per_chat_rate: float = Field(default=1.0, gt=0)
     per_group_per_minute: int = Field(default=20, gt=0)
     poll_timeout: int = Field(default=10, ge=0)
+    # Paid broadcasts (``allow_paid_broadcast``, billed in Stars) lift Telegram's limit to 1,000 msg/s.
+    paid_broadcast: bool = False
 
     @property
     def enabled(self) -> bool:
         return self.token is not None and bool(self.token.get_secret_value())
+
+    @property
+    def send_rate(self) -> float:
+        """The global pacing the delivery service keeps: ``global_rate``, raised to the paid-broadcast
+        ceiling when paid broadcasts are on (a higher configured rate is kept, e.g. against a test server)."""
+        return max(self.global_rate, 1000.0) if self.paid_broadcast else self.global_rate
 
 
 class MatrixSettings(BaseModel):

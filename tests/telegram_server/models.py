@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SEND_METHODS = frozenset({"sendmessage", "senddocument", "editmessagetext"})
+SEND_METHODS = frozenset({"sendmessage", "senddocument", "sendphoto", "editmessagetext"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +63,7 @@ class StoredMessage:
     reply_markup: dict[str, Any] | None = None
     link_preview_disabled: bool | None = None
     document: dict[str, Any] | None = None
+    photo: list[dict[str, Any]] | None = None  # PhotoSize objects, largest last
     caption: str | None = None
     caption_entities: list[dict[str, Any]] = field(default_factory=list)
     reply_to: StoredMessage | None = None
@@ -103,6 +104,8 @@ class StoredMessage:
                 data["entities"] = self.entities
         if self.document is not None:
             data["document"] = self.document
+        if self.photo is not None:
+            data["photo"] = self.photo
         if self.caption is not None:
             data["caption"] = self.caption
             if self.caption_entities:
@@ -174,6 +177,7 @@ class SendAttempt:
     chat_id: int | None
     arrived_at: float  # time.monotonic()
     status: int  # 200 or the error code answered
+    paid: bool = False  # sent with allow_paid_broadcast
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,111 @@
+"""HTTP plumbing of the test server: aiohttp on loopback, requests parsed into :class:`Params`, the send
+gate asked before a send is performed, answers shaped like the Bot API's."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from tests.telegram_server.faults import SendGate
+from tests.telegram_server.methods import BotApiMethods
+from tests.telegram_server.models import SEND_METHODS, ApiCall
+from tests.telegram_server.protocol import ApiError, Params
+from tests.telegram_server.world import World
+
+
+def error_response(exc: ApiError) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error_code": exc.status, "description": exc.description}
+    if exc.parameters:
+        body["parameters"] = exc.parameters
+    return web.json_response(body, status=exc.status)
+
+
+async def read_params(request: web.Request) -> Params:
+    values: dict[str, Any] = dict(request.query)
+    files: dict[str, web.FileField] = {}
+    if request.content_type == "application/json":
+        try:
+            body = await request.json()
+        except json.JSONDecodeError:
+            raise ApiError.bad_request("can't parse JSON body") from None
+        if isinstance(body, dict):
+            values.update(body)
+    elif request.can_read_body:
+        form: MultiDictProxy[Any] = await request.post()
+        for key, value in form.items():
+            if isinstance(value, web.FileField):
+                files[key] = value
+            else:
+                values[key] = value
+    return Params(values, files)
+
+
+class HttpFront:
+    """Serves ``/bot<token>/<method>`` and ``/file/bot<token>/<path>``."""
+
+    def __init__(self, world: World, gate: SendGate, methods: BotApiMethods) -> None:
+        self._world = world
+        self._gate = gate
+        self._methods = methods
+        self._runner: web.AppRunner | None = None
+
+    async def start(self, host: str) -> int:
+        """Listen on ``host`` at a free port; returns the port."""
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._handle_download)
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, 0)
+        await site.start()
+        port: int = self._runner.addresses[0][1]
+        return port
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # ---------------------------------------------------------------- HTTP
+
+    async def _handle_api(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self._world.token:
+            return error_response(ApiError(401, "Unauthorized"))
+        name = request.match_info["method"]
+        arrived_at = time.monotonic()
+        try:
+            params = await read_params(request)
+        except ApiError as exc:
+            return error_response(exc)
+        self._world.calls.append(ApiCall(name, dict(params.values)))
+        method = self._methods.table.get(name.lower())
+        if method is None:
+            return error_response(ApiError(404, "Not Found: method not found"))
+        status = 200
+        try:
+            if name.lower() in SEND_METHODS:
+                self._gate.admit(params, arrived_at)
+            result = await method(params)
+        except ApiError as exc:
+            status = exc.status
+            return error_response(exc)
+        finally:
+            if name.lower() in SEND_METHODS:
+                self._gate.record(name, params, arrived_at, status)
+            self._world.notify()
+        return web.json_response({"ok": True, "result": result})
+
+    async def _handle_download(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["token"] != self._world.token:
+            return web.Response(status=401, text="Unauthorized")
+        path = request.match_info["path"]
+        self._world.calls.append(ApiCall("download", {"file_path": path}))
+        self._world.notify()
+        for stored in self._world.files.values():
+            if stored.file_path == path:
+                return web.Response(body=stored.content, content_type="application/octet-stream")
+        return web.Response(status=404, text="Not Found")
