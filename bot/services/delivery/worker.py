@@ -1,0 +1,252 @@
+"""The outbox worker: sends alerts and digests, paced per platform, never twice, never lost.
+
+A row is claimed (``sending``, with a batch id) before its message goes out and marked ``sent`` only after the
+platform confirmed it. Rows found claimed when the process starts were in flight at a crash: they are resent
+once with the same batch id, which Matrix turns into the same transaction id, so the homeserver drops the
+repeat; on Telegram at most the messages in flight (``concurrency``) can repeat. In a running process a claimed
+row is never resent: if marking it sent fails after the platform confirmed, the mark is retried, not the send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.core.alerts.pacing import RateLimiter
+from bot.core.alerts.schedule import in_quiet_hours, quiet_ends_at
+from bot.core.clock import Clock
+from bot.core.matching import MatchEngine
+from bot.core.messaging import Messenger
+from bot.core.models import Article, Chat, Mode, OutboxItem, OutboxStatus
+from bot.services.delivery.rendering import AlertRenderer, Rendered
+from bot.services.delivery.results import DeliveryResult, total
+from bot.services.delivery.sender import ChatGoneCallback, ChatMovedCallback, OutboxSender
+from bot.services.delivery.summary_cache import SummaryCache
+from bot.storage.store import Storage
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONCURRENCY = 32  # chats served at once; also the most messages a crash can repeat (in flight)
+IDLE_WAKE_SECONDS = 60.0  # re-check even without a kick (cheap), so a lost wake-up costs a minute at most
+STOP_GRACE_SECONDS = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    as_digest: bool
+    retries_only: bool = False
+
+
+class DeliveryService:
+    def __init__(
+        self,
+        storage: Storage,
+        engine: MatchEngine,
+        clock: Clock,
+        *,
+        digest_cap: int = 10,
+        summary_bullets: int = 3,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> None:
+        self._storage = storage
+        self._clock = clock
+        self._summaries = SummaryCache(storage, engine, clock, bullet_count=summary_bullets)
+        self._renderer = AlertRenderer(storage, self._summaries, digest_cap=digest_cap)
+        self._sender = OutboxSender(storage, clock, self.kick)
+        self._messengers: dict[str, Messenger] = {}
+        self._slots = asyncio.Semaphore(concurrency)
+        self._chat_locks: dict[int, asyncio.Lock] = {}
+        self._wake = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._crash_leftovers: set[int] | None = None  # rows claimed when this process started
+
+    # --- wiring -----------------------------------------------------------------------------------------
+    def register(self, messenger: Messenger, limiter: RateLimiter | None = None) -> None:
+        self._messengers[messenger.platform] = messenger
+        if limiter is not None:
+            self._sender.pace(messenger.platform, limiter)
+
+    def serves(self, platform: str) -> bool:
+        return platform in self._messengers
+
+    def on_chat_changes(self, gone: ChatGoneCallback, moved: ChatMovedCallback) -> None:
+        """Who deactivates a blocked chat and follows a migrated one (the chat life cycle service)."""
+        self._sender.on_chat_changes(gone, moved)
+
+    async def start(self) -> None:
+        if self._worker is None:
+            self._stopping = False
+            self._crash_leftovers = set(await self._storage.outbox.claimed_ids())
+            if self._crash_leftovers:
+                log.warning("%d alert(s) were in flight at the last stop; resending them", len(self._crash_leftovers))
+            self._worker = asyncio.create_task(self._run(), name="outbox-worker")
+
+    async def stop(self) -> None:
+        """Let the current pass finish (so what the platform confirmed is marked sent), within a grace time."""
+        self._stopping = True
+        self._wake.set()
+        if self._worker is not None:
+            try:
+                async with asyncio.timeout(STOP_GRACE_SECONDS):
+                    await asyncio.shield(self._worker)
+            except TimeoutError:
+                log.warning("delivery did not finish within %.0fs; stopping it", STOP_GRACE_SECONDS)
+                self._worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._worker
+            self._worker = None
+
+    def kick(self) -> None:
+        """Something new is in the outbox: deliver without waiting for a tick."""
+        self._wake.set()
+
+    async def on_enqueued(self) -> None:
+        self.kick()
+
+    async def bullets(self, article: Article, focus_query: str | None) -> list[str]:
+        """Summary bullets, computed once per (article, focus) and cached in SQLite. A fan-out asks for the
+        same summary from many chats at once: they share one computation. A summariser failure costs the
+        bullets, never the alert."""
+        return await self._summaries.bullets(article, focus_query)
+
+    # --- the worker -------------------------------------------------------------------------------------
+    async def _run(self) -> None:
+        # Stopping is a flag plus a wake-up rather than a cancel: a pass that is sending finishes and
+        # marks what the platform confirmed, so a shutdown repeats nothing.
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                await self.run_due()
+                timeout = await self._seconds_to_next_wake()
+            except Exception:
+                log.exception("outbox worker pass failed; retrying shortly")
+                timeout = 5.0
+            if self._stopping:
+                return
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
+
+    async def _seconds_to_next_wake(self) -> float:
+        now = self._clock.now()
+        if await self._deliverable(now):
+            return 0.0  # retries came due (or rows arrived) while the last pass was busy
+        candidates = [IDLE_WAKE_SECONDS]
+        retry_at = await self._storage.outbox.next_retry_at(now)
+        if retry_at is not None:
+            candidates.append((retry_at - now).total_seconds())
+        for chat in await self._held_chats(now):
+            end = quiet_ends_at(now, chat.timezone, chat.quiet_start, chat.quiet_end)  # type: ignore[arg-type]
+            candidates.append((end - now).total_seconds())
+        return max(0.01, min(candidates))
+
+    async def _held_chats(self, now: datetime) -> list[Chat]:
+        ids = await self._storage.outbox.chats_with_due(now)
+        chats = await self._storage.chats.get_many(ids)
+        return [c for c in chats.values() if c.mode is Mode.INSTANT and self._quiet(c, now)]
+
+    def _quiet(self, chat: Chat, now: datetime) -> bool:
+        if not chat.quiet_start or not chat.quiet_end:
+            return False
+        return in_quiet_hours(now, chat.timezone, chat.quiet_start, chat.quiet_end)
+
+    async def run_due(self) -> DeliveryResult:
+        """One pass over every chat that may receive now; one chat's trouble never stops the others."""
+        await self._sender.mark_confirmed()
+        plans = await self._deliverable(self._clock.now())
+        outcomes = await asyncio.gather(
+            *(self.deliver_chat(chat, as_digest=p.as_digest, retries_only=p.retries_only) for chat, p in plans),
+            return_exceptions=True,
+        )
+        for (chat, _), outcome in zip(plans, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                log.error("delivery to chat %s failed unexpectedly", chat.id, exc_info=outcome)
+        return total(o for o in outcomes if isinstance(o, DeliveryResult))
+
+    async def _deliverable(self, now: datetime) -> list[tuple[Chat, _Plan]]:
+        """Chats with due rows, and how to serve them: instant chats outside quiet hours get their alerts;
+        otherwise only failed rows whose backoff ran out go out (held and digest rows wait), and rows a
+        crash left in flight are finished whatever the mode."""
+        ids = await self._storage.outbox.chats_with_due(now)
+        chats = await self._storage.chats.get_many(ids)
+        plan: list[tuple[Chat, _Plan]] = []
+        for chat in chats.values():
+            if chat.platform not in self._messengers:
+                continue
+            if chat.mode is Mode.INSTANT and not self._quiet(chat, now):
+                plan.append((chat, _Plan(as_digest=False)))
+            elif await self._retry_due(chat, now):
+                plan.append((chat, _Plan(as_digest=True, retries_only=True)))
+        return plan
+
+    async def _retry_due(self, chat: Chat, now: datetime) -> bool:
+        if await self._storage.outbox.has_due_retries(chat.id, now):
+            return True
+        return bool(self._crash_leftovers) and bool(await self._storage.outbox.in_flight_batches(chat.id))
+
+    # --- one chat ---------------------------------------------------------------------------------------
+    async def deliver_chat(
+        self, chat: Chat, *, as_digest: bool, force: bool = False, retries_only: bool = False
+    ) -> DeliveryResult:
+        """Send what is waiting for one chat. ``as_digest`` folds everything into one capped digest;
+        ``force`` ignores retry times (the user asked with ``digest``); ``retries_only`` sends only rows whose
+        earlier attempt failed (and rows a crash left in flight), so held and digest rows keep waiting."""
+        lock = self._chat_locks.setdefault(chat.id, asyncio.Lock())
+        async with lock, self._slots:
+            messenger = self._messengers.get(chat.platform)
+            if messenger is None:
+                return DeliveryResult()
+            await self._sender.mark_confirmed()
+            result = await self._finish_crash_leftovers(chat, messenger)
+            now = self._clock.now()
+            items = await self._storage.outbox.waiting_for_chat(chat.id, None if force else now)
+            items = [i for i in items if i.status is not OutboxStatus.SENDING]
+            if retries_only:
+                items = [i for i in items if i.status is OutboxStatus.FAILED]
+            if not items:
+                return result
+            return total([result, await self._prepare_and_send(chat, messenger, items, as_digest)])
+
+    async def _prepare_and_send(
+        self, chat: Chat, messenger: Messenger, items: list[OutboxItem], as_digest: bool
+    ) -> DeliveryResult:
+        message: Rendered | None
+        try:
+            if as_digest or len(items) > 1:
+                message = await self._renderer.digest(chat, messenger, items)
+            else:
+                message = await self._renderer.alert(chat, messenger, items[0])
+        except Exception as error:  # building the message failed: back off instead of retrying every pass
+            log.exception("chat %s: could not prepare %d alert(s)", chat.id, len(items))
+            await self._sender.failed([i.id for i in items], f"{type(error).__name__}: {error}", None, permanent=True)
+            return DeliveryResult(failed=len(items))
+        if message is None:
+            return DeliveryResult()
+        return await self._sender.send(chat, messenger, message)
+
+    async def _finish_crash_leftovers(self, chat: Chat, messenger: Messenger) -> DeliveryResult:
+        if not self._crash_leftovers:
+            return DeliveryResult()
+        results = []
+        for batch, ids in (await self._storage.outbox.in_flight_batches(chat.id)).items():
+            leftovers = [i for i in ids if i in self._crash_leftovers]
+            if not leftovers:
+                continue
+            self._crash_leftovers.difference_update(leftovers)
+            wanted = set(leftovers)
+            items = [i for i in await self._storage.outbox.waiting_for_chat(chat.id) if i.id in wanted]
+            log.warning("chat %s: resending %d alert(s) interrupted in flight (batch %s)", chat.id, len(items), batch)
+            message = await self._renderer.resend(chat, messenger, items, batch)
+            results.append(await self._sender.send(chat, messenger, message))
+        return total(results)
+
+    async def flush(self, max_passes: int = 100) -> None:
+        """Deliver everything that is due now (console end of input); stops when a pass sends nothing."""
+        for _ in range(max_passes):
+            result = await self.run_due()
+            if result.sent_items == 0:
+                return
