@@ -55,13 +55,15 @@ class AlertRenderer:
 
     async def alert(self, chat: Chat, messenger: Messenger, item: OutboxItem) -> Rendered | None:
         """One instant alert (None when its article is gone)."""
-        labels = _labels(chat, messenger)
-        key = (item.article_id, item.query, item.reason, labels.lang, labels.prefix, messenger.max_message_chars)
+        # Looked up before building labels: after the first chat, a fan-out's alert costs one dict lookup.
+        size = messenger.max_message_chars
+        key = (item.article_id, item.query, item.reason, chat.lang, messenger.command_prefix, size)
         parts = self._rendered.get(key)
         if parts is None:
             entries = await self.entries([item])
             if not entries:
                 return None
+            labels = _labels(chat, messenger)
             parts = tuple(split_message(compose_alert(entries[0], labels), messenger.max_message_chars))
             self._rendered.put(key, parts)
         return Rendered(parts, (item.id,), f"o{item.id}")

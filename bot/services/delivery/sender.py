@@ -1,7 +1,8 @@
 """Sending one claimed outbox message: paced, part by part, and what each platform answer means for its rows.
 
 Rows are claimed (``sending``) before the first part goes out and marked ``sent`` only after the platform
-confirmed the last one. If marking fails after the platform confirmed, the mark is retried, never the send.
+confirmed the last one (:class:`SentMarks` gathers the marks of many chats into one transaction). If marking
+fails after the platform confirmed, the mark is retried, never the send.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from bot.core.alerts.pacing import RateLimiter
 from bot.core.clock import Clock
 from bot.core.messaging import ChatGone, ChatMoved, Messenger, OutgoingMessage, RetryLater, SendError, TransientError
 from bot.core.models import Chat, ChatKey
+from bot.services.delivery.marks import SentMarks
 from bot.services.delivery.rendering import Rendered
 from bot.services.delivery.results import DeliveryResult
 from bot.storage.store import Storage
@@ -31,12 +33,12 @@ ChatMovedCallback = Callable[[ChatKey, str], Awaitable[None]]
 
 
 class OutboxSender:
-    def __init__(self, storage: Storage, clock: Clock, kick: Callable[[], None]) -> None:
+    def __init__(self, storage: Storage, clock: Clock, marks: SentMarks, kick: Callable[[], None]) -> None:
         self._storage = storage
         self._clock = clock
+        self._marks = marks
         self._kick = kick
         self._limiters: dict[str, RateLimiter] = {}
-        self._confirmed_unmarked: set[int] = set()  # confirmed by the platform, 'sent' mark still to write
         self._parts_done: dict[tuple[int, tuple[int, ...]], int] = {}  # parts confirmed before a failure
         self._on_chat_gone: ChatGoneCallback | None = None
         self._on_chat_moved: ChatMovedCallback | None = None
@@ -47,28 +49,16 @@ class OutboxSender:
     def on_chat_changes(self, gone: ChatGoneCallback, moved: ChatMovedCallback) -> None:
         self._on_chat_gone, self._on_chat_moved = gone, moved
 
-    async def mark_confirmed(self) -> None:
-        """Write the 'sent' marks an earlier failure left unwritten."""
-        if not self._confirmed_unmarked:
-            return
-        ids = sorted(self._confirmed_unmarked)
-        try:
-            await self._storage.outbox.mark_sent(ids, self._clock.now())
-        except Exception as exc:
-            log.warning("still cannot mark %d delivered alert(s) as sent: %s", len(ids), exc)
-            return
-        self._confirmed_unmarked.difference_update(ids)
-
-    async def send(self, chat: Chat, messenger: Messenger, message: Rendered) -> DeliveryResult:
-        ids = list(message.ids)
-        await self._storage.outbox.mark_sending(ids, message.batch)
-        sent = await self._deliver(chat, messenger, message) or DeliveryResult()
+    async def send(
+        self, chat: Chat, messenger: Messenger, message: Rendered, *, claimed: bool = False
+    ) -> DeliveryResult:
+        """Send one message; its rows are claimed first unless the caller claimed them (in a batch)."""
+        if not claimed:
+            await self._storage.outbox.mark_sending(list(message.ids), message.batch)
+        with self._marks.sending():
+            sent = await self._deliver(chat, messenger, message) or DeliveryResult()
         if sent.sent_items:
-            try:
-                await self._storage.outbox.mark_sent(ids, self._clock.now())
-            except Exception as exc:  # delivered: remember it, so the mark is retried and the send never is
-                log.warning("chat %s: delivered, but marking %d alert(s) sent failed: %s", chat.id, len(ids), exc)
-                self._confirmed_unmarked.update(ids)
+            await self._marks.confirm(list(message.ids))
         return DeliveryResult(sent.sent_items, sent.messages, message.left_over, sent.failed)
 
     async def _deliver(self, chat: Chat, messenger: Messenger, message: Rendered) -> DeliveryResult | None:

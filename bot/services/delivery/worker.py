@@ -1,10 +1,12 @@
 """The outbox worker: sends alerts and digests, paced per platform, never twice, never lost.
 
 A row is claimed (``sending``, with a batch id) before its message goes out and marked ``sent`` only after the
-platform confirmed it. Rows found claimed when the process starts were in flight at a crash: they are resent
-once with the same batch id, which Matrix turns into the same transaction id, so the homeserver drops the
-repeat; on Telegram at most the messages in flight (``concurrency``) can repeat. In a running process a claimed
-row is never resent: if marking it sent fails after the platform confirmed, the mark is retried, not the send.
+platform confirmed it. Instant chats are served in batches (:class:`BatchDelivery`: shared reads, claims and
+marks); digests, retries and crash leftovers one chat at a time. Rows found claimed when the process starts
+were in flight at a crash: they are resent once with the same batch id, which Matrix turns into the same
+transaction id, so the homeserver drops the repeat; on Telegram at most the messages in flight
+(``concurrency``) can repeat. In a running process a claimed row is never resent: if marking it sent fails
+after the platform confirmed, the mark is retried, not the send.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from bot.core.clock import Clock
 from bot.core.matching import MatchEngine
 from bot.core.messaging import Messenger
 from bot.core.models import Article, Chat, Mode, OutboxItem, OutboxStatus
+from bot.services.delivery.batches import BatchDelivery
+from bot.services.delivery.chat_locks import ChatLocks
+from bot.services.delivery.marks import SentMarks
 from bot.services.delivery.rendering import AlertRenderer, Rendered
 from bot.services.delivery.results import DeliveryResult, total
 from bot.services.delivery.sender import ChatGoneCallback, ChatMovedCallback, OutboxSender
@@ -55,14 +60,27 @@ class DeliveryService:
         self._clock = clock
         self._summaries = SummaryCache(storage, engine, clock, bullet_count=summary_bullets)
         self._renderer = AlertRenderer(storage, self._summaries, digest_cap=digest_cap)
-        self._sender = OutboxSender(storage, clock, self.kick)
+        # Half the senders' confirmations per commit: the other half keep the platform busy meanwhile.
+        self._marks = SentMarks(storage, clock, batch=concurrency // 2)
+        self._sender = OutboxSender(storage, clock, self._marks, self.kick)
         self._messengers: dict[str, Messenger] = {}
         self._slots = asyncio.Semaphore(concurrency)
-        self._chat_locks: dict[int, asyncio.Lock] = {}
+        self._chat_locks = ChatLocks()
+        self._batches = BatchDelivery(
+            storage,
+            clock,
+            self._renderer,
+            self._sender,
+            self._chat_locks,
+            self._slots,
+            concurrency=concurrency,
+            stopping=lambda: self._stopping,
+            serve_one=lambda chat: self.deliver_chat(chat, as_digest=False),
+        )
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._stopping = False
-        self._crash_leftovers: set[int] | None = None  # rows claimed when this process started
+        self._leftovers: dict[int, set[int]] = {}  # per chat, rows claimed when this process started
 
     # --- wiring -----------------------------------------------------------------------------------------
     def register(self, messenger: Messenger, limiter: RateLimiter | None = None) -> None:
@@ -80,9 +98,10 @@ class DeliveryService:
     async def start(self) -> None:
         if self._worker is None:
             self._stopping = False
-            self._crash_leftovers = set(await self._storage.outbox.claimed_ids())
-            if self._crash_leftovers:
-                log.warning("%d alert(s) were in flight at the last stop; resending them", len(self._crash_leftovers))
+            self._leftovers = await self._storage.outbox.claimed_by_chat()
+            if self._leftovers:
+                count = sum(len(ids) for ids in self._leftovers.values())
+                log.warning("%d alert(s) were in flight at the last stop; resending them", count)
             self._worker = asyncio.create_task(self._run(), name="outbox-worker")
 
     async def stop(self) -> None:
@@ -156,15 +175,20 @@ class DeliveryService:
 
     async def run_due(self) -> DeliveryResult:
         """One pass over every chat that may receive now; one chat's trouble never stops the others."""
-        await self._sender.mark_confirmed()
+        await self._marks.retry_unmarked()
         plans = await self._deliverable(self._clock.now())
+        # Instant chats go out in batches; a crash's leftovers, retries and digests one chat at a time.
+        single = [(c, p) for c, p in plans if p.as_digest or c.id in self._leftovers]
+        instant = [(c, self._messengers[c.platform]) for c, p in plans if not (p.as_digest or c.id in self._leftovers)]
         outcomes = await asyncio.gather(
-            *(self.deliver_chat(chat, as_digest=p.as_digest, retries_only=p.retries_only) for chat, p in plans),
+            self._batches.run(instant),
+            *(self.deliver_chat(chat, as_digest=p.as_digest, retries_only=p.retries_only) for chat, p in single),
             return_exceptions=True,
         )
-        for (chat, _), outcome in zip(plans, outcomes, strict=True):
+        for chat, outcome in zip([None, *(c for c, _ in single)], outcomes, strict=True):
             if isinstance(outcome, BaseException):
-                log.error("delivery to chat %s failed unexpectedly", chat.id, exc_info=outcome)
+                where = f"chat {chat.id}" if chat is not None else "a batch of instant chats"
+                log.error("delivery to %s failed unexpectedly", where, exc_info=outcome)
         return total(o for o in outcomes if isinstance(o, DeliveryResult))
 
     async def _deliverable(self, now: datetime) -> list[tuple[Chat, _Plan]]:
@@ -173,20 +197,19 @@ class DeliveryService:
         crash left in flight are finished whatever the mode."""
         ids = await self._storage.outbox.chats_with_due(now)
         chats = await self._storage.chats.get_many(ids)
+        retries: set[int] | None = None  # asked once per pass, and only when a chat is not instant
         plan: list[tuple[Chat, _Plan]] = []
         for chat in chats.values():
             if chat.platform not in self._messengers:
                 continue
             if chat.mode is Mode.INSTANT and not self._quiet(chat, now):
                 plan.append((chat, _Plan(as_digest=False)))
-            elif await self._retry_due(chat, now):
+                continue
+            if retries is None:
+                retries = await self._storage.outbox.chats_with_due_retries(now)
+            if chat.id in retries or chat.id in self._leftovers:
                 plan.append((chat, _Plan(as_digest=True, retries_only=True)))
         return plan
-
-    async def _retry_due(self, chat: Chat, now: datetime) -> bool:
-        if await self._storage.outbox.has_due_retries(chat.id, now):
-            return True
-        return bool(self._crash_leftovers) and bool(await self._storage.outbox.in_flight_batches(chat.id))
 
     # --- one chat ---------------------------------------------------------------------------------------
     async def deliver_chat(
@@ -195,12 +218,11 @@ class DeliveryService:
         """Send what is waiting for one chat. ``as_digest`` folds everything into one capped digest;
         ``force`` ignores retry times (the user asked with ``digest``); ``retries_only`` sends only rows whose
         earlier attempt failed (and rows a crash left in flight), so held and digest rows keep waiting."""
-        lock = self._chat_locks.setdefault(chat.id, asyncio.Lock())
-        async with lock, self._slots:
+        async with self._chat_locks.lock(chat.id), self._slots:
             messenger = self._messengers.get(chat.platform)
             if messenger is None:
                 return DeliveryResult()
-            await self._sender.mark_confirmed()
+            await self._marks.retry_unmarked()
             result = await self._finish_crash_leftovers(chat, messenger)
             now = self._clock.now()
             items = await self._storage.outbox.waiting_for_chat(chat.id, None if force else now)
@@ -229,15 +251,14 @@ class DeliveryService:
         return await self._sender.send(chat, messenger, message)
 
     async def _finish_crash_leftovers(self, chat: Chat, messenger: Messenger) -> DeliveryResult:
-        if not self._crash_leftovers:
+        leftover = self._leftovers.pop(chat.id, None)
+        if not leftover:
             return DeliveryResult()
         results = []
         for batch, ids in (await self._storage.outbox.in_flight_batches(chat.id)).items():
-            leftovers = [i for i in ids if i in self._crash_leftovers]
-            if not leftovers:
+            wanted = leftover.intersection(ids)
+            if not wanted:
                 continue
-            self._crash_leftovers.difference_update(leftovers)
-            wanted = set(leftovers)
             items = [i for i in await self._storage.outbox.waiting_for_chat(chat.id) if i.id in wanted]
             log.warning("chat %s: resending %d alert(s) interrupted in flight (batch %s)", chat.id, len(items), batch)
             message = await self._renderer.resend(chat, messenger, items, batch)
