@@ -149,27 +149,26 @@ class OutboxRepository:
         return found
 
     async def claim_many(self, claims: Sequence[tuple[Sequence[int], str]]) -> set[int]:
-        """Claim the rows of many messages (row ids, batch id) in one transaction, before they go out. A row
-        claimed, sent or dropped meanwhile is not taken; returns the ids this call claimed."""
-        pairs = [(batch, i) for ids, batch in claims for i in ids]
-        if not pairs:
+        """Claim the rows of many messages (row ids, batch id) in one transaction, before they go out. Only
+        rows still waiting (pending or failed) are taken — not ones claimed, sent or dropped meanwhile; returns
+        the ids this call claimed. (PostgreSQL: the SELECT takes ``FOR UPDATE SKIP LOCKED``.)"""
+        batches = {i: batch for ids, batch in claims for i in ids}
+        if not batches:
             return set()
         async with self._db.transaction() as conn:
-            await conn.executemany(
-                "UPDATE outbox SET status = 'sending', batch = ? WHERE id = ? AND status IN ('pending', 'failed')",
-                pairs,
-            )
-            wanted = {i: batch for batch, i in pairs}
-            claimed: set[int] = set()
-            ids = list(wanted)
+            waiting: set[int] = set()
+            ids = list(batches)
             for start in range(0, len(ids), _CHUNK):
                 chunk = ids[start : start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
                 async with conn.execute(
-                    f"SELECT id, batch FROM outbox WHERE id IN ({marks}) AND status = 'sending'", chunk
+                    f"SELECT id FROM outbox WHERE id IN ({marks}) AND status IN ('pending', 'failed')", chunk
                 ) as cur:
-                    claimed.update(row[0] for row in await cur.fetchall() if row[1] == wanted[row[0]])
-            return claimed
+                    waiting.update(row[0] for row in await cur.fetchall())
+            await conn.executemany(
+                "UPDATE outbox SET status = 'sending', batch = ? WHERE id = ?", [(batches[i], i) for i in waiting]
+            )
+            return waiting
 
     async def claimed_by_chat(self) -> dict[int, set[int]]:
         """Rows claimed for a message that was never confirmed, per chat: at start, what a crash left in flight."""
