@@ -102,14 +102,6 @@ class OutboxRepository:
         ) as cur:
             return {row[0] for row in await cur.fetchall()}
 
-    async def has_due_retries(self, chat_pk: int, now: datetime) -> bool:
-        """Rows whose earlier send failed and whose backoff has run out (retried whatever the mode)."""
-        async with self._db.conn.execute(
-            "SELECT 1 FROM outbox WHERE chat_id = ? AND status = 'failed' AND next_attempt_at <= ? LIMIT 1",
-            (chat_pk, to_db_time(now)),
-        ) as cur:
-            return await cur.fetchone() is not None
-
     async def next_retry_at(self, now: datetime) -> datetime | None:
         """The earliest future retry time, so the worker can sleep exactly until then."""
         async with self._db.conn.execute(
@@ -194,11 +186,6 @@ class OutboxRepository:
         ) as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
-
-    async def claimed_ids(self) -> list[int]:
-        """Rows claimed for a message that was never confirmed: at start, what a crash left in flight."""
-        async with self._db.conn.execute("SELECT id FROM outbox WHERE status = 'sending'") as cur:
-            return [row[0] async for row in cur]
 
     async def give_up(self, ids: Sequence[int], error: str) -> None:
         """The platform refused these for good; kept as 'dropped' with the reason, for the record."""
