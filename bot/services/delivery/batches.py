@@ -17,7 +17,7 @@ from bot.core.clock import Clock
 from bot.core.messaging import Messenger
 from bot.core.models import Chat, OutboxItem
 from bot.services.delivery.chat_locks import ChatLocks
-from bot.services.delivery.rendering import AlertRenderer, Rendered
+from bot.services.delivery.rendering import Rendered
 from bot.services.delivery.results import DeliveryResult, total
 from bot.services.delivery.sender import OutboxSender
 from bot.storage.store import Storage
@@ -40,7 +40,6 @@ class BatchDelivery:
         self,
         storage: Storage,
         clock: Clock,
-        renderer: AlertRenderer,
         sender: OutboxSender,
         locks: ChatLocks,
         slots: asyncio.Semaphore,
@@ -48,16 +47,17 @@ class BatchDelivery:
         concurrency: int,
         stopping: Callable[[], bool],
         serve_one: Callable[[Chat], Awaitable[DeliveryResult]],
+        prepare: Callable[[Chat, Messenger, list[OutboxItem]], Awaitable[Rendered | DeliveryResult]],
     ) -> None:
         self._storage = storage
         self._clock = clock
-        self._renderer = renderer
         self._sender = sender
         self._locks = locks
         self._slots = slots
         self._concurrency = concurrency
         self._stopping = stopping
         self._serve_one = serve_one  # a chat someone else is serving: waits for them, then sends what is left
+        self._prepare = prepare  # the chat's message, or what became of its rows when there is none
 
     async def run(self, chats: Sequence[tuple[Chat, Messenger]]) -> DeliveryResult:
         """Serve these instant chats; stopping leaves messages not yet begun unclaimed again."""
@@ -123,8 +123,10 @@ class BatchDelivery:
         for chat, messenger, lock in held:
             items = waiting.get(chat.id)
             if items:
-                message = await self._render(chat, messenger, items, results)
-                if message is not None:
+                message = await self._prepare(chat, messenger, items)
+                if isinstance(message, DeliveryResult):
+                    results.append(message)
+                else:
                     prepared.append(_Job(chat, messenger, message, lock))
         claimed = await self._storage.outbox.claim_many([(job.message.ids, job.message.batch) for job in prepared])
         complete: list[_Job] = []
@@ -137,19 +139,6 @@ class BatchDelivery:
         if partial:  # give the rest of such a message back; the next pass reads the chat afresh
             await self._storage.outbox.release(partial)
         return complete
-
-    async def _render(
-        self, chat: Chat, messenger: Messenger, items: list[OutboxItem], results: list[DeliveryResult]
-    ) -> Rendered | None:
-        try:
-            if len(items) > 1:
-                return await self._renderer.digest(chat, messenger, items)
-            return await self._renderer.alert(chat, messenger, items[0])
-        except Exception as error:  # building the message failed: back off instead of retrying every pass
-            log.exception("chat %s: could not prepare %d alert(s)", chat.id, len(items))
-            await self._sender.failed([i.id for i in items], f"{type(error).__name__}: {error}", None, permanent=True)
-            results.append(DeliveryResult(failed=len(items)))
-            return None
 
     async def _send_loop(
         self, queue: asyncio.Queue[_Job | None], results: list[DeliveryResult], unsent: list[_Job]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -69,13 +70,13 @@ class DeliveryService:
         self._batches = BatchDelivery(
             storage,
             clock,
-            self._renderer,
             self._sender,
             self._chat_locks,
             self._slots,
             concurrency=concurrency,
             stopping=lambda: self._stopping,
             serve_one=lambda chat: self.deliver_chat(chat, as_digest=False),
+            prepare=lambda chat, messenger, items: self._prepare(chat, messenger, items, as_digest=False),
         )
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
@@ -236,7 +237,15 @@ class DeliveryService:
     async def _prepare_and_send(
         self, chat: Chat, messenger: Messenger, items: list[OutboxItem], as_digest: bool
     ) -> DeliveryResult:
-        message: Rendered | None
+        message = await self._prepare(chat, messenger, items, as_digest=as_digest)
+        if isinstance(message, DeliveryResult):
+            return message
+        return await self._sender.send(chat, messenger, message)
+
+    async def _prepare(
+        self, chat: Chat, messenger: Messenger, items: Sequence[OutboxItem], *, as_digest: bool
+    ) -> Rendered | DeliveryResult:
+        """The message for these rows, or what became of them when there is none to send."""
         try:
             if as_digest or len(items) > 1:
                 message = await self._renderer.digest(chat, messenger, items)
@@ -246,9 +255,7 @@ class DeliveryService:
             log.exception("chat %s: could not prepare %d alert(s)", chat.id, len(items))
             await self._sender.failed([i.id for i in items], f"{type(error).__name__}: {error}", None, permanent=True)
             return DeliveryResult(failed=len(items))
-        if message is None:
-            return DeliveryResult()
-        return await self._sender.send(chat, messenger, message)
+        return DeliveryResult() if message is None else message
 
     async def _finish_crash_leftovers(self, chat: Chat, messenger: Messenger) -> DeliveryResult:
         leftover = self._leftovers.pop(chat.id, None)
