@@ -161,7 +161,7 @@ async def running_app(
     then the transports stop, the database last."""
     clock = clock or SystemClock()
     async with AsyncExitStack() as stack:
-        storage = await Storage.open(settings.db_path)
+        storage = await Storage.connect(settings)
         stack.push_async_callback(storage.close)
         services, pipeline = await build_services(settings, storage, clock)
         app = App(settings, services, pipeline, build_registry())
