@@ -77,7 +77,7 @@ class SqliteDatabase(SqlDatabase):
         self._write_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path | str) -> SqliteDatabase:
+    async def open(cls, path: Path | str, *, migrate: bool = True) -> SqliteDatabase:
         if str(path) != ":memory:":
             path = Path(path)
             try:
@@ -92,7 +92,8 @@ class SqliteDatabase(SqlDatabase):
         db = cls(conn, path)
         try:
             await db._configure()
-            await db.migrate()
+            if migrate:
+                await db.migrate()
         except sqlite3.Error as exc:
             await conn.close()
             raise StorageError(f"cannot use database {path}: {exc}") from None
@@ -154,6 +155,8 @@ class SqliteDatabase(SqlDatabase):
         return [row[0] for row in rows]
 
     async def schema_version(self) -> int:
+        if not await self.fetch_one("SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations'"):
+            return 0
         async with self.conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0

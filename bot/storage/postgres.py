@@ -92,12 +92,14 @@ class PostgresDatabase(SqlDatabase):
         self.url = url
 
     @classmethod
-    async def open(cls, url: str, *, pool_size: int = 5) -> PostgresDatabase:
+    async def open(cls, url: str, *, pool_size: int = 5, migrate: bool = True) -> PostgresDatabase:
         try:
             pool = await asyncpg.create_pool(url, min_size=1, max_size=pool_size, timeout=_CONNECT_TIMEOUT)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError, ValueError) as exc:
             raise StorageError(f"cannot connect to {redact(url)}: {exc}") from None
         db = cls(pool, url)
+        if not migrate:
+            return db
         try:
             await db.migrate()
         except BaseException:
@@ -149,6 +151,8 @@ class PostgresDatabase(SqlDatabase):
         return [row[0] for row in rows]
 
     async def schema_version(self) -> int:
+        if await self.fetch_val("SELECT to_regclass('schema_migrations')") is None:
+            return 0
         value: Any = await self.fetch_val("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
         return int(value)
 

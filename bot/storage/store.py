@@ -21,15 +21,15 @@ if TYPE_CHECKING:
     from config.settings import Settings
 
 
-async def open_database(path: Path | str, url: str | None = None) -> SqlDatabase:
-    """PostgreSQL when ``url`` names one, else the SQLite file at ``path``; migrated either way."""
+async def open_database(path: Path | str, url: str | None = None, *, migrate: bool = True) -> SqlDatabase:
+    """PostgreSQL when ``url`` names one, else the SQLite file at ``path``; migrated unless told not to."""
     if url:
         if not url.startswith(("postgresql://", "postgres://")):
             raise StorageError("NEWSALERT_DATABASE_URL must be a postgresql://user:password@host:port/database URL")
         from bot.storage.postgres import PostgresDatabase  # asyncpg is only loaded when it is used
 
-        return await PostgresDatabase.open(url)
-    return await SqliteDatabase.open(path)
+        return await PostgresDatabase.open(url, migrate=migrate)
+    return await SqliteDatabase.open(path, migrate=migrate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +45,8 @@ class Storage:
     pacing: PacingRepository
 
     @classmethod
-    async def open(cls, path: Path | str, *, url: str | None = None) -> Storage:
-        return cls.over(await open_database(path, url))
+    async def open(cls, path: Path | str, *, url: str | None = None, migrate: bool = True) -> Storage:
+        return cls.over(await open_database(path, url, migrate=migrate))
 
     @classmethod
     async def connect(cls, settings: Settings) -> Storage:

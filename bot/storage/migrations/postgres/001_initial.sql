@@ -26,13 +26,16 @@ CREATE TABLE articles (
     ingested_at  TEXT    COLLATE "C" NOT NULL,
     -- Stemmed by the article's language (German, English) plus the plain words, so a query word that is a
     -- stop word ("and") or not stemmable still finds exactly the articles containing it, as on SQLite.
+    -- For the plain words punctuation separates, as in SQLite's tokenizer: PostgreSQL's parser would keep
+    -- "23.4.2005", "example.org" or "a/b" as one token, and "2005" would not find them.
     search       tsvector GENERATED ALWAYS AS (
         to_tsvector(
             CASE lang WHEN 'de' THEN 'newsalert_german'::regconfig
                       WHEN 'en' THEN 'newsalert_english'::regconfig
                       ELSE 'newsalert_simple'::regconfig END,
             title || ' ' || body)
-        || to_tsvector('newsalert_simple'::regconfig, title || ' ' || body)
+        || to_tsvector('newsalert_simple'::regconfig,
+                       regexp_replace(title || ' ' || body, '[[:punct:]]+', ' ', 'g'))
     ) STORED
 );
 CREATE INDEX articles_guid ON articles(guid) WHERE guid IS NOT NULL;
