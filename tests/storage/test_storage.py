@@ -3,6 +3,7 @@ test on both): migrations, round trips, FTS safety, atomic writes."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -10,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from bot.core.models import ArticleDraft, ChatKey, Mode, OutboxStatus
-from bot.storage.db import Database, StorageError, load_migrations
+from bot.storage.db import Database, Migration, StorageError, load_migrations
 from bot.storage.outbox import NewOutboxRow
 from bot.storage.store import Storage
+from tests.pg import StorageBackend
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -185,3 +187,32 @@ async def test_kv_round_trip(storage: Storage) -> None:
     await storage.kv.set("matrix.next_batch", "s1")
     await storage.kv.set("matrix.next_batch", "s2")
     assert await storage.kv.get("matrix.next_batch") == "s2"
+
+
+async def test_instances_starting_together_apply_each_postgres_migration_once(pg_database_url: str) -> None:
+    opened = await asyncio.gather(*(Storage.open("unused.db", url=pg_database_url) for _ in range(3)))
+    try:
+        rows = await opened[0].db.fetch_all("SELECT version FROM schema_migrations ORDER BY version")
+        assert [r[0] for r in rows] == [m.version for m in load_migrations("postgres")]
+    finally:
+        for storage in opened:
+            await storage.close()
+
+
+async def test_a_failing_migration_changes_nothing(
+    storage_backend: StorageBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = await storage_backend.open()
+    before = await storage.db.schema_version()
+    dialect = storage.db.dialect
+    await storage.close()
+    broken = Migration(before + 1, f"{before + 1:03d}_broken.sql", "CREATE TABLE half (x INTEGER);\nNOT SQL AT ALL;")
+    shipped = load_migrations(dialect)
+    module = "bot.storage.postgres" if dialect == "postgres" else "bot.storage.db"
+    monkeypatch.setattr(f"{module}.load_migrations", lambda _dialect="": [*shipped, broken])
+    with pytest.raises(StorageError, match="broken"):
+        await storage_backend.open()
+    monkeypatch.undo()
+    storage = await storage_backend.open()
+    assert await storage.db.schema_version() == before
+    assert "half" not in await storage.db.tables()
