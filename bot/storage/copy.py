@@ -93,7 +93,7 @@ async def _copy_table(
 ) -> None:
     wanted = set(await columns(target, table))
     names = [c for c in await columns(source, table) if c in wanted]
-    select = f"SELECT {', '.join(names)} FROM \"{table}\""
+    select = f'SELECT {", ".join(names)} FROM "{table}"'
     copied = 0
     async with target.connection() as conn, conn.transaction():
         async for rows in source.iterate(select, batch=BATCH):

@@ -164,9 +164,7 @@ class OutboxRepository:
     async def mark_sending(self, ids: Sequence[int], batch: str) -> None:
         """Claim rows for one message before it goes out: after a crash these are the only repeats."""
         async with self._db.transaction() as tx:
-            await tx.run_many(
-                "UPDATE outbox SET status = 'sending', batch = ? WHERE id = ?", [(batch, i) for i in ids]
-            )
+            await tx.run_many("UPDATE outbox SET status = 'sending', batch = ? WHERE id = ?", [(batch, i) for i in ids])
 
     async def mark_sent(self, ids: Sequence[int], now: datetime) -> None:
         async with self._db.transaction() as tx:
@@ -186,9 +184,7 @@ class OutboxRepository:
     async def release(self, ids: Sequence[int]) -> None:
         """Give claimed rows back unsent (e.g. a digest cut at its cap)."""
         async with self._db.transaction() as tx:
-            await tx.run_many(
-                "UPDATE outbox SET status = 'pending', batch = NULL WHERE id = ?", [(i,) for i in ids]
-            )
+            await tx.run_many("UPDATE outbox SET status = 'pending', batch = NULL WHERE id = ?", [(i,) for i in ids])
 
     async def unsent_for_subscription(self, subscription_id: int) -> list[OutboxItem]:
         rows = await self._db.fetch_all(

@@ -106,7 +106,7 @@ async def _seed_every_table(storage: Storage) -> None:
 
 
 async def _all_rows(db: SqlDatabase, table: str, names: list[str]) -> list[tuple[object, ...]]:
-    rows = await db.fetch_all(f"SELECT {', '.join(names)} FROM \"{table}\"")
+    rows = await db.fetch_all(f'SELECT {", ".join(names)} FROM "{table}"')
     return sorted((tuple(r) for r in rows), key=repr)
 
 
