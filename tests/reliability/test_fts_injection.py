@@ -129,9 +129,9 @@ def archive(
     if request.param == "postgres":
         server: PgServer = request.getfixturevalue("pg_server")
         url = server.new_database()
-    app_settings = Settings(
+    app_settings = Settings(  # type: ignore[call-arg]
         db_path=folder / "news.db", database_url=url, seeds_dir=folder / "none", _env_file=None
-    )  # type: ignore[call-arg]
+    )
     runner = LoopApp(app_settings, load_seeds=False)
     with runner as app:
         items = [
