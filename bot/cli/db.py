@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from bot.cli.common import fail
 from bot.storage.copy import CopyReport, copy_database, row_counts
+from bot.storage.leader import current_leader
 from bot.storage.postgres import PostgresDatabase
 from bot.storage.sql import SqlDatabase, StorageError, load_migrations
 from bot.storage.store import open_database
@@ -51,6 +52,8 @@ async def _print_check(db: SqlDatabase) -> None:
     print(f"database: {engine} {db.describe()}")
     pending = "" if version >= latest else f" ({latest - version} migration(s) pending: applied at next start)"
     print(f"schema version: {version} of {latest}{pending}")
+    if db.dialect == "postgres":
+        print(f"leader: {await current_leader(db) or 'none (no instance running)'}")
     for table, count in (await row_counts(db)).items():
         print(f"  {table:<16} {count:>10}")
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 
@@ -123,7 +125,9 @@ class AdvisoryLockLeadership(Leadership):
         conn = self._conn
         if conn is not None and not conn.is_closed():
             return conn
-        conn = await asyncpg.connect(self._url, timeout=self._retry * 5)
+        # The name shows in pg_stat_activity and in ``newsalert db check``: which host and process leads.
+        name = f"newsalert-leader {socket.gethostname()}:{os.getpid()}"[:63]
+        conn = await asyncpg.connect(self._url, timeout=self._retry * 5, server_settings={"application_name": name})
         # The server notices a vanished leader through keepalives on this session (seconds, not hours).
         for name, value in (("idle", self._keepalive), ("interval", 1), ("count", 2)):
             await conn.execute(f"SET tcp_keepalives_{name} = {int(value)}")
@@ -178,6 +182,25 @@ class AdvisoryLockLeadership(Leadership):
         conn, self._conn = self._conn, None
         if conn is not None:
             conn.terminate()  # closing politely could hang on a dead network
+
+
+async def current_leader(db: SqlDatabase) -> str | None:
+    """Who holds the leader lock (``host:pid`` and client address), for ``db check``; ``None`` if nobody."""
+    if not isinstance(db, PostgresDatabase):
+        return None
+    # A bigint advisory key is stored as two 32-bit halves: classid (high), objid (low).
+    row = await db.fetch_one(
+        "SELECT a.application_name, host(a.client_addr),"
+        " to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"') FROM pg_locks l"
+        " JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted"
+        " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        " AND l.classid = ? AND l.objid = ? AND l.objsubid = 1",
+        (LEADER_LOCK >> 32, LEADER_LOCK & 0xFFFFFFFF),
+    )
+    if row is None:
+        return None
+    name = str(row[0]).removeprefix("newsalert-leader ") or "?"
+    return f"{name} from {row[1] or 'local socket'}, connected since {row[2]}"
 
 
 def leadership_for(db: SqlDatabase, *, retry_seconds: float = 2.0, check_seconds: float = 2.0) -> Leadership:

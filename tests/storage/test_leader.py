@@ -14,7 +14,13 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from bot.storage.leader import AdvisoryLockLeadership, Leadership, SingleProcessLeadership, leadership_for
+from bot.storage.leader import (
+    AdvisoryLockLeadership,
+    Leadership,
+    SingleProcessLeadership,
+    current_leader,
+    leadership_for,
+)
 from bot.storage.store import Storage
 
 REPO = Path(__file__).resolve().parents[2]
@@ -137,6 +143,7 @@ async def test_sqlite_is_always_the_leader(tmp_path: Path) -> None:
     try:
         leadership = leadership_for(storage.db)
         assert isinstance(leadership, SingleProcessLeadership)
+        assert await current_leader(storage.db) is None
         await asyncio.wait_for(leadership.acquire(), 1)
         assert leadership.is_leader
         waiting = asyncio.create_task(leadership.lost())
@@ -153,7 +160,11 @@ async def test_leadership_for_postgres_storage_uses_the_advisory_lock(pg_databas
     try:
         leadership = leadership_for(storage.db, **FAST)
         assert isinstance(leadership, AdvisoryLockLeadership)
+        assert await current_leader(storage.db) is None
         await asyncio.wait_for(leadership.acquire(), TAKEOVER_BOUND)
+        shown = await current_leader(storage.db)
+        assert shown is not None and f":{os.getpid()} from 127.0.0.1, connected since 20" in shown, shown
         await leadership.close()
+        assert await current_leader(storage.db) is None
     finally:
         await storage.close()
