@@ -126,12 +126,12 @@ class AdvisoryLockLeadership(Leadership):
         if conn is not None and not conn.is_closed():
             return conn
         # The name shows in pg_stat_activity and in ``newsalert db check``: which host and process leads.
-        name = f"newsalert-leader {socket.gethostname()}:{os.getpid()}"[:63]
-        conn = await asyncpg.connect(self._url, timeout=self._retry * 5, server_settings={"application_name": name})
+        label = f"newsalert-leader {socket.gethostname()}:{os.getpid()}"[:63]
+        conn = await asyncpg.connect(self._url, timeout=self._retry * 5, server_settings={"application_name": label})
+        self._conn = conn  # stored before the SETs, so a failure below still gets it closed
         # The server notices a vanished leader through keepalives on this session (seconds, not hours).
-        for name, value in (("idle", self._keepalive), ("interval", 1), ("count", 2)):
-            await conn.execute(f"SET tcp_keepalives_{name} = {int(value)}")
-        self._conn = conn
+        for setting, value in (("idle", self._keepalive), ("interval", 1), ("count", 2)):
+            await conn.execute(f"SET tcp_keepalives_{setting} = {int(value)}")
         return conn
 
     async def _try_once(self) -> bool:
