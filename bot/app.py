@@ -186,7 +186,7 @@ async def running_app(
     pass it and run digests and feed polls themselves."""
     clock = clock or SystemClock()
     async with AsyncExitStack() as stack:
-        storage = await Storage.open(settings.db_path)
+        storage = await Storage.connect(settings)
         stack.push_async_callback(storage.close)
         services, pipeline = await build_services(settings, storage, clock, run_jobs=run_jobs)
         app = App(settings, services, pipeline, build_registry())

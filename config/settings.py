@@ -110,6 +110,8 @@ class Settings(BaseSettings):
     )
 
     db_path: Path = Path("data/newsalert.db")
+    # postgresql://user:password@host:port/dbname selects PostgreSQL (several instances); unset: db_path.
+    database_url: SecretStr | None = None
     seeds_dir: Path = Path("seeds")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     max_subscriptions_per_chat: int = Field(default=50, ge=1)
@@ -119,6 +121,16 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     matrix: MatrixSettings = Field(default_factory=MatrixSettings)
     feeds: FeedSettings = Field(default_factory=FeedSettings)
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _postgres_url(cls, value: Any) -> Any:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(text, str) and not text.strip():
+            return None  # an empty variable means "not set": the SQLite file
+        # The scheme is checked where the database is opened: a validation error here would echo the URL,
+        # password included, in the configuration error line.
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod
