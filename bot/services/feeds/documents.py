@@ -19,9 +19,9 @@ class FeedDocument:
     items: list[tuple[ParsedItem, datetime | None]]  # each draft with its entry's exact publication time
 
 
-def parse_document(body: bytes, source: str, content_type: str | None) -> FeedDocument:
+def parse_document(body: bytes, source: str, content_type: str | None, base: str | None = None) -> FeedDocument:
     """Blocking: parse the feed and build its drafts (the parser never raises; see ``FeedParse.error``)."""
-    parsed: FeedParse = parse_feed_bytes(body, source=source, content_type=content_type)
+    parsed: FeedParse = parse_feed_bytes(body, source=source, content_type=content_type, base=base)
     if parsed.error:
         return FeedDocument(parsed.title, parsed.ttl, parsed.error, [])
     # drafts() yields one item per entry, in entry order.

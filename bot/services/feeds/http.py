@@ -13,7 +13,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -63,6 +63,16 @@ class Fetched:
     last_modified: str | None = None
     cache_control: str | None = None
     content_type: str | None = None
+    content_location: str | None = None
+
+    def link_base(self) -> str:
+        """What relative links resolve against, as feedparser does: ``Content-Location`` (when it is an
+        http(s) URL after joining) or else the final URL."""
+        if self.content_location:
+            joined = urljoin(self.url, self.content_location.strip())
+            if urlsplit(joined).scheme in ("http", "https"):
+                return joined
+        return self.url
 
 
 class GuardedResolver(AbstractResolver):
@@ -198,6 +208,7 @@ class FeedFetcher:
                     last_modified=resp.headers.get("Last-Modified"),
                     cache_control=resp.headers.get("Cache-Control"),
                     content_type=resp.headers.get("Content-Type"),
+                    content_location=resp.headers.get("Content-Location"),
                 )
         raise FetchError(f"more than {MAX_REDIRECTS} redirects")
 

@@ -197,7 +197,9 @@ class FeedPoller:
     async def _parse(self, fetched: Fetched, source: str) -> FeedDocument:
         """Parse and build drafts in a worker thread: feedparser on a big feed and language detection
         are seconds of CPU that must not stall the event loop (and with it every chat)."""
-        return await asyncio.to_thread(parse_document, fetched.body, source, fetched.content_type)
+        return await asyncio.to_thread(
+            parse_document, fetched.body, source, fetched.content_type, fetched.link_base()
+        )
 
     async def _classify(
         self, feed: Feed, items: Sequence[tuple[ParsedItem, datetime | None]]
