@@ -14,6 +14,7 @@ from urllib.parse import urljoin
 import feedparser
 
 from bot.core.ingest.dates import BadDate, parse_date
+from bot.core.ingest.guard import depth_refusal, json_refusal, xml_refusal
 from bot.core.ingest.htmltext import html_to_text
 from bot.core.ingest.items import TEASER_MAX_CHARS, DraftFields, ParsedItem, build_item, rejected
 from bot.core.ingest.lang import normalise_lang
@@ -101,6 +102,9 @@ def parse_feed_bytes(
 def _parse_xml_feed(data: bytes, source: str, content_type: str | None, base: str) -> FeedParse:
     if not data.strip():
         return FeedParse(source, error="empty feed document")
+    refusal = xml_refusal(data)
+    if refusal:
+        return FeedParse(source, error=f"refused: {refusal}")
     # No content-location header: feedparser would also "resolve" guids against it, changing ids that
     # must stay stable. Relative links are resolved below instead.
     headers = {"content-type": content_type or "application/xml"}
@@ -194,6 +198,9 @@ def _ttl(value: object) -> int | None:
 
 
 def _parse_json_feed(data: bytes, source: str, base: str) -> FeedParse:
+    refusal = json_refusal(data) or depth_refusal(data)  # content_html is HTML too
+    if refusal:
+        return FeedParse(source, error=f"refused: {refusal}")
     try:
         document = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:

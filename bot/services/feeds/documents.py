@@ -9,6 +9,7 @@ from datetime import datetime
 import trafilatura
 
 from bot.core.ingest import FeedParse, ParsedItem, parse_feed_bytes
+from bot.core.ingest.guard import depth_refusal
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,5 +40,8 @@ def clean_title(title: object) -> str | None:
 
 
 def extract_main_text(html: bytes, url: str) -> str | None:
-    """trafilatura's main-text extraction (CPU-bound: run in a worker thread)."""
+    """trafilatura's main-text extraction (CPU-bound: run in a worker thread); ``None`` for a page nested
+    too deeply to parse safely."""
+    if depth_refusal(html):
+        return None
     return trafilatura.extract(html, url=url, include_comments=False, include_tables=False)
