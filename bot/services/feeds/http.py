@@ -82,8 +82,8 @@ class GuardedResolver(AbstractResolver):
     public address and then be connected to a private one by a second, different DNS answer.
     """
 
-    def __init__(self, policy: AddressPolicy) -> None:
-        self._inner = ThreadedResolver()
+    def __init__(self, policy: AddressPolicy, inner: AbstractResolver | None = None) -> None:
+        self._inner = inner or ThreadedResolver()
         self._policy = policy
 
     async def resolve(
@@ -104,18 +104,22 @@ class GuardedResolver(AbstractResolver):
 class FeedFetcher:
     """One shared aiohttp session with the safety rules; created by :meth:`start`, closed by :meth:`close`."""
 
-    def __init__(self, settings: FeedSettings, policy: AddressPolicy | None = None) -> None:
+    def __init__(
+        self, settings: FeedSettings, policy: AddressPolicy | None = None, resolver: AbstractResolver | None = None
+    ) -> None:
+        """``resolver`` answers DNS questions (the system resolver by default; tests inject answers)."""
         self._settings = settings
         self._policy: AddressPolicy = policy or (
             lambda address: address_refusal(address, allow_private=settings.allow_private_hosts)
         )
+        self._resolver = resolver or ThreadedResolver()
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
         if self._session is not None:
             return
         connector = aiohttp.TCPConnector(
-            resolver=GuardedResolver(self._policy), limit=TOTAL_LIMIT, limit_per_host=PER_HOST_LIMIT
+            resolver=GuardedResolver(self._policy, self._resolver), limit=TOTAL_LIMIT, limit_per_host=PER_HOST_LIMIT
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
@@ -138,16 +142,15 @@ class FeedFetcher:
         if literal is not None:
             self._refuse_literal(literal)
             return
-        loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(self._settings.timeout_seconds):
-                infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+                answers = await self._resolver.resolve(host, 0, socket.AF_UNSPEC)
         except TimeoutError:
             raise FetchError(f"cannot resolve host {host!r} (no answer in time)") from None
         except (OSError, UnicodeError) as exc:
             raise FetchError(f"cannot resolve host {host!r} ({exc})") from None
-        for info in infos:
-            address = literal_address(str(info[4][0]))
+        for answer in answers:
+            address = literal_address(answer["host"])
             why = self._policy(address) if address is not None else "unusable address"
             if why:
                 raise FetchError(f"refused {host}: {why}")

@@ -6,6 +6,8 @@ import builtins
 import random
 from typing import TYPE_CHECKING
 
+from aiohttp.abc import AbstractResolver
+
 from bot.core.clock import Clock
 from bot.core.feeds.results import OpmlImport
 from bot.core.i18n import Translator
@@ -35,9 +37,10 @@ class FeedService(FeedPoller):
         address_policy: AddressPolicy | None = None,
         rng: random.Random | None = None,
         translator: Translator | None = None,
+        resolver: AbstractResolver | None = None,
     ) -> None:
         repo = FeedRepository(storage.db)
-        fetcher = FeedFetcher(settings, address_policy)
+        fetcher = FeedFetcher(settings, address_policy, resolver)
         # Admin notices go to every admin at once, so they are in the default language.
         parts = PollerParts(
             repo, settings, ingest, clock, fetcher, notify_admins, translator or Translator(), rng or random.Random()
