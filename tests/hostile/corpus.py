@@ -36,7 +36,7 @@ _SIMPLE = re.compile(
 @dataclass(frozen=True)
 class Document:
     path: Path
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict, hash=False)
     expect: str = ""
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from functools import cache
 from urllib.parse import urljoin
 
 import feedparser
@@ -22,6 +23,13 @@ def link_base(document: Document, url: str) -> str:
     return joined if joined.startswith(("http://", "https://")) else url
 
 
+@cache
+def verdict(document: Document) -> FeedParse:
+    """The parse as served by the corpus's own server, computed once per session: the Expect checks and
+    the HTTP run compare with it (an error, or the items; a different origin changes neither)."""
+    return parse_as_served(document)
+
+
 def parse_as_served(document: Document, origin: str = CORPUS_ORIGIN) -> FeedParse:
     url = served_url(document, origin)
     return parse_feed_bytes(
@@ -29,13 +37,19 @@ def parse_as_served(document: Document, origin: str = CORPUS_ORIGIN) -> FeedPars
     )
 
 
+@cache
+def reference(document: Document) -> feedparser.FeedParserDict:
+    """feedparser's own reading of the document, with the content type it is served with."""
+    return feedparser.parse(
+        io.BytesIO(document.path.read_bytes()), response_headers={"content-type": document.content_type}
+    )
+
+
 def reader_text(document: Document, wanted: Expectation) -> str:
     """The expected value as a reader sees it; whether it is HTML is feedparser's own verdict."""
     if wanted.key == "link":
         return wanted.value
-    parsed = feedparser.parse(
-        io.BytesIO(document.path.read_bytes()), response_headers={"content-type": document.content_type}
-    )
+    parsed = reference(document)
     holder = parsed.feed if wanted.entry is None else parsed.entries[wanted.entry]
     kind = holder.get("title_detail", {}).get("type", "text/html")
     return visible(wanted.value, kind)
