@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.feeds import FeedError
 from bot.core.ingest.records import iter_jsonl
 from bot.core.models import Feed, IngestReport
 from tests.fakes import command
@@ -128,6 +129,71 @@ async def test_quadratic_blowup_upload_and_feed(world: World, hostile_server: Ho
     hostile_server.pages["/quadratic"] = Page(quadratic())
     feed = await poll_attack(world, hostile_server.url("/quadratic"))
     assert "entity-expansion attack" in (feed.last_error or "")
+
+
+# -- external entities and DTDs ----------------------------------------------------------------------------
+
+SECRET = "geheim-7f3a9c"
+
+
+def xxe_feed(secret_path: Path, server: HostileServer) -> bytes:
+    """A feed whose entities point at a local file and at URLs of the test server (which counts hits)."""
+    doctype = (
+        f'<!DOCTYPE rss SYSTEM "{server.url("/dtd")}" ['
+        f'<!ENTITY file SYSTEM "file://{secret_path}">'
+        f'<!ENTITY web SYSTEM "{server.url("/entity")}">'
+        f'<!ENTITY % remote SYSTEM "{server.url("/parameter")}"> %remote;]>'
+    ).encode()
+    item = (
+        "<item><guid>x-1</guid><title>Hafenstreik &file; &web;</title><description>Die Beschäftigten im "
+        "Hamburger Hafen setzen ihren Streik fort: &file; &web; Die Gewerkschaft fordert mehr Lohn und einen "
+        "Inflationsausgleich für alle Schichten.</description></item>"
+    )
+    return rss(item, doctype)
+
+
+async def test_external_entities_and_dtds_are_never_resolved(
+    world: World, hostile_server: HostileServer, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text(SECRET)
+    feed_bytes = xxe_feed(secret, hostile_server)
+    before = await world.snapshot()
+    with bounded() as usage:
+        report = await world.app.services.ingest.ingest_document("xxe.xml", feed_bytes, max_bytes=MB)
+    usage.check()
+    hostile_server.pages["/xxe"] = Page(feed_bytes)
+    service = world.feed_service()
+    await service.start()
+    try:
+        items = await service.fetch_items(hostile_server.url("/xxe"))
+    finally:
+        await service.close()
+    texts = [o.title or "" for o in report.outcomes] + [o.reason for o in report.outcomes]
+    texts += [f"{i.draft.title} {i.draft.body}" for i in items if i.draft]
+    articles = (await world.snapshot()).articles
+    assert all(SECRET not in text for text in texts + [f"{a[1]} {a[2]}" for a in articles])
+    assert report.count("new") + report.count("rejected") == 1 and items
+    assert not {"/dtd", "/entity", "/parameter"} & set(hostile_server.hits)  # nothing was fetched
+    assert before.subscriptions == (await world.snapshot()).subscriptions
+
+
+async def test_opml_with_entities_is_refused_and_fetches_nothing(
+    world: World, hostile_server: HostileServer, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text(SECRET)
+    service = world.feed_service()
+    documents = [
+        f'<!DOCTYPE opml [<!ENTITY x SYSTEM "file://{secret}">]><opml><body><outline xmlUrl="&x;"/></body></opml>',
+        laughs().decode().replace("<rss", "<opml").replace("</rss>", "</opml>"),
+        f'<!DOCTYPE opml SYSTEM "{hostile_server.url("/dtd")}"><opml><body/></opml>',
+    ]
+    for document in documents[:2]:
+        with pytest.raises(FeedError, match="entity declarations are not accepted"):
+            await service.import_opml(document.encode())
+    assert (await service.import_opml(documents[2].encode())).added == []
+    assert "/dtd" not in hostile_server.hits and await service.list() == []
 
 
 # -- gzip bombs --------------------------------------------------------------------------------------------
