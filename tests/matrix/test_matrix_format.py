@@ -10,7 +10,6 @@ from nio import ErrorResponse
 from bot.core.messaging import Button, ChatGone, OutgoingMessage, RetryLater, TransientError, html_to_text
 from bot.transports.matrix import (
     inviter_allowed,
-    matrix_command_syntax,
     message_content,
     parse_command,
     parse_mxc,
@@ -47,18 +46,6 @@ def test_a_button_label_that_repeats_its_command_is_not_shown_twice() -> None:
     button = Button("Kim Jong-un", "subscribe Kim Jong-un")
     content = message_content(OutgoingMessage("Pick one:", buttons=((button,),)))
     assert content["body"] == "Pick one:\n↳ !subscribe Kim Jong-un"
-
-
-def test_telegram_style_commands_in_replies_become_bang_commands() -> None:
-    known = {"list", "subscribe", "addseed"}.__contains__
-    text = (
-        "Try <code>/subscribe Putin</code>; /list shows it (or /addseed).\n"
-        'See <a href="https://ex.org/list">https://ex.org/list</a>, and/or /tmp and 1/2.'
-    )
-    assert matrix_command_syntax(text, known) == (
-        "Try <code>!subscribe Putin</code>; !list shows it (or !addseed).\n"
-        'See <a href="https://ex.org/list">https://ex.org/list</a>, and/or /tmp and 1/2.'
-    )
 
 
 def test_transaction_id_is_stable_per_key_and_absent_without_one() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,7 +31,7 @@ Starter = Callable[..., Awaitable[MatrixTransport]]
 
 
 @pytest.fixture
-async def start_bot(synapse: SynapseServer, accounts: Accounts) -> AsyncIterator[Starter]:
+async def start_bot(synapse: SynapseServer, accounts: Accounts, tmp_path: Path) -> AsyncIterator[Starter]:
     """Start a transport for the bot account; every one still running is stopped at the end."""
     running: list[MatrixTransport] = []
 
@@ -41,6 +42,7 @@ async def start_bot(synapse: SynapseServer, accounts: Accounts) -> AsyncIterator
             password=accounts.bot.password,
             admin_ids=[accounts.admin.user_id],
             sync_timeout_ms=1000,
+            store_dir=tmp_path / "store",
             **overrides,
         )
         transport = MatrixTransport(settings, host, backoff_initial_s=0.2, backoff_max_s=2.0)
@@ -227,11 +229,11 @@ async def test_homeserver_restart_is_survived(
     assert host.names() == ["subscribe before", "subscribe after"]
 
 
-async def test_encrypted_room_gets_one_clear_notice(
+async def test_with_encryption_off_an_encrypted_room_gets_one_clear_notice(
     start_bot: Starter, alice: UserClient, accounts: Accounts
 ) -> None:
     host = RecordingHost()
-    bot = await start_bot(host)
+    bot = await start_bot(host, encryption=False)
     bot_id = accounts.bot.user_id
     room_id = await alice.create_room([bot_id], encrypted=True)
     await alice.wait_for_membership(room_id, bot_id, "join")
@@ -249,7 +251,7 @@ async def test_encrypted_room_gets_one_clear_notice(
     assert not [body for body in await alice.notices_from(room_id, bot_id) if "encrypted" in body]
 
     await bot.stop()
-    await start_bot(host)  # the notice is remembered across restarts
+    await start_bot(host, encryption=False)  # the notice is remembered across restarts
     await alice.send_event(room_id, "m.room.encrypted", ciphertext)
     await alice.say(room_id, "!list")  # plain-text commands still work in such a room
     await alice.wait_for_notice(room_id, bot_id, "Putin")
@@ -328,18 +330,27 @@ async def test_outage_makes_sends_transient_and_the_sync_loop_recovers(
     await alice.wait_for_notice(room_id, accounts.bot.user_id, "did subscribe recovered")
 
 
-async def test_wrong_password_is_a_clear_login_error(synapse: SynapseServer, accounts: Accounts) -> None:
-    settings = MatrixSettings(homeserver=synapse.url, user_id=accounts.bot.user_id, password="not-the-password")
+async def test_wrong_password_is_a_clear_login_error(
+    synapse: SynapseServer, accounts: Accounts, tmp_path: Path
+) -> None:
+    settings = MatrixSettings(
+        homeserver=synapse.url, user_id=accounts.bot.user_id, password="not-the-password", store_dir=tmp_path
+    )
     transport = MatrixTransport(settings, RecordingHost())
     with pytest.raises(MatrixLoginError, match="login as @newsbot:localhost failed"):
         await transport.start()
     await transport.stop()
 
 
-async def test_access_token_login_stores_the_device(synapse: SynapseServer, accounts: Accounts) -> None:
+async def test_access_token_login_stores_the_device(
+    synapse: SynapseServer, accounts: Accounts, tmp_path: Path
+) -> None:
     host = RecordingHost()
     settings = MatrixSettings(
-        homeserver=synapse.url, user_id=accounts.bot.user_id, access_token=accounts.bot.access_token
+        homeserver=synapse.url,
+        user_id=accounts.bot.user_id,
+        access_token=accounts.bot.access_token,
+        store_dir=tmp_path,
     )
     transport = MatrixTransport(settings, host)
     await transport.start()
