@@ -10,14 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Callable
+import uuid
 from typing import Any
 
 from aiohttp import ClientError
-from nio import AsyncClient, ErrorResponse, LocalProtocolError, RoomSendResponse, UploadResponse
+from nio import (
+    Api,
+    AsyncClient,
+    ErrorResponse,
+    LocalProtocolError,
+    RoomGetStateEventResponse,
+    RoomSendResponse,
+    UploadResponse,
+)
 from nio.crypto import encrypt_attachment
 
-from bot.core.messaging import ChatGone, Image, OutgoingMessage, Sent, TransientError
+from bot.core.messaging import Image, OutgoingMessage, Sent, TransientError
 from bot.transports.matrix.formatting import (
     MAX_MESSAGE_CHARS,
     PLATFORM,
@@ -37,9 +45,8 @@ class MatrixMessenger:
     max_message_chars = MAX_MESSAGE_CHARS
     command_prefix = "!"
 
-    def __init__(self, client: AsyncClient, synced: Callable[[], bool] = lambda: True) -> None:
+    def __init__(self, client: AsyncClient) -> None:
         self._client = client
-        self._synced = synced
         self._closed = False
 
     def close(self) -> None:
@@ -47,18 +54,18 @@ class MatrixMessenger:
         self._closed = True
 
     async def send(self, chat_id: str, message: OutgoingMessage, *, thread: ThreadRef | None = None) -> Sent:
-        self._check_ready(chat_id)
+        self._check_ready()
         try:
             if message.image is not None:
                 content = await self._image_content(chat_id, message, message.image)
             else:
                 content = message_content(message)
+            content = with_thread(content, thread)
+            tx_id = transaction_id(message.idempotency_key)
+            if self._client.olm is not None and chat_id not in self._client.rooms:
+                return await self._send_to_unsynced_room(chat_id, content, tx_id)
             response = await self._client.room_send(
-                chat_id,
-                "m.room.message",
-                with_thread(content, thread),
-                tx_id=transaction_id(message.idempotency_key),
-                ignore_unverified_devices=True,
+                chat_id, "m.room.message", content, tx_id=tx_id, ignore_unverified_devices=True
             )
         except (ClientError, OSError, TimeoutError) as exc:
             raise TransientError(f"homeserver unreachable: {exc!r}") from exc
@@ -70,16 +77,31 @@ class MatrixMessenger:
             raise send_error_for(response)
         raise TransientError(f"unexpected answer from the homeserver: {response!r}")
 
-    def _check_ready(self, chat_id: str) -> None:
+    def _check_ready(self) -> None:
         if self._closed:
             raise TransientError("the Matrix transport is stopped")
         if not self._client.access_token:
             raise TransientError("not logged in to the homeserver yet")
-        if self._client.olm is not None and chat_id not in self._client.rooms:
-            # With encryption on, nio must know a room to decide whether to encrypt; never guess "plain".
-            if self._synced():
-                raise ChatGone(f"the bot is not in {chat_id}")
-            raise TransientError("the first sync has not finished yet")
+
+    async def _send_to_unsynced_room(self, chat_id: str, content: dict[str, Any], tx_id: str | None) -> Sent:
+        """A room joined a moment ago, not in nio's state until the next sync: nio refuses to guess whether
+        to encrypt, so ask the homeserver. Encrypted: wait for the sync. Plain: send it as it is."""
+        state = await self._client.room_get_state_event(chat_id, "m.room.encryption")
+        if isinstance(state, RoomGetStateEventResponse):
+            raise TransientError(f"encrypted room {chat_id} is not synced yet")
+        if state.status_code != "M_NOT_FOUND":
+            raise send_error_for(state)  # M_FORBIDDEN: the bot is not in the room
+        method, path, data = Api.room_send(
+            self._client.access_token, chat_id, "m.room.message", content, tx_id or str(uuid.uuid4())
+        )
+        response = await self._client.send(method, path, data, headers={"Content-Type": "application/json"})
+        try:
+            answer = await response.json(content_type=None)
+        finally:
+            response.release()
+        if response.status == 200 and isinstance(answer, dict) and isinstance(answer.get("event_id"), str):
+            return Sent((answer["event_id"],))
+        raise send_error_for(ErrorResponse.from_dict(answer if isinstance(answer, dict) else {}))
 
     def _encrypted(self, chat_id: str) -> bool:
         room = self._client.rooms.get(chat_id)

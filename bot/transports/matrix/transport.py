@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 from collections.abc import Awaitable
@@ -78,7 +79,7 @@ class MatrixTransport:
         )
         self._stopping = asyncio.Event()
         self._first_sync = asyncio.Event()
-        self.messenger = MatrixMessenger(self._client, self._first_sync.is_set)
+        self.messenger = MatrixMessenger(self._client)
         self._session = Session(self._client, settings, host, self._store_dir)
         self._lock = StoreLock(self._store_dir) if self._store_dir else None
         self._invites = Invites(self._client, settings, self._user_id)
@@ -99,7 +100,8 @@ class MatrixTransport:
         """
         if self._lock is not None:
             await asyncio.to_thread(self._lock.acquire)
-            self._client.config.pickle_key = await pickle_key(self._secret_pickle_key(), self._host)
+            key = await pickle_key(self._secret_pickle_key(), self._host)
+            self._client.config = dataclasses.replace(self._client.config, pickle_key=key)  # config is frozen
         try:
             await self._login()
         except (ClientError, OSError, TimeoutError) as exc:

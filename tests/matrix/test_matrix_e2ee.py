@@ -1,0 +1,193 @@
+"""End-to-end encryption against a real Synapse: the whole application, users with encrypting nio clients,
+rooms created encrypted (``m.room.encryption`` in the initial state, as Element does)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from signedjson.key import decode_verify_key_base64
+from signedjson.sign import verify_signed_json
+
+from bot.app import App, running_app
+from bot.core.ingest import ParsedItem
+from bot.core.models import ArticleDraft
+from bot.transports.matrix import MatrixTransport
+from config.settings import MatrixSettings, Settings
+from tests.matrix.conftest import REPO, Accounts
+from tests.matrix.e2e_user import EncryptedUser
+from tests.matrix.synapse import MatrixUser, SynapseServer
+from tests.matrix.user import Event
+
+pytestmark = pytest.mark.matrix
+
+TITLE = "Putin empfängt Kim in Wladiwostok zu Gesprächen"
+SEED = f"""date 2024-06
+{TITLE}
+
+Kremlchef Wladimir Putin hat Nordkoreas Machthaber Kim Jong-Un in Wladiwostok empfangen.
+Beide sprachen nach Angaben des Kreml über Munition und eine engere militärische Zusammenarbeit.
+"""
+
+
+def app_settings(tmp_path: Path, synapse: SynapseServer, accounts: Accounts) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        db_path=tmp_path / "db" / "newsalert.db",
+        seeds_dir=REPO / "seeds",
+        matrix=MatrixSettings(
+            homeserver=synapse.url,
+            user_id=accounts.bot.user_id,
+            password=accounts.bot.password,
+            admin_ids=[accounts.admin.user_id],
+            sync_timeout_ms=1000,
+        ),
+        _env_file=None,
+    )
+
+
+async def user(synapse: SynapseServer, account: MatrixUser, store: Path) -> EncryptedUser:
+    client = await EncryptedUser(synapse.url, account, store).login()
+    await client.catch_up()
+    return client
+
+
+async def encrypted_room(owner: EncryptedUser, bot_id: str, *, others: tuple[str, ...] = (), direct: bool) -> str:
+    room_id = await owner.create_room([bot_id, *others], direct=direct, encrypted=True)
+    await owner.wait_for_membership(room_id, bot_id, "join")
+    return room_id
+
+
+async def decrypted_notice(client: EncryptedUser, room_id: str, bot_id: str, contains: str) -> Event:
+    notice = await client.wait_for_notice(room_id, bot_id, contains)
+    assert notice["event_id"] in client.decrypted, "the bot's message was not end-to-end encrypted"
+    return notice
+
+
+def article(n: int) -> ParsedItem:
+    body = (
+        f"Kremlchef Wladimir Putin hat in Moskau die Meldung {n} bestätigt. Es ging nach Angaben des Kreml um "
+        f"Vorgang {n * 7919}. Beobachter sprachen von Schritt {n} einer längeren Reihe von Treffen."
+    )
+    return ParsedItem(f"e2ee-{n}", ArticleDraft(title=f"Putin-Meldung {n} aus Moskau", body=body, lang="de"), "ok")
+
+
+async def publish(app: App, n: int) -> str:
+    report = await app.services.ingest.ingest_items([article(n)])
+    assert report.count("new") == 1
+    return f"Putin-Meldung {n} aus Moskau"
+
+
+async def bot_device(app: App) -> str:
+    [matrix] = [t for t in app.transports if isinstance(t, MatrixTransport)]
+    assert matrix.device_id
+    return matrix.device_id
+
+
+async def keys_query(client: EncryptedUser, user_id: str) -> dict[str, Any]:
+    body = json.dumps({"device_keys": {user_id: []}})
+    headers = {"Authorization": f"Bearer {client.client.access_token}", "Content-Type": "application/json"}
+    response = await client.client.send("POST", "/_matrix/client/v3/keys/query", body, headers=headers)
+    try:
+        answer: dict[str, Any] = await response.json()
+    finally:
+        response.release()
+    return answer
+
+
+def only_key(key_object: dict[str, Any]) -> tuple[str, str]:
+    [(key_id, key)] = key_object["keys"].items()
+    return key_id, key
+
+
+async def assert_cross_signed(client: EncryptedUser, bot_id: str, device_id: str) -> None:
+    answer = await keys_query(client, bot_id)
+    master_id, master = only_key(answer["master_keys"][bot_id])
+    ssk_object = answer["self_signing_keys"][bot_id]
+    ssk_id, ssk = only_key(ssk_object)
+    verify_signed_json(ssk_object, bot_id, decode_verify_key_base64("ed25519", master_id.split(":", 1)[1], master))
+    device = answer["device_keys"][bot_id][device_id]
+    assert ssk_id in device["signatures"][bot_id]
+    verify_signed_json(device, bot_id, decode_verify_key_base64("ed25519", ssk_id.split(":", 1)[1], ssk))
+
+
+async def test_encrypted_dm_group_and_file_upload_with_a_cross_signed_device(
+    tmp_path: Path, synapse: SynapseServer, accounts: Accounts
+) -> None:
+    bot = accounts.bot.user_id
+    alice = await user(synapse, accounts.alice, tmp_path / "alice")
+    bob = await user(synapse, accounts.bob, tmp_path / "bob")
+    admin = await user(synapse, accounts.admin, tmp_path / "admin")
+    try:
+        async with running_app(app_settings(tmp_path, synapse, accounts)) as app:
+            dm = await encrypted_room(alice, bot, direct=True)
+            await alice.say(dm, "!subscribe Putin")
+            reply = await decrypted_notice(alice, dm, bot, "Subscribed")
+            assert "<b>Putin</b>" in reply["content"]["formatted_body"]
+
+            group = await encrypted_room(alice, bot, others=(bob.user_id,), direct=False)
+            await bob.join(group)
+            await alice.wait_for_membership(group, bob.user_id, "join")
+            await alice.say(group, "!subscribe Putin")
+            await decrypted_notice(alice, group, bot, "Subscribed")
+            alice.events.clear()
+            bob.events.clear()
+
+            admin_dm = await encrypted_room(admin, bot, direct=True)
+            file_event = await admin.send_file(admin_dm, "putin-kim.txt", SEED.encode())
+            await admin.say(admin_dm, "!addseed", reply_to=file_event)
+            await decrypted_notice(admin, admin_dm, bot, TITLE)
+
+            await decrypted_notice(alice, dm, bot, TITLE)
+            await decrypted_notice(alice, group, bot, TITLE)
+            await decrypted_notice(bob, group, bot, TITLE)
+            assert not alice.undecryptable and not bob.undecryptable
+
+            await assert_cross_signed(alice, bot, await bot_device(app))
+    finally:
+        for client in (alice, bob, admin):
+            await client.close()
+
+
+async def test_restart_second_device_and_lost_store(
+    tmp_path: Path, synapse: SynapseServer, accounts: Accounts
+) -> None:
+    bot = accounts.bot.user_id
+    settings = app_settings(tmp_path, synapse, accounts)
+    alice = await user(synapse, accounts.alice, tmp_path / "alice")
+    second: EncryptedUser | None = None
+    try:
+        async with running_app(settings) as app:
+            first_device = await bot_device(app)
+            dm = await encrypted_room(alice, bot, direct=True)
+            await alice.say(dm, "!subscribe Putin")
+            await decrypted_notice(alice, dm, bot, "Subscribed")
+
+        async with running_app(settings) as app:  # the same store: same device, no new login
+            assert await bot_device(app) == first_device
+            await alice.say(dm, "!list")
+            await decrypted_notice(alice, dm, bot, "follows")
+            await decrypted_notice(alice, dm, bot, await publish(app, 1))
+
+            second = await user(synapse, accounts.alice, tmp_path / "alice-phone")
+            await second.say(dm, "!list")  # the bot learns the new device by the time it answers
+            await decrypted_notice(second, dm, bot, "follows")
+            title = await publish(app, 2)
+            await decrypted_notice(second, dm, bot, title)
+            await decrypted_notice(alice, dm, bot, title)
+
+        shutil.rmtree(settings.matrix.store_path(settings.db_path))
+        async with running_app(settings) as app:  # store lost: a new device, never the old id with new keys
+            new_device = await bot_device(app)
+            assert new_device != first_device
+            await alice.wait_until_bot_device_known(bot, new_device)
+            await alice.say(dm, "!list")
+            await decrypted_notice(alice, dm, bot, "follows")
+            await decrypted_notice(alice, dm, bot, await publish(app, 3))
+            await assert_cross_signed(alice, bot, new_device)
+    finally:
+        await alice.close()
+        if second is not None:
+            await second.close()
