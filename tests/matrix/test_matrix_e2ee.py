@@ -3,7 +3,9 @@ rooms created encrypted (``m.room.encryption`` in the initial state, as Element 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import secrets
 import shutil
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from signedjson.sign import verify_signed_json
 
 from bot.app import App, running_app
 from bot.core.ingest import ParsedItem
+from bot.core.messaging import Image, OutgoingMessage
 from bot.core.models import ArticleDraft
 from bot.transports.matrix import MatrixTransport
 from config.settings import MatrixSettings, Settings
@@ -24,6 +27,7 @@ from tests.matrix.user import Event
 
 pytestmark = pytest.mark.matrix
 
+PNG = bytes.fromhex("89504e470d0a1a0a") + b"chart-bytes" * 50
 TITLE = "Putin empfängt Kim in Wladiwostok zu Gesprächen"
 SEED = f"""date 2024-06
 {TITLE}
@@ -33,14 +37,22 @@ Beide sprachen nach Angaben des Kreml über Munition und eine engere militärisc
 """
 
 
-def app_settings(tmp_path: Path, synapse: SynapseServer, accounts: Accounts) -> Settings:
+@pytest.fixture
+async def bot_account(synapse: SynapseServer) -> MatrixUser:
+    """A bot account of its own: the cross-signing identity an account gets once belongs to the state of
+    the installation that created it, and other tests' installations share the session's bot account."""
+    localpart = f"e2eebot{secrets.token_hex(4)}"
+    return await asyncio.to_thread(synapse.register, localpart, secrets.token_urlsafe(12))
+
+
+def app_settings(tmp_path: Path, synapse: SynapseServer, accounts: Accounts, bot: MatrixUser) -> Settings:
     return Settings(  # type: ignore[call-arg]
         db_path=tmp_path / "db" / "newsalert.db",
         seeds_dir=REPO / "seeds",
         matrix=MatrixSettings(
             homeserver=synapse.url,
-            user_id=accounts.bot.user_id,
-            password=accounts.bot.password,
+            user_id=bot.user_id,
+            password=bot.password,
             admin_ids=[accounts.admin.user_id],
             sync_timeout_ms=1000,
         ),
@@ -80,10 +92,15 @@ async def publish(app: App, n: int) -> str:
     return f"Putin-Meldung {n} aus Moskau"
 
 
-async def bot_device(app: App) -> str:
+def matrix_of(app: App) -> MatrixTransport:
     [matrix] = [t for t in app.transports if isinstance(t, MatrixTransport)]
-    assert matrix.device_id
-    return matrix.device_id
+    return matrix
+
+
+async def bot_device(app: App) -> str:
+    device = matrix_of(app).device_id
+    assert device
+    return device
 
 
 async def keys_query(client: EncryptedUser, user_id: str) -> dict[str, Any]:
@@ -114,14 +131,14 @@ async def assert_cross_signed(client: EncryptedUser, bot_id: str, device_id: str
 
 
 async def test_encrypted_dm_group_and_file_upload_with_a_cross_signed_device(
-    tmp_path: Path, synapse: SynapseServer, accounts: Accounts
+    tmp_path: Path, synapse: SynapseServer, accounts: Accounts, bot_account: MatrixUser
 ) -> None:
-    bot = accounts.bot.user_id
+    bot = bot_account.user_id
     alice = await user(synapse, accounts.alice, tmp_path / "alice")
     bob = await user(synapse, accounts.bob, tmp_path / "bob")
     admin = await user(synapse, accounts.admin, tmp_path / "admin")
     try:
-        async with running_app(app_settings(tmp_path, synapse, accounts)) as app:
+        async with running_app(app_settings(tmp_path, synapse, accounts, bot_account)) as app:
             dm = await encrypted_room(alice, bot, direct=True)
             await alice.say(dm, "!subscribe Putin")
             reply = await decrypted_notice(alice, dm, bot, "Subscribed")
@@ -146,16 +163,28 @@ async def test_encrypted_dm_group_and_file_upload_with_a_cross_signed_device(
             assert not alice.undecryptable and not bob.undecryptable
 
             await assert_cross_signed(alice, bot, await bot_device(app))
+
+            chart = Image(PNG, width=1200, height=675)
+            await matrix_of(app).messenger.send(group, OutgoingMessage("<b>Putin</b>: 2 articles", image=chart))
+            image = await alice.wait_for(
+                lambda rid, e: rid == group and (e.get("content") or {}).get("msgtype") == "m.image", "the m.image"
+            )
+            assert image["event_id"] in alice.decrypted
+            content = image["content"]
+            assert "url" not in content  # an encrypted room gets the encrypted file, never a plain upload
+            assert content["info"] == {"w": 1200, "h": 675, "size": len(PNG), "mimetype": "image/png"}
+            assert content["body"] == "Putin: 2 articles"
+            assert await alice.download_encrypted(content["file"]) == PNG
     finally:
         for client in (alice, bob, admin):
             await client.close()
 
 
 async def test_restart_second_device_and_lost_store(
-    tmp_path: Path, synapse: SynapseServer, accounts: Accounts
+    tmp_path: Path, synapse: SynapseServer, accounts: Accounts, bot_account: MatrixUser
 ) -> None:
-    bot = accounts.bot.user_id
-    settings = app_settings(tmp_path, synapse, accounts)
+    bot = bot_account.user_id
+    settings = app_settings(tmp_path, synapse, accounts, bot_account)
     alice = await user(synapse, accounts.alice, tmp_path / "alice")
     second: EncryptedUser | None = None
     try:

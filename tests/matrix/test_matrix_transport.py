@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.core.messaging import ChatGone, OutgoingMessage, RetryLater, TransientError
+from bot.core.messaging import ChatGone, Image, OutgoingMessage, RetryLater, TransientError
 from bot.core.models import ChatKey
 from bot.transports.matrix import (
     STATE_ACCESS_TOKEN,
@@ -367,3 +367,66 @@ async def _eventually(condition: Callable[[], bool], what: str, limit_s: float =
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {limit_s:.0f}s waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+async def test_a_command_in_a_thread_is_answered_in_that_thread(
+    start_bot: Starter, alice: UserClient, accounts: Accounts
+) -> None:
+    host = RecordingHost()
+    await start_bot(host)
+    bot_id = accounts.bot.user_id
+    room_id = await dm_with_bot(alice, bot_id)
+    root = await alice.say(room_id, "Thread about Korea")
+    content = {
+        "msgtype": "m.text",
+        "body": "!subscribe Kim",
+        "m.relates_to": {"rel_type": "m.thread", "event_id": root, "is_falling_back": True,
+                         "m.in_reply_to": {"event_id": root}},
+    }
+    command_event = await alice.send_event(room_id, "m.room.message", content)
+    reply = await alice.wait_for_notice(room_id, bot_id, "did subscribe")
+    relation = reply["content"]["m.relates_to"]
+    assert (relation["rel_type"], relation["event_id"]) == ("m.thread", root)
+    assert relation["m.in_reply_to"]["event_id"] == command_event
+    [command] = host.commands
+    assert command.chat_id == room_id  # the room stays the subscriber
+
+    await alice.say(room_id, "!list")  # outside the thread: a plain reply
+    listing = await alice.wait_for_notice(room_id, bot_id, "Putin")
+    assert "m.relates_to" not in listing["content"]
+
+
+PNG = bytes.fromhex("89504e470d0a1a0a") + b"chart-bytes" * 50
+
+
+async def test_an_image_is_sent_as_m_image_with_its_info_and_caption(
+    start_bot: Starter, alice: UserClient, accounts: Accounts
+) -> None:
+    transport = await start_bot(RecordingHost())
+    room_id = await dm_with_bot(alice, accounts.bot.user_id)
+    chart = Image(PNG, width=1200, height=675)
+    await _eventually(lambda: transport.synced, "first sync")
+    await _send_when_synced(transport, room_id, OutgoingMessage("<b>Putin</b>: 41 articles", image=chart))
+
+    event = await alice.wait_for(
+        lambda rid, e: rid == room_id and (e.get("content") or {}).get("msgtype") == "m.image", "the m.image"
+    )
+    content = event["content"]
+    assert content["info"] == {"w": 1200, "h": 675, "size": len(PNG), "mimetype": "image/png"}
+    assert content["body"] == "Putin: 41 articles"
+    assert content["filename"] == "chart.png"
+    answer = await alice.client.download(mxc=content["url"])
+    assert answer.body == PNG
+
+
+async def _send_when_synced(transport: MatrixTransport, room_id: str, message: OutgoingMessage) -> None:
+    """The room may be seconds old: the outbox would retry a TransientError, so does this helper."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            await transport.messenger.send(room_id, message)
+            return
+        except TransientError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.2)
