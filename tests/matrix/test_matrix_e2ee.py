@@ -7,10 +7,14 @@ import asyncio
 import json
 import secrets
 import shutil
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import vodozemac
+from nio.crypto.sessions import OutboundGroupSession
 from signedjson.key import decode_verify_key_base64
 from signedjson.sign import verify_signed_json
 
@@ -18,15 +22,24 @@ from bot.app import App, running_app
 from bot.core.ingest import ParsedItem
 from bot.core.messaging import Image, OutgoingMessage
 from bot.core.models import ArticleDraft
-from bot.transports.matrix import MatrixTransport
+from bot.transports.matrix import (
+    STATE_ACCESS_TOKEN,
+    STATE_DEVICE_ID,
+    MatrixLoginError,
+    MatrixTransport,
+    StoreLocked,
+    store_file,
+)
 from config.settings import MatrixSettings, Settings
 from tests.matrix.conftest import REPO, Accounts
 from tests.matrix.e2e_user import EncryptedUser
+from tests.matrix.fakes import RecordingHost
 from tests.matrix.synapse import MatrixUser, SynapseServer
 from tests.matrix.user import Event
 
 pytestmark = pytest.mark.matrix
 
+PICKLE = b"0" * 32
 PNG = bytes.fromhex("89504e470d0a1a0a") + b"chart-bytes" * 50
 TITLE = "Putin empfängt Kim in Wladiwostok zu Gesprächen"
 SEED = f"""date 2024-06
@@ -220,3 +233,83 @@ async def test_restart_second_device_and_lost_store(
         await alice.close()
         if second is not None:
             await second.close()
+
+
+def transport_settings(synapse: SynapseServer, bot: MatrixUser, store: Path, **overrides: Any) -> MatrixSettings:
+    values: dict[str, Any] = {
+        "homeserver": synapse.url,
+        "user_id": bot.user_id,
+        "password": bot.password,
+        "sync_timeout_ms": 1000,
+        "store_dir": store,
+        **overrides,
+    }
+    return MatrixSettings(**values)
+
+
+async def test_a_message_whose_key_comes_late_is_still_answered(
+    tmp_path: Path, synapse: SynapseServer, accounts: Accounts, bot_account: MatrixUser
+) -> None:
+    host = RecordingHost()
+    transport = MatrixTransport(transport_settings(synapse, bot_account, tmp_path / "store"), host)
+    await transport.start()
+    alice = await user(synapse, accounts.alice, tmp_path / "alice")
+    try:
+        dm = await encrypted_room(alice, bot_account.user_id, direct=True)
+        await alice._until_room_known(dm)
+        # Encrypt with a room key the bot has not been given yet (as when its to-device delivery is slow),
+        # keeping a copy of the key as it was before the message moved its ratchet on.
+        fresh = vodozemac.GroupSession()
+        before = fresh.pickle(PICKLE)
+        late = OutboundGroupSession(fresh)
+        late.shared = True  # nio must not share it now
+        alice.client.olm.outbound_group_sessions[dm] = late
+        await alice.client.room_send(
+            dm, "m.room.message", {"msgtype": "m.text", "body": "!subscribe Putin"}, ignore_unverified_devices=True
+        )
+        await _eventually(lambda: transport.waiting_for_keys == 1, "the bot to hold the undecryptable command")
+        assert host.commands == []
+
+        # Now the key arrives, from the message's own index on.
+        alice.client.olm.outbound_group_sessions[dm] = OutboundGroupSession(
+            vodozemac.GroupSession.from_pickle(before, PICKLE)
+        )
+        await alice.client.share_group_session(dm, ignore_unverified_devices=True)
+        await decrypted_notice(alice, dm, bot_account.user_id, "did subscribe")
+        assert host.names() == ["subscribe Putin"]
+        assert transport.waiting_for_keys == 0
+    finally:
+        await alice.close()
+        await transport.stop()
+
+
+async def test_one_process_per_store_and_a_lost_store_with_only_a_token_stops_clearly(
+    tmp_path: Path, synapse: SynapseServer, bot_account: MatrixUser
+) -> None:
+    host, store = RecordingHost(), tmp_path / "store"
+    first = MatrixTransport(transport_settings(synapse, bot_account, store), host)
+    await first.start()
+    second = MatrixTransport(transport_settings(synapse, bot_account, store), RecordingHost())
+    with pytest.raises(StoreLocked, match="only one newsalert may run on it"):
+        await second.start()
+    await second.stop()
+    await first.stop()
+    device, token = host.state[STATE_DEVICE_ID], host.state[STATE_ACCESS_TOKEN]
+
+    shutil.rmtree(store)
+    settings = transport_settings(synapse, bot_account, store, password=None, access_token=token)
+    for state in (host, RecordingHost()):  # with the bot's state, and a fresh installation given that token
+        lost = MatrixTransport(settings, state)
+        with pytest.raises(MatrixLoginError, match=f"crypto store of device {device} is missing") as refused:
+            await lost.start()
+        await lost.stop()
+        assert "\n" not in str(refused.value) and "NEWSALERT_MATRIX__PASSWORD" in str(refused.value)
+        assert not store_file(store, bot_account.user_id, device).exists()
+
+
+async def _eventually(condition: Callable[[], bool], what: str, limit_s: float = 30.0) -> None:
+    deadline = time.monotonic() + limit_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {limit_s:.0f}s waiting for {what}")
+        await asyncio.sleep(0.05)

@@ -154,6 +154,11 @@ class MatrixTransport:
     def device_id(self) -> str:
         return self._client.device_id or ""
 
+    @property
+    def waiting_for_keys(self) -> int:
+        """How many received messages are waiting for their room key."""
+        return len(self._receiver.undecryptable)
+
     # -- login -----------------------------------------------------------------------------------------------
 
     async def _login(self) -> None:
