@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from nio import MegolmEvent
+from nio import AsyncClient, AsyncClientConfig, MegolmEvent
 from nio.exceptions import EncryptionError
+from nio.store import SqliteStore
 
 from bot.transports.matrix.encryption import StoreLock, StoreLocked, pickle_key
+from bot.transports.matrix.session import MatrixLoginError, unreadable_store_is_fatal
 from bot.transports.matrix.undecryptable import KEY_WAIT_S, NOTICE_EVERY_S, Undecryptable
 from tests.matrix.fakes import RecordingHost
 
@@ -115,3 +117,18 @@ async def test_a_generated_pickle_key_is_kept_and_a_configured_one_wins() -> Non
     assert len(generated) >= 32
     assert await pickle_key(None, host) == generated
     assert await pickle_key("configured", host) == "configured"
+
+
+def test_a_store_that_does_not_open_with_the_pickle_key_stops_with_one_line(tmp_path: Path) -> None:
+    def client(key: str) -> AsyncClient:
+        config = AsyncClientConfig(encryption_enabled=True, store=SqliteStore, pickle_key=key)
+        nio_client = AsyncClient("http://127.0.0.1:9", "@bot:x", store_path=str(tmp_path), config=config)
+        nio_client.user_id, nio_client.device_id = "@bot:x", "BOTDEVICE"
+        return nio_client
+
+    with unreadable_store_is_fatal(tmp_path):
+        client("the first key").load_store()  # creates the store and its account
+    refusal = pytest.raises(MatrixLoginError, match="cannot be opened with the configured")
+    with refusal as refused, unreadable_store_is_fatal(tmp_path):
+        client("another key").load_store()
+    assert "\n" not in str(refused.value)

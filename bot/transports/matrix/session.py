@@ -10,9 +10,12 @@ one line telling the admin what to do (access token only). The bot never logs ou
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
+import vodozemac
 from aiohttp import ClientError
 from nio import AsyncClient, ErrorResponse, LoginResponse, WhoamiResponse
 
@@ -31,6 +34,19 @@ STATE_NEXT_BATCH = "matrix.next_batch"
 
 class MatrixLoginError(TransportStartError):
     """The homeserver rejected the configured credentials (or they cannot be used); retrying will not help."""
+
+
+@contextlib.contextmanager
+def unreadable_store_is_fatal(store_dir: Path | None) -> Iterator[None]:
+    """A store that does not open with this pickle key (the key changed, or the file is damaged) is an
+    admin's problem to fix, not a reason to start with new keys."""
+    try:
+        yield
+    except (vodozemac.PickleException, vodozemac.LibolmPickleException) as exc:
+        raise MatrixLoginError(
+            f"the Matrix crypto store in {store_dir} cannot be opened with the configured "
+            f"NEWSALERT_MATRIX__PICKLE_KEY (or the generated one): {exc}"
+        ) from None
 
 
 class Session:
@@ -123,7 +139,8 @@ class Session:
     def _open_store(self) -> None:
         """Load (or create) the device's crypto store; nio needs the device id first."""
         if self._store_dir is not None:
-            self._client.load_store()
+            with unreadable_store_is_fatal(self._store_dir):
+                self._client.load_store()
 
     async def _password_login(self, device_id: str | None) -> None:
         if self._settings.password is None:
@@ -133,7 +150,8 @@ class Session:
         client.device_id = device_id or ""
         client.user = self.user_id
         password = self._settings.password.get_secret_value()
-        answer = await client.login(password, self._settings.device_name)  # nio opens the store on success
+        with unreadable_store_is_fatal(self._store_dir):
+            answer = await client.login(password, self._settings.device_name)  # nio opens the store on success
         if isinstance(answer, LoginResponse):
             self.logged_in = True
             self.used_password = True

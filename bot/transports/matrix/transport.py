@@ -29,7 +29,7 @@ from bot.transports.matrix.formatting import PLATFORM
 from bot.transports.matrix.receiving import Receiver
 from bot.transports.matrix.rooms import Invites
 from bot.transports.matrix.sending import MatrixMessenger
-from bot.transports.matrix.session import STATE_NEXT_BATCH, MatrixLoginError, Session
+from bot.transports.matrix.session import STATE_NEXT_BATCH, STATE_USER_ID, MatrixLoginError, Session
 from config.settings import MatrixSettings
 
 log = logging.getLogger(__name__)
@@ -162,7 +162,7 @@ class MatrixTransport:
     # -- login -----------------------------------------------------------------------------------------------
 
     async def _login(self) -> None:
-        same_user = await self._session.stored("matrix.user_id") == self._user_id
+        same_user = await self._session.stored(STATE_USER_ID) == self._user_id
         self._next_batch = await self._session.stored(STATE_NEXT_BATCH) if same_user else None
         await self._session.login()
 
