@@ -84,7 +84,7 @@ class CrossSigning:
         self._settings = settings
         self._host = host
 
-    async def ensure(self, used_password: bool) -> None:
+    async def ensure(self) -> None:
         """Make sure the bot's device is signed by its own identity; never raises (a failure only leaves
         the device unsigned, which costs trust in some clients, not function)."""
         if self._client.olm is None:

@@ -63,7 +63,6 @@ class Session:
         self._store_dir = store_dir
         self.user_id = settings.user_id
         self.logged_in = False
-        self.used_password = False  # this run logged in with the password (cross-signing may use it)
         self._lost_store = False
 
     async def stored(self, key: str) -> str | None:
@@ -154,7 +153,6 @@ class Session:
             answer = await client.login(password, self._settings.device_name)  # nio opens the store on success
         if isinstance(answer, LoginResponse):
             self.logged_in = True
-            self.used_password = True
             log.info("matrix: logged in as %s (device %s)", answer.user_id, answer.device_id)
             return
         if isinstance(answer, ErrorResponse) and answer.status_code in ("M_FORBIDDEN", "M_USER_DEACTIVATED"):

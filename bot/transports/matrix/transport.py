@@ -220,7 +220,7 @@ class MatrixTransport:
         self._next_batch = response.next_batch
         await self._host.set_state(STATE_NEXT_BATCH, response.next_batch)
         if first_of_run:
-            await self._cross_signing.ensure(self._session.used_password)
+            await self._cross_signing.ensure()
         self._first_sync.set()
 
     async def _until_stopped(self, request: Awaitable[Any], limit_s: float) -> Any:
