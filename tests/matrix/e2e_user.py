@@ -87,9 +87,6 @@ class EncryptedUser(UserClient):
 
     async def send_event(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
         await self._until_room_known(room_id)
-        # A new room key per message, so a device that joined since (the bot's new device) can read it,
-        # as Element shares keys with new devices.
-        self.client.invalidate_outbound_session(room_id)
         response = await self.client.room_send(room_id, event_type, content, ignore_unverified_devices=True)
         event_id = getattr(response, "event_id", None)
         if not isinstance(event_id, str):

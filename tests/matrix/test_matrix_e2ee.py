@@ -313,3 +313,29 @@ async def _eventually(condition: Callable[[], bool], what: str, limit_s: float =
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {limit_s:.0f}s waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+async def test_a_token_revoked_while_running_gives_a_new_device_with_new_keys(
+    tmp_path: Path, synapse: SynapseServer, accounts: Accounts, bot_account: MatrixUser
+) -> None:
+    host, store = RecordingHost(), tmp_path / "store"
+    transport = MatrixTransport(transport_settings(synapse, bot_account, store), host)
+    await transport.start()
+    alice = await user(synapse, accounts.alice, tmp_path / "alice")
+    try:
+        dm = await encrypted_room(alice, bot_account.user_id, direct=True)
+        old_device = transport.device_id
+        headers = {"Authorization": f"Bearer {host.state[STATE_ACCESS_TOKEN]}"}
+        response = await alice.client.send("POST", "/_matrix/client/v3/logout", "{}", headers=headers)
+        response.release()
+        assert response.status == 200  # e.g. an admin signed the bot's session out in Element
+
+        await _eventually(lambda: host.state[STATE_DEVICE_ID] != old_device, "a login as a new device")
+        new_device = host.state[STATE_DEVICE_ID]
+        assert store_file(store, bot_account.user_id, new_device).exists()
+        await alice.wait_until_bot_device_known(bot_account.user_id, new_device)
+        await alice.say(dm, "!subscribe Kim")
+        await decrypted_notice(alice, dm, bot_account.user_id, "did subscribe Kim")
+    finally:
+        await alice.close()
+        await transport.stop()

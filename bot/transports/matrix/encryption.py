@@ -17,7 +17,7 @@ from collections.abc import Awaitable
 from pathlib import Path
 from typing import IO, TypeVar
 
-from nio import AsyncClient, ErrorResponse, KeysQueryResponse
+from nio import AsyncClient, ErrorResponse
 from nio.store import SqliteStore
 
 from bot.transports.base import TransportHost, TransportStartError
@@ -91,8 +91,7 @@ async def pickle_key(configured: str | None, host: TransportHost) -> str:
 
 
 class KeyUpkeep:
-    """After each sync: send queued to-device messages, upload/query/claim keys as nio asks, and make sure
-    a member's new device gets the next message of every encrypted room they are in."""
+    """After each sync: send queued to-device messages, and upload, query and claim keys as nio asks."""
 
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
@@ -106,27 +105,11 @@ class KeyUpkeep:
         if client.should_upload_keys:
             await _checked(client.keys_upload(), "upload of the bot's keys")
         if client.should_query_keys:
-            before = self._devices()
-            answer = await _checked(client.keys_query(), "query of members' device keys")
-            if isinstance(answer, KeysQueryResponse):
-                self._reshare_for_new_devices(before)
+            # nio renews the room key of every encrypted room a member with changed devices is in, so a new
+            # device can read the next alert
+            await _checked(client.keys_query(), "query of members' device keys")
         if client.should_claim_keys:
             await _checked(client.keys_claim(client.get_users_for_key_claiming()), "claim of one-time keys")
-
-    def _devices(self) -> set[tuple[str, str]]:
-        store = self._client.device_store
-        return {(user, device.id) for user in store.users for device in store.active_user_devices(user)}
-
-    def _reshare_for_new_devices(self, before: set[tuple[str, str]]) -> None:
-        """nio keeps a room's outbound session until it expires and never offers it to a device that
-        appeared later, so that device could not read the next alert; a fresh session fixes that."""
-        users = {user for user, _ in self._devices() - before if user != self._client.user_id}
-        if not users:
-            return
-        for room in self._client.rooms.values():
-            if room.encrypted and users & set(room.users):
-                log.info("matrix: new device of a member of %s; the next message uses a new room key", room.room_id)
-                self._client.invalidate_outbound_session(room.room_id)
 
 
 async def _checked(request: Awaitable[T], what: str) -> T:

@@ -64,6 +64,7 @@ class Session:
         self.user_id = settings.user_id
         self.logged_in = False
         self._lost_store = False
+        self._token_rejected = False
 
     async def stored(self, key: str) -> str | None:
         return (await self._host.get_state(key)) or None
@@ -80,8 +81,16 @@ class Session:
                 return
         if configured and not self._lost_store:
             raise MatrixLoginError(f"the homeserver rejected the access token configured for {self.user_id}")
-        await self._password_login(stored_device if self._has_store(stored_device) else None)
+        await self._password_login(stored_device if self._may_reuse(stored_device) else None)
         await self._remember()
+
+    def _may_reuse(self, device_id: str | None) -> bool:
+        """Reusing the stored device keeps the bot from piling up devices on its account; with encryption
+        only while its keys are here, and not after its token was revoked (which deletes the device and its
+        published keys, and nio would not upload them again)."""
+        if self._store_dir is None:
+            return True
+        return self._has_store(device_id) and not self._token_rejected
 
     def _has_store(self, device_id: str | None) -> bool:
         if self._store_dir is None:
@@ -94,6 +103,7 @@ class Session:
         answer = await client.whoami()
         if isinstance(answer, ErrorResponse) and answer.status_code in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
             client.access_token = ""
+            self._token_rejected = True
             return False
         if not isinstance(answer, WhoamiResponse):
             raise ClientError(f"whoami failed: {answer}")
@@ -145,7 +155,8 @@ class Session:
         if self._settings.password is None:
             raise MatrixLoginError(f"no password configured for {self.user_id} and no usable access token")
         client = self._client
-        # Reusing the stored device keeps the bot from piling up devices on its account.
+        if device_id is None:
+            self._drop_store()
         client.device_id = device_id or ""
         client.user = self.user_id
         password = self._settings.password.get_secret_value()
@@ -158,6 +169,14 @@ class Session:
         if isinstance(answer, ErrorResponse) and answer.status_code in ("M_FORBIDDEN", "M_USER_DEACTIVATED"):
             raise MatrixLoginError(f"login as {self.user_id} failed: {answer.message}")
         raise ClientError(f"login failed: {answer}")
+
+    def _drop_store(self) -> None:
+        """A token revoked while running: the old device's store must not be carried over to the new one."""
+        client = self._client
+        if client.store is not None:
+            client.store.database.close()
+        client.store, client.olm = None, None
+        client.encrypted_rooms = set()
 
     async def _remember(self) -> None:
         await self._host.set_state(STATE_USER_ID, self.user_id)
