@@ -93,9 +93,9 @@ class Receiver:
             # one bad event must not stop the room (or the sync token) from moving on
             log.exception("matrix: failed to handle event %s in %s", source.get("event_id"), room_id)
 
-    async def retry_undecryptable(self) -> None:
+    async def retry_undecryptable(self, keys_arrived: bool) -> None:
         """After a sync: handle what its new keys unlock; ask senders whose key never came to resend."""
-        outcome = self.undecryptable.retry()
+        outcome = self.undecryptable.retry(keys_arrived)
         for room_id, source in outcome.decrypted:
             await self.on_event(room_id, source)
         t = translator(None, COMMAND_PREFIX)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientError
-from nio import AsyncClient, AsyncClientConfig, ErrorResponse, SyncResponse
+from nio import AsyncClient, AsyncClientConfig, ErrorResponse, RoomKeyEvent, SyncResponse
 
 from bot.core.models import ChatKey
 from bot.transports.base import TransportHost
@@ -216,7 +216,8 @@ class MatrixTransport:
         await self._upkeep.after_sync()
         # On a brand-new account the first batch is history: join pending invites, execute nothing.
         await self._handle_sync(response, execute=not fresh_account)
-        await self._receiver.retry_undecryptable()
+        keys_arrived = any(isinstance(event, RoomKeyEvent) for event in response.to_device_events)
+        await self._receiver.retry_undecryptable(keys_arrived)
         self._next_batch = response.next_batch
         await self._host.set_state(STATE_NEXT_BATCH, response.next_batch)
         if first_of_run:

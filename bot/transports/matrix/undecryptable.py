@@ -68,12 +68,13 @@ class Undecryptable:
             self._give_up(self._pending.pop(oldest), [])
         self._pending[event.event_id] = _Pending(room_id, event, self._clock())
 
-    def retry(self) -> Outcome:
-        """Try every waiting event again; call after each sync (new keys arrive with syncs)."""
+    def retry(self, keys_arrived: bool = True) -> Outcome:
+        """Call after each sync: if it brought room keys, try every waiting event again (a failed attempt
+        costs nio a warning line, so not after every sync); give up on those that waited too long."""
         outcome = Outcome()
         now = self._clock()
         for event_id, pending in list(self._pending.items()):
-            source = self._try(pending)
+            source = self._try(pending) if keys_arrived else None
             if source is not None:
                 del self._pending[event_id]
                 log.info("matrix: event %s in %s decrypted after its key arrived", event_id, pending.room_id)
