@@ -100,15 +100,20 @@ class MatrixTransport:
         """
         if self._lock is not None:
             await asyncio.to_thread(self._lock.acquire)
+        try:
+            await self._start_locked()
+        except BaseException:
+            self._release()  # a refused start must not keep the store locked for the rest of the process
+            raise
+
+    async def _start_locked(self) -> None:
+        if self._store_dir is not None:
             key = await pickle_key(self._secret_pickle_key(), self._host)
             self._client.config = dataclasses.replace(self._client.config, pickle_key=key)  # config is frozen
         try:
             await self._login()
         except (ClientError, OSError, TimeoutError) as exc:
             log.warning("matrix: %s unreachable (%r); will keep trying", self._settings.homeserver, exc)
-        except BaseException:
-            self._release()
-            raise
         self._task = asyncio.create_task(self._run(), name="matrix-sync")
         if self._session.logged_in:
             first_sync = asyncio.ensure_future(self._first_sync.wait())
