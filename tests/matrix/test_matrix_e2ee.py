@@ -91,6 +91,25 @@ async def decrypted_notice(client: EncryptedUser, room_id: str, bot_id: str, con
     return notice
 
 
+async def decrypted_notices(client: EncryptedUser, rooms: set[str], bot_id: str, contains: str) -> None:
+    """One notice in each room, whichever comes first (waiting for one room in turn would consume the
+    other room's notice if it came earlier)."""
+    waiting = set(rooms)
+    found: list[str] = []  # the room of each match, in order
+    while waiting:
+
+        def match(room_id: str, event: Event) -> bool:
+            content = event.get("content") or {}
+            hit = room_id in waiting and event.get("sender") == bot_id and contains in str(content.get("body", ""))
+            if hit:
+                found.append(room_id)
+            return hit
+
+        notice = await client.wait_for(match, f"a notice containing {contains!r} in each of {sorted(waiting)}")
+        assert notice["event_id"] in client.decrypted, "the bot's message was not end-to-end encrypted"
+        waiting.discard(found[-1])
+
+
 def article(n: int) -> ParsedItem:
     body = (
         f"Kremlchef Wladimir Putin hat in Moskau die Meldung {n} bestätigt. Es ging nach Angaben des Kreml um "
@@ -170,8 +189,7 @@ async def test_encrypted_dm_group_and_file_upload_with_a_cross_signed_device(
             await admin.say(admin_dm, "!addseed", reply_to=file_event)
             await decrypted_notice(admin, admin_dm, bot, TITLE)
 
-            await decrypted_notice(alice, dm, bot, TITLE)
-            await decrypted_notice(alice, group, bot, TITLE)
+            await decrypted_notices(alice, {dm, group}, bot, TITLE)  # the two alerts arrive in any order
             await decrypted_notice(bob, group, bot, TITLE)
             assert not alice.undecryptable and not bob.undecryptable
 
