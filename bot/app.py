@@ -160,7 +160,7 @@ def _build_transports(app: App) -> list[Transport]:
     if settings.matrix.enabled:
         from bot.transports.matrix import MatrixTransport
 
-        matrix = MatrixTransport(settings.matrix, app)
+        matrix = MatrixTransport(settings.matrix, app, store_dir=settings.matrix.store_path(settings.db_path))
         # Homeservers announce no fixed budget; a shared limiter lets M_LIMIT_EXCEEDED pause every send.
         app.services.delivery.register(matrix.messenger, RateLimiter(MATRIX_SENDS_PER_SECOND))
         transports.append(matrix)

@@ -71,10 +71,17 @@ class MatrixSettings(BaseModel):
     allowed_inviters: StrList = Field(default_factory=list)
     max_upload_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     sync_timeout_ms: int = Field(default=10_000, ge=0)
+    encryption: bool = True
+    store_dir: Path | None = None  # default: a matrix-store/ folder beside the database
+    pickle_key: SecretStr | None = None  # default: generated once and kept in the bot's state
 
     @property
     def enabled(self) -> bool:
         return bool(self.homeserver and self.user_id and (self.password or self.access_token))
+
+    def store_path(self, db_path: Path) -> Path:
+        """Where the crypto store lives: the configured folder, else ``matrix-store/`` beside the database."""
+        return self.store_dir if self.store_dir is not None else db_path.parent / "matrix-store"
 
     @model_validator(mode="after")
     def _complete_or_absent(self) -> MatrixSettings:
