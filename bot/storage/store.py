@@ -12,6 +12,7 @@ from bot.storage.kv import KeyValueRepository
 from bot.storage.outbox import OutboxRepository
 from bot.storage.subscriptions import SubscriptionRepository
 from bot.storage.summaries import SummaryRepository
+from bot.storage.trends import TrendRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,7 @@ class Storage:
     outbox: OutboxRepository
     kv: KeyValueRepository
     summaries: SummaryRepository
+    trends: TrendRepository
 
     @classmethod
     async def open(cls, path: Path | str) -> Storage:
@@ -35,6 +37,7 @@ class Storage:
             outbox=OutboxRepository(db),
             kv=KeyValueRepository(db),
             summaries=SummaryRepository(db),
+            trends=TrendRepository(db),
         )
 
     async def close(self) -> None:
