@@ -151,7 +151,7 @@ class TrendService:
         counts = await self._storage.trends.co_mentions(current)
         own = set(plan.positive_keys)
         named = []
-        for key, n in counts.most_common():
+        for key, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])):  # ties: stable order
             entry = entity_id(key)
             if key in own or entry is None or entry not in self._engine.lexicon.entries:
                 continue
