@@ -58,3 +58,14 @@ async def test_trend_is_for_everyone_and_listed_in_help(trend_app: App) -> None:
     assert "/trend <query>[, <query>…] [7d|30d|90d|1y]" in html_to_text(
         (await trend_app.handle(command("/help"))).messages[0].html
     )
+
+
+async def test_today_is_the_chats_today(trend_app: App) -> None:
+    """12:00 UTC on 30 June is already 1 July east of UTC+12: the period ends on the chat's date."""
+    service = trend_app.services.trends
+    assert str(service.today("UTC")) == "2024-06-30"
+    assert str(service.today("Pacific/Kiritimati")) == "2024-07-01"  # UTC+14
+    assert str(service.today("Not/AZone")) == "2024-06-30"  # an unknown zone falls back to UTC
+    await trend_app.handle(command("/timezone Pacific/Kiritimati"))
+    text, _ = only_message(await trend_app.handle(command("/trend Putin")))
+    assert "(up to Jul 1, 2024)" in text
