@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from bot.core.i18n import N_
 from bot.core.matching.engine import CompiledQuery
 from bot.core.matching.query import Term, evaluate, positive_terms
-from bot.core.matching.scanner import ENDINGS_DE
 from bot.core.matching.terms import Atom
 from bot.core.trends.periods import TrendRefused
 
 MIN_STEM = 4  # a word's stem for prefix search keeps this many letters at least ("kalter" → "kalt*")
+# German case and plural endings (a superset is harmless: the stem only widens the candidate search)
+_ENDINGS = ("ern", "ens", "ses", "sen", "en", "er", "em", "es", "ns", "se", "e", "n", "s")
 _UMLAUTS = (("ae", "ä"), ("oe", "ö"), ("ue", "ü"), ("ss", "ß"))
 
 
@@ -105,7 +106,7 @@ def _spellings(norm: str) -> list[str]:
 
 def _stem(word: str) -> str:
     """The word without a German ending, searched as a prefix, so inflected forms are candidates too."""
-    for ending in sorted(ENDINGS_DE - {""}, key=len, reverse=True):
+    for ending in _ENDINGS:
         if word.endswith(ending) and len(word) - len(ending) >= MIN_STEM:
             return word[: len(word) - len(ending)]
     return word
