@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -146,19 +147,30 @@ class TrendService:
         return TrendReport(period, tuple(series), pending)
 
     async def _series(self, plan: QueryPlan, period: Period, lang: str) -> TrendSeries:
+        repo = self._storage.trends
+        if plan.single:  # the common case: the database counts, no article id crosses into Python
+            key = plan.keys[0]
+            per_day = await repo.day_counts(key, period.previous_start, period.end)
+            named = self._names(plan, await repo.co_mentions_of_key(key, period.start, period.end), lang)
+            return TrendSeries.from_counts(plan.query, plan.query, period, per_day, named)
         matched = await self._matched(plan, period.previous_start, period.end)
         current = [aid for aid, day in matched.items() if day >= period.start]
-        counts = await self._storage.trends.co_mentions(current)
+        named = self._names(plan, await repo.co_mentions(current), lang)
+        return TrendSeries.count(plan.query, plan.query, period, matched.values(), named)
+
+    def _names(self, plan: QueryPlan, counts: Counter[str], lang: str) -> tuple[tuple[str, int], ...]:
+        """The entities most often named alongside, in the chat's language (not the query's own)."""
+        entries = self._engine.lexicon.entries
         own = set(plan.positive_keys)
         named = []
         for key, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])):  # ties: stable order
             entry = entity_id(key)
-            if key in own or entry is None or entry not in self._engine.lexicon.entries:
+            if key in own or entry is None or entry not in entries:
                 continue
-            named.append((self._engine.lexicon.entries[entry].name(lang), n))
+            named.append((entries[entry].name(lang), n))
             if len(named) == CO_MENTIONS:
                 break
-        return TrendSeries.count(plan.query, plan.query, period, matched.values(), tuple(named))
+        return tuple(named)
 
     async def _matched(self, plan: QueryPlan, start: date, end: date) -> dict[int, date]:
         """Article id → day of every article from ``start`` to ``end`` the query matches."""

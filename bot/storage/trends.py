@@ -56,6 +56,13 @@ class TrendRepository:
                 "UPDATE articles SET mentions_indexed = 1 WHERE id = ?", [(m.article_id,) for m in mentions]
             )
 
+    async def reindex_after(self, article_id: int) -> None:
+        """Forget the mentions of articles after ``article_id`` so they are read again (after a lexicon
+        change: ``reindex_after(0)``)."""
+        async with self._db.transaction() as conn:
+            await conn.execute("DELETE FROM article_mentions WHERE article_id > ?", (article_id,))
+            await conn.execute("UPDATE articles SET mentions_indexed = 0 WHERE id > ?", (article_id,))
+
     async def pending_ids(self, limit: int) -> list[int]:
         """Articles whose mentions were never stored, oldest first."""
         async with self._db.conn.execute(
@@ -79,7 +86,30 @@ class TrendRepository:
             (*keys, start.isoformat(), end.isoformat()),
         ) as cur:
             rows = await cur.fetchall()
-        return [(row[0], row[1], date.fromisoformat(row[2])) for row in rows]
+        days: dict[str, date] = {}  # a few hundred distinct days among tens of thousands of rows
+        return [(row[0], row[1], days.get(row[2]) or days.setdefault(row[2], date.fromisoformat(row[2])))
+                for row in rows]
+
+    async def day_counts(self, key: str, start: date, end: date) -> dict[date, int]:
+        """Articles naming ``key`` per day: one index range, counted by the database."""
+        async with self._db.conn.execute(
+            "SELECT day, COUNT(*) FROM article_mentions WHERE mention_key = ? AND day >= ? AND day <= ?"
+            " GROUP BY day",
+            (key, start.isoformat(), end.isoformat()),
+        ) as cur:
+            return {date.fromisoformat(row[0]): row[1] for row in await cur.fetchall()}
+
+    async def co_mentions_of_key(self, key: str, start: date, end: date) -> Counter[str]:
+        """How many articles naming ``key`` in the period name each other key (one join in the database,
+        no id lists through Python)."""
+        async with self._db.conn.execute(
+            "SELECT other.mention_key, COUNT(*) FROM article_mentions own"
+            " JOIN article_mentions other ON other.article_id = own.article_id"
+            " WHERE own.mention_key = ? AND own.day >= ? AND own.day <= ? AND other.mention_key <> ?"
+            " GROUP BY other.mention_key",
+            (key, start.isoformat(), end.isoformat(), key),
+        ) as cur:
+            return Counter({row[0]: row[1] for row in await cur.fetchall()})
 
     async def fts_candidates(self, word_sets: Sequence[Sequence[str]], start: date, end: date) -> dict[int, date]:
         """Articles of the period whose words could make a free-text term match (a superset: the matcher

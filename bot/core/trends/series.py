@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -39,9 +39,16 @@ class TrendSeries:
         co_mentions: tuple[tuple[str, int], ...] = (),
     ) -> TrendSeries:
         """From the dates of the matching articles of both periods."""
-        seen = Counter(days)
-        daily = {d: seen.get(d, 0) for d in period.dates()}
-        previous = sum(n for d, n in seen.items() if period.previous_start <= d < period.start)
+        return cls.from_counts(query, label, period, Counter(days), co_mentions)
+
+    @classmethod
+    def from_counts(
+        cls, query: str, label: str, period: Period, per_day: Mapping[date, int],
+        co_mentions: tuple[tuple[str, int], ...] = (),
+    ) -> TrendSeries:
+        """From articles per day over both periods."""
+        daily = {d: per_day.get(d, 0) for d in period.dates()}
+        previous = sum(n for d, n in per_day.items() if period.previous_start <= d < period.start)
         return cls(query, label, period, daily, previous, co_mentions)
 
     @property
