@@ -33,6 +33,7 @@ from bot.storage.store import Storage
 log = logging.getLogger(__name__)
 
 INDEX_BATCH = 500
+CONFIRM_BATCH = 2_000  # candidates per thread hop: fewer round trips, still bounded memory
 CATCH_UP_LIMIT = 2_000  # a request reads this many unindexed articles itself before counting
 CO_MENTIONS = 5
 Progress = Callable[[int], None]
@@ -189,14 +190,15 @@ class TrendService:
         """The matcher decides about every candidate, exactly as for a subscription."""
         ids = sorted(candidates)
         matched: dict[int, date] = {}
-        for begin in range(0, len(ids), INDEX_BATCH):
-            articles = await self._storage.articles.get_many(ids[begin : begin + INDEX_BATCH])
-            found = await asyncio.to_thread(self._matching_ids, plan.query, articles)
+        for begin in range(0, len(ids), CONFIRM_BATCH):
+            texts = await self._storage.trends.texts(ids[begin : begin + CONFIRM_BATCH])
+            found = await asyncio.to_thread(self._matching_ids, plan.query, texts)
             matched.update({aid: candidates[aid] for aid in found})
         return matched
 
-    def _matching_ids(self, query: str, articles: list[Article]) -> list[int]:
-        return [a.id for a in articles if self._engine.match(query, article_text(a), a.lang).matched]
+    def _matching_ids(self, query: str, texts: list[tuple[int, str, str]]) -> list[int]:
+        match = self._engine.match
+        return [aid for aid, text, lang in texts if match(query, text, lang).matched]
 
     # -- showing ----------------------------------------------------------------------------------------------
     async def chart(self, report: TrendReport, t: Translator) -> TrendChart:

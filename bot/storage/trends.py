@@ -139,6 +139,20 @@ class TrendRepository:
                 found.update({row[0]: date.fromisoformat(row[1]) for row in await cur.fetchall()})
         return found
 
+    async def texts(self, article_ids: Sequence[int]) -> list[tuple[int, str, str]]:
+        """(id, title + blank line + body, language) of candidates the matcher confirms: one fetch per chunk
+        instead of a row-by-row cursor and full Article objects."""
+        found: list[tuple[int, str, str]] = []
+        ids = list(article_ids)
+        for begin in range(0, len(ids), CHUNK):
+            chunk = ids[begin : begin + CHUNK]
+            marks = ",".join("?" * len(chunk))
+            async with self._db.conn.execute(
+                f"SELECT id, title, body, lang FROM articles WHERE id IN ({marks})", chunk
+            ) as cur:
+                found.extend((row[0], f"{row[1]}\n\n{row[2]}", row[3]) for row in await cur.fetchall())
+        return found
+
     async def co_mentions(self, article_ids: Sequence[int]) -> Counter[str]:
         """How many of ``article_ids`` name each entity key."""
         counts: Counter[str] = Counter()
