@@ -137,10 +137,11 @@ async def _build(storage: Storage, engine: MatchEngine, sizes: TrendSizes) -> tu
         made = [_article(n, sizes, rng, weights) for n in range(begin, min(begin + batch, sizes.articles))]
         hashes = [hashlib.sha256(f"bench-{begin + i}".encode()).hexdigest() for i in range(len(made))]
         ids = await storage.articles.insert_many(list(zip(hashes, [d for _, d in made], strict=True)), now)
+        indexed = sizes.articles - sizes.backfill  # the rest is left for the backfill to read
         mentions = [
             ArticleMentions(aid, draft.published, template_keys[index])  # type: ignore[arg-type]
-            for aid, (index, draft) in zip(ids, made, strict=True)
-            if aid is not None and begin + len(made) <= sizes.articles - sizes.backfill
+            for i, (aid, (index, draft)) in enumerate(zip(ids, made, strict=True))
+            if aid is not None and begin + i < indexed
         ]
         await storage.trends.record(mentions)
         if begin == 0:
