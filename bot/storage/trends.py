@@ -75,20 +75,13 @@ class TrendRepository:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
-    async def key_rows(self, keys: Sequence[str], start: date, end: date) -> list[tuple[int, str, date]]:
-        """(article, key, day) for each of ``keys`` named from ``start`` to ``end`` inclusive."""
-        if not keys:
-            return []
-        marks = ",".join("?" * len(keys))
+    async def naming(self, key: str, start: date, end: date) -> dict[int, str]:
+        """Article id → ISO day of the articles naming ``key`` from ``start`` to ``end`` inclusive."""
         async with self._db.conn.execute(
-            "SELECT article_id, mention_key, day FROM article_mentions"
-            f" WHERE mention_key IN ({marks}) AND day >= ? AND day <= ?",
-            (*keys, start.isoformat(), end.isoformat()),
+            "SELECT article_id, day FROM article_mentions WHERE mention_key = ? AND day >= ? AND day <= ?",
+            (key, start.isoformat(), end.isoformat()),
         ) as cur:
-            rows = await cur.fetchall()
-        days: dict[str, date] = {}  # a few hundred distinct days among tens of thousands of rows
-        return [(row[0], row[1], days.get(row[2]) or days.setdefault(row[2], date.fromisoformat(row[2])))
-                for row in rows]
+            return {row[0]: row[1] for row in await cur.fetchall()}
 
     async def day_counts(self, key: str, start: date, end: date) -> dict[date, int]:
         """Articles naming ``key`` per day: one index range, counted by the database."""

@@ -97,3 +97,22 @@ def test_caption_in_both_languages() -> None:
     assert "+75\xa0%" in german and "Am häufigsten mit Putin genannt" in german
     assert "none in the previous 30 days" in caption([series("Kim", 30, {0: 1})], translator("en"))
     assert "matches <b>Kim</b>" in empty_text([series("Kim", 30, {})], translator("en"))
+
+
+@pytest.mark.parametrize(
+    "query", ["Putin", "Putin AND Kim", "Putin -Kim", "Putin OR Kim", "(Putin OR Kim) -Xi", "Putin AND (Kim OR -Xi)"]
+)
+def test_set_operations_agree_with_the_query_per_article(query: str) -> None:
+    """Every combination of named keys: the set evaluation picks exactly the articles the query holds for."""
+    from itertools import product
+
+    from bot.core.matching import MatchEngine
+    from bot.core.trends import plan_query
+    from bot.core.trends.plan import matching_ids
+
+    plan = plan_query(MatchEngine.load().compile(query))
+    keys = ["entity:putin", "entity:kim_jong_un", "entity:xi_jinping"]
+    combinations = enumerate(product([0, 1], repeat=3))
+    articles = {i: {k for k, on in zip(keys, bits, strict=True) if on} for i, bits in combinations}
+    naming = {k: {i for i, named in articles.items() if k in named} for k in keys}
+    assert matching_ids(plan, naming) == {i for i, named in articles.items() if plan.holds(named)}

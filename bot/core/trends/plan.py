@@ -9,11 +9,12 @@ the meaning is exactly that of a subscription.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.core.i18n import N_
 from bot.core.matching.engine import CompiledQuery
-from bot.core.matching.query import Term, evaluate, positive_terms
+from bot.core.matching.query import And, Node, Not, Term, evaluate, positive_terms
 from bot.core.matching.terms import Atom
 from bot.core.trends.periods import TrendRefused
 
@@ -57,6 +58,26 @@ class QueryPlan:
         """The query's boolean structure over the entity keys an article names (exact plans only)."""
         atoms = self.compiled.atoms
         return evaluate(self.compiled.node, lambda term: atoms[term].key in present)
+
+
+def matching_ids(plan: QueryPlan, naming: Mapping[str, set[int]]) -> set[int]:
+    """The query's AND/OR/NOT as set operations over the articles naming each key (exact plans). The
+    universe is the articles naming a positive key: no other article can match (``plan_query`` refuses
+    queries that hold for an article naming nothing, and naming a negated key only makes a query false)."""
+    atoms = plan.compiled.atoms
+    universe: set[int] = set().union(*(naming.get(k, set()) for k in plan.positive_keys))
+
+    def articles(node: Node) -> set[int]:
+        if isinstance(node, Term):
+            return naming.get(atoms[node].key, set()) & universe
+        if isinstance(node, Not):
+            return universe - articles(node.child)
+        parts = [articles(child) for child in node.children]
+        if isinstance(node, And):
+            return set.intersection(*parts)
+        return set().union(*parts)
+
+    return articles(plan.compiled.node)
 
 
 def plan_query(compiled: CompiledQuery) -> QueryPlan:
