@@ -41,6 +41,7 @@ BENCHMARKS: dict[str, str] = {
     "fanout": "bench.fanout",
     "latency": "bench.latency",
     "scale": "bench.scale",
+    "trend": "bench.trend",
 }
 MATCH_TIERS = ("1k", "10k", "100k")
 Figures = dict[str, float]

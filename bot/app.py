@@ -26,6 +26,7 @@ from bot.services.notify import AdminNotifier
 from bot.services.pipeline import MatchPipeline
 from bot.services.subscriptions import SubscriptionService
 from bot.services.summaries import SummaryService
+from bot.services.trends import TrendService
 from bot.storage.store import Storage
 from bot.transports.base import Transport
 from bot.transports.console import CHAT_ID as CONSOLE_CHAT
@@ -137,6 +138,7 @@ async def build_services(
         archive=ArchiveService(storage),
         summaries=SummaryService(delivery.bullets),
         notifier=notifier,
+        trends=TrendService(storage, engine, clock),
     )
     return services, pipeline
 
@@ -192,7 +194,7 @@ async def running_app(
         app = App(settings, services, pipeline, build_registry())
 
         if console:
-            app.console = ConsoleTransport(app, stdin, stdout)
+            app.console = ConsoleTransport(app, stdin, stdout, charts_dir=settings.db_path.parent / "charts")
             services.delivery.register(app.console.messenger)
             services.notifier.register(app.console.messenger, [CONSOLE_CHAT])
         app.transports = _build_transports(app)
@@ -202,6 +204,8 @@ async def running_app(
 
         await services.delivery.start()
         stack.push_async_callback(services.delivery.stop)
+        await services.trends.start()  # reads articles stored before trends existed, in the background
+        stack.push_async_callback(services.trends.stop)
         if load_seeds:
             await app.load_seeds()
         await services.feeds.start()

@@ -23,6 +23,7 @@ FEATURE_MODULES = (
     "handlers.start",
     "handlers.subscriptions",
     "handlers.archive",
+    "handlers.trend",
     "handlers.delivery",
     "handlers.preferences",
     "handlers.admin",

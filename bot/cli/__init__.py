@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "bot.cli.run",
     "bot.cli.ingest",
     "bot.cli.search",
+    "bot.cli.trend",
     "bot.cli.match",
     "bot.cli.summarize",
     "bot.cli.bench",

@@ -21,6 +21,7 @@ from bot.services.notify import AdminNotifier
 from bot.services.planning import JobScheduler
 from bot.services.subscriptions import SubscriptionService
 from bot.services.summaries import SummaryService
+from bot.services.trends import TrendService
 from bot.storage.store import Storage
 from config.settings import Settings
 
@@ -41,3 +42,4 @@ class Services:
     archive: ArchiveService
     summaries: SummaryService
     notifier: AdminNotifier
+    trends: TrendService

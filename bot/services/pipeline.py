@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 from bot.core.clock import Clock
 from bot.core.matching import MatchEngine, MatchResult, QueryError, SubscriptionIndex
+from bot.core.matching.keys import entity_keys
 from bot.core.models import Article, Subscription
+from bot.core.trends.series import ArticleMentions, mention_day
 from bot.storage.outbox import NewOutboxRow
 from bot.storage.store import Storage
 
@@ -113,7 +115,9 @@ class MatchPipeline:
 
     async def _queue(self, ids: list[int], articles: list[Article]) -> int:
         """One outbox row per (chat, article), written in the transaction that marks the articles matched."""
-        rows = await asyncio.to_thread(self._match_batch, articles) if articles else []
+        rows, mentions = await asyncio.to_thread(self._match_batch, articles) if articles else ([], [])
+        # trends: the entities this scan found, stored before the articles count as matched (issue 17)
+        await self._storage.trends.record(mentions)
         return await self._storage.outbox.enqueue(rows, self._clock.now(), matched=ids)
 
     async def _announce(self, written: int, article_count: int) -> int:
@@ -122,13 +126,16 @@ class MatchPipeline:
             await self._on_enqueued()
         return written
 
-    def _match_batch(self, articles: list[Article]) -> list[NewOutboxRow]:
+    def _match_batch(self, articles: list[Article]) -> tuple[list[NewOutboxRow], list[ArticleMentions]]:
         rows: list[NewOutboxRow] = []
+        mentions: list[ArticleMentions] = []
         for article in articles:
             with self._lock:
-                hits = self._index.match(article_text(article), article.lang)
-                rows.extend(self._rows_for(article, hits))
-        return rows
+                view = self._index.view(article_text(article), article.lang)
+                rows.extend(self._rows_for(article, self._index.match_view(view)))
+            mentions.append(ArticleMentions(article.id, mention_day(article.published, article.ingested_at),
+                                            entity_keys(view)))
+        return rows, mentions
 
     def _rows_for(self, article: Article, hits: dict[object, MatchResult]) -> list[NewOutboxRow]:
         """One row per chat, even when several of its subscriptions match; the first added one names it."""

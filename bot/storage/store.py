@@ -16,6 +16,7 @@ from bot.storage.pacing import PacingRepository
 from bot.storage.sql import SqlDatabase, StorageError
 from bot.storage.subscriptions import SubscriptionRepository
 from bot.storage.summaries import SummaryRepository
+from bot.storage.trends import TrendRepository
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -43,6 +44,7 @@ class Storage:
     summaries: SummaryRepository
     claims: OutboxClaims
     pacing: PacingRepository
+    trends: TrendRepository
 
     @classmethod
     async def open(cls, path: Path | str, *, url: str | None = None, migrate: bool = True) -> Storage:
@@ -66,6 +68,7 @@ class Storage:
             summaries=SummaryRepository(db),
             claims=OutboxClaims(db),
             pacing=PacingRepository(db),
+            trends=TrendRepository(db),
         )
 
     async def close(self) -> None:

@@ -100,7 +100,14 @@ class SubscriptionIndex:
         """The subscriptions ``text`` (title + blank line + body) matches, each with its explanation."""
         if not self._query_of:
             return {}
-        view = ArticleView(self._engine.lexicon, self._scanner, text, lang)
+        return self.match_view(self.view(text, lang))
+
+    def view(self, text: str, lang: str | None = None) -> ArticleView:
+        """One scan of ``text``; the pipeline also reads which entities it names (bot/core/matching/keys.py)."""
+        return ArticleView(self._engine.lexicon, self._scanner, text, lang)
+
+    def match_view(self, view: ArticleView) -> dict[Hashable, MatchResult]:
+        """:meth:`match` for an article already scanned with :meth:`view`."""
         results: dict[Hashable, MatchResult] = {}
         candidates: set[str] = set()
         present = view.present
