@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from bot.core.clock import Clock
 from bot.core.matching import MatchEngine
 from bot.services.archive import ArchiveService
+from bot.services.channels import ChannelNotices, ChannelService
 from bot.services.chat_settings import ChatSettingsService
 from bot.services.chats import ChatLifecycle
 from bot.services.delivery import DeliveryService
@@ -41,3 +42,5 @@ class Services:
     archive: ArchiveService
     summaries: SummaryService
     notifier: AdminNotifier
+    channels: ChannelService  # Telegram channels managed from private chats
+    channel_notices: ChannelNotices  # transports register their messenger here

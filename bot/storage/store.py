@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.storage.articles import ArticleRepository
+from bot.storage.channels import ChannelRepository
 from bot.storage.chats import ChatRepository
 from bot.storage.db import Database
 from bot.storage.kv import KeyValueRepository
@@ -23,6 +24,7 @@ class Storage:
     outbox: OutboxRepository
     kv: KeyValueRepository
     summaries: SummaryRepository
+    channels: ChannelRepository
 
     @classmethod
     async def open(cls, path: Path | str) -> Storage:
@@ -35,6 +37,7 @@ class Storage:
             outbox=OutboxRepository(db),
             kv=KeyValueRepository(db),
             summaries=SummaryRepository(db),
+            channels=ChannelRepository(db),
         )
 
     async def close(self) -> None:
