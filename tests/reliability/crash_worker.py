@@ -38,6 +38,7 @@ class LogPlatform:
     dedupe: bool
     platform: str = "fake"
     max_message_chars: int = 4096
+    command_prefix: str = "/"
     accepted: set[tuple[str, str]] = field(default_factory=set)
 
     def __post_init__(self) -> None:

@@ -9,20 +9,32 @@ Telegram allows about 30 messages a second overall, one a second per chat and 20
   thousand queued messages takes one shared slot a second and never holds up the others;
 - :meth:`RateLimiter.pause` (after a 429 / ``M_LIMIT_EXCEEDED``) stops every send for that long.
 
+The shared budget is a schedule of evenly spaced slots, checked against the platform's own rule (at most
+``global_per_s`` sends in any second). Large budgets keep 2 % of it unused, so the jitter of request arrival
+times cannot push the platform's count over its limit. A short stall of the event loop (a busy machine)
+is made up afterwards instead of lost: slots up to ``CATCH_UP_SECONDS`` in the past are still used, and the
+one-second window keeps such a catch-up within the platform's limit. At high rates, waiting senders wake
+together on ticks of ``TICK_SECONDS``, so the loop wakes once per few sends rather than once per send.
+
 Time is injected (``now`` and ``sleep``) so tests run on a virtual clock.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from types import TracebackType
 
 _GROUP_WINDOW = 60.0
 _PRUNE_FLOOR = 1024
+_WINDOW = 1.0  # the platform counts sends per second
+JITTER_SHARE = 0.02  # of a large budget kept unused against arrival-time jitter
+CATCH_UP_SECONDS = 0.25  # how far behind its schedule the shared budget may run to make up a stall
+TICK_SECONDS = 0.004  # waiting senders wake together on these ticks when slots are closer than this
 
 
 @dataclass(slots=True)
@@ -54,7 +66,10 @@ class RateLimiter:
             raise ValueError(f"per_chat_per_s must be positive or None, got {per_chat_per_s}")
         if per_group_per_min is not None and per_group_per_min < 1:
             raise ValueError(f"per_group_per_min must be at least 1 or None, got {per_group_per_min}")
-        self._global_interval = 1.0 / global_per_s
+        # One message of the budget is more than 2 % below 50/s: small budgets are used in full.
+        self._window_budget = max(1, math.floor(global_per_s) - math.floor(global_per_s * JITTER_SHARE))
+        self._global_interval = _WINDOW / min(global_per_s, self._window_budget)
+        self._recent: deque[float] = deque(maxlen=self._window_budget)  # the last sends, for the window check
         self._chat_interval = 1.0 / per_chat_per_s if per_chat_per_s else 0.0
         self._group_budget = per_group_per_min
         self._now = now
@@ -77,38 +92,87 @@ class RateLimiter:
         self._paused_until = max(self._paused_until, self._now() + seconds)
         self._global_next = max(self._global_next, self._paused_until)
 
-    @asynccontextmanager
-    async def slot(self, chat_id: str, is_group: bool = False) -> AsyncIterator[None]:
-        """Hold the right to send one message to ``chat_id``; the send happens inside the block."""
+    def slot(self, chat_id: str, is_group: bool = False) -> _Slot:
+        """Hold the right to send one message to ``chat_id``; the send happens inside the ``async with``."""
+        return _Slot(self, chat_id, is_group)
+
+    async def _enter(self, chat_id: str, is_group: bool) -> _ChatState:
         state = self._chats.get(chat_id)
         if state is None:
             state = self._chats[chat_id] = _ChatState()
         state.users += 1
         try:
-            async with state.lock:
-                await self._wait_turn(state, is_group)
-                yield
-        finally:
-            state.users -= 1
-            self._prune_if_large()
+            await state.lock.acquire()
+        except BaseException:
+            self._leave(state)
+            raise
+        try:
+            await self._wait_turn(state, is_group)
+        except BaseException:
+            state.lock.release()
+            self._leave(state)
+            raise
+        return state
+
+    def _exit(self, state: _ChatState) -> None:
+        state.lock.release()
+        self._leave(state)
+
+    def _leave(self, state: _ChatState) -> None:
+        state.users -= 1
+        self._prune_if_large()
 
     async def _wait_turn(self, state: _ChatState, is_group: bool) -> None:
         while True:
             now = self._now()
-            ready = max(self._paused_until, self._chat_ready(state, is_group))
+            ready = max(self._paused_until, self._chat_ready(state, is_group), self._window_ready())
             if ready > now:
                 await self._sleep(ready - now)
                 continue
             # The chat may send: take the next shared slot. Reserving it before sleeping keeps the
             # shared budget first come, first served among chats that are ready.
-            slot_at = max(now, self._global_next)
-            self._global_next = slot_at + self._global_interval
+            slot_at = self._reserve(now)
             if slot_at > now:
-                await self._sleep(slot_at - now)
-                if self._paused_until > self._now():
-                    continue  # flood control began while waiting: the reserved slot is void
-            break
-        self._record(state, is_group, self._now())
+                await self._sleep(self._wake_at(slot_at) - now)
+            if await self._window_room():
+                break
+            # Flood control began while waiting: the reserved slot is void.
+        moment = self._now()
+        self._recent.append(moment)
+        self._record(state, is_group, moment)
+
+    def _reserve(self, now: float) -> float:
+        """The next shared slot. One up to ``CATCH_UP_SECONDS`` in the past is used at once (making up a
+        stall); an older schedule means the budget was idle, and it starts afresh from now."""
+        if self._global_next < now - CATCH_UP_SECONDS:
+            self._global_next = now
+        slot_at = self._global_next
+        self._global_next = slot_at + self._global_interval
+        return slot_at
+
+    def _wake_at(self, slot_at: float) -> float:
+        if self._global_interval >= TICK_SECONDS:
+            return slot_at
+        return math.ceil(slot_at / TICK_SECONDS) * TICK_SECONDS
+
+    async def _window_room(self) -> bool:
+        """Wait, keeping the reserved slot, until the platform's second has room (only after a catch-up
+        filled it); False when flood control began meanwhile."""
+        while True:
+            now = self._now()
+            if self._paused_until > now:
+                return False
+            ready = self._window_ready()
+            if ready <= now:
+                return True
+            await self._sleep(ready - now)
+
+    def _window_ready(self) -> float:
+        """When the platform's one-second count allows the next send (the oldest of the last full
+        window's sends has aged out)."""
+        if len(self._recent) < self._window_budget:
+            return float("-inf")
+        return self._recent[0] + _WINDOW
 
     def _chat_ready(self, state: _ChatState, is_group: bool) -> float:
         ready = float("-inf")
@@ -147,3 +211,25 @@ class RateLimiter:
         for chat_id in idle:
             del self._chats[chat_id]
         self._prune_at = max(_PRUNE_FLOOR, 2 * len(self._chats))
+
+
+class _Slot:
+    """``async with limiter.slot(chat)``: a plain class, cheaper per send than a generator-based manager."""
+
+    __slots__ = ("_chat_id", "_is_group", "_limiter", "_state")
+
+    def __init__(self, limiter: RateLimiter, chat_id: str, is_group: bool) -> None:
+        self._limiter = limiter
+        self._chat_id = chat_id
+        self._is_group = is_group
+        self._state: _ChatState | None = None
+
+    async def __aenter__(self) -> None:
+        self._state = await self._limiter._enter(self._chat_id, self._is_group)
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._state is not None:
+            self._limiter._exit(self._state)
+            self._state = None

@@ -9,7 +9,7 @@ from bisect import bisect_left
 import pytest
 
 from bot.core.alerts.pacing import RateLimiter
-from tests.core.alerts.virtual_time import run_virtual
+from tests.core.alerts.virtual_time import VirtualTimeLoop, run_virtual
 
 EPS = 1e-6
 
@@ -213,3 +213,65 @@ def test_idle_chats_are_forgotten() -> None:
 def test_bad_budgets_are_refused(args: tuple[float, ...], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         RateLimiter(*args)
+
+
+def test_large_budget_keeps_headroom_for_arrival_jitter() -> None:
+    async def main() -> list[tuple[float, str]]:
+        limiter = RateLimiter(1000, 1, now=asyncio.get_running_loop().time)
+        return await send_all(limiter, [(f"chat{i}", False) for i in range(2500)])
+
+    times = [t for t, _ in run_virtual(main())]
+    assert most_in_any_window(times, 1.0) <= 980  # 2 % of the platform's 1,000/s left unused
+    assert (len(times) - 1) / (times[-1] - times[0]) >= 970
+
+
+def test_a_stalled_loop_is_made_up_within_the_platform_limit() -> None:
+    async def main() -> list[float]:
+        loop = asyncio.get_running_loop()
+        assert isinstance(loop, VirtualTimeLoop)
+        limiter = RateLimiter(1000, 1, now=loop.time)
+        times: list[float] = []
+
+        async def send(n: int) -> None:
+            async with limiter.slot(f"chat{n}"):
+                times.append(loop.time())
+                if n % 500 == 250:
+                    loop.stall(0.1)  # the process got no CPU for 100 ms
+
+        await asyncio.gather(*(send(n) for n in range(3000)))
+        return times
+
+    times = run_virtual(main())
+    assert most_in_any_window(times, 1.0) <= 980
+    # Six stalls of 100 ms cost nothing: the schedule is caught up afterwards.
+    assert times[-1] - times[0] <= 3000 / 980 + 0.05
+
+
+def test_an_idle_budget_gives_no_burst() -> None:
+    async def main() -> list[float]:
+        loop = asyncio.get_running_loop()
+        limiter = RateLimiter(10, now=loop.time)
+        async with limiter.slot("a"):
+            pass
+        await asyncio.sleep(60)  # quiet for a minute: no credit piles up
+        times: list[float] = []
+
+        async def send(n: int) -> None:
+            async with limiter.slot(f"chat{n}"):
+                times.append(loop.time())
+
+        await asyncio.gather(*(send(n) for n in range(20)))
+        return times
+
+    times = run_virtual(main())
+    assert all(b - a >= 0.1 - EPS for a, b in itertools.pairwise(times))
+
+
+def test_high_rates_wake_senders_together() -> None:
+    async def main() -> list[float]:
+        limiter = RateLimiter(1000, now=asyncio.get_running_loop().time)
+        return [t for t, _ in await send_all(limiter, [(f"chat{i}", False) for i in range(2000)])]
+
+    times = run_virtual(main())
+    # Slots 1 ms apart, wake-ups on 4 ms ticks: a few sends per loop wake-up, not one.
+    assert len(set(times)) <= len(times) / 3

@@ -37,6 +37,10 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
     def time(self) -> float:
         return self._virtual.now
 
+    def stall(self, seconds: float) -> None:
+        """The loop was blocked this long (a busy machine): time passes without any timer running."""
+        self._virtual.now += seconds
+
 
 def run_virtual(main: Coroutine[Any, Any, T]) -> T:
     loop = VirtualTimeLoop()
