@@ -148,7 +148,7 @@ class UpdateHandler:
         user = message.from_user
         thread_id = topic_of(message)
         parsed = parse_command(message.text or message.caption or "", self.bot_username)
-        if thread_id is not None and user is not None and not user.is_bot:
+        if thread_id is not None and user is not None and not user.is_bot and message.forum_topic_closed is None:
             # Someone writes in a forum topic that was closed (its alerts paused): it is open again.
             await self._host.chat_back(ChatKey(PLATFORM, chat_key_id(message.chat, thread_id)))
         if parsed is None or user is None:
