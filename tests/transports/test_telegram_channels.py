@@ -15,6 +15,13 @@ from tests.transports.test_telegram_e2e import PUTIN_ARTICLE, World, eventually,
 pytestmark = pytest.mark.telegram
 
 CHANNEL_ID = -1001234567890
+SECOND_PUTIN_ARTICLE = (
+    "date 2024-03-16\n"
+    "Putin besucht Pjöngjang zum Gegenbesuch\n\n"
+    "Wladimir Putin ist am Samstag zu einem Gegenbesuch in Nordkorea eingetroffen. Der Kremlchef wurde am "
+    "Flughafen von Kim Jong-Un empfangen. Beide wollen einen Vertrag über strategische Partnerschaft "
+    "unterzeichnen, der auch gegenseitige militärische Hilfe vorsieht.\n"
+).encode()
 
 
 @pytest.fixture
@@ -195,3 +202,26 @@ async def test_stats_count_channels(world: World) -> None:
     stats = await world.say(server.private_chat(world.admin), world.admin, "/stats")
     assert "Telegram: 1 channels, 0 forum topics" in (stats.text or ""), stats.text
     assert await world.app.storage.chats.get_by_key(ChatKey("telegram", str(CHANNEL_ID))) is not None
+
+
+async def test_a_capped_digest_in_the_channel_keeps_a_working_more_button(tmp_path: Path) -> None:
+    async with running_world(tmp_path, app_settings={"digest_cap": 1}) as world:
+        server, ann = world.server, world.ann
+        channel, ann_chat = putin_watch(world, ann), server.private_chat(ann)
+        await world.say(ann_chat, ann, "/subscribe @putinwatch Putin")
+        await world.say(ann_chat, ann, "/mode @putinwatch hourly")
+        await publish(world)
+        await publish(world, SECOND_PUTIN_ARTICLE)
+
+        reply = await world.say(ann_chat, ann, "/digest @putinwatch")
+        assert "1 more are waiting" in (reply.text or ""), reply.text
+        [digest] = await server.wait_for_bot_messages(channel)
+        assert len(digest.button_labels) == 1  # "more", and nothing that only makes sense in a private chat
+
+        server.press_button(channel, ann, digest, digest.button_labels[0])
+        [_, rest] = await server.wait_for_bot_messages(channel, 2)
+        assert "Putin" in (rest.text or "") and rest.buttons == []
+        shown = (digest.text or "") + (rest.text or "")
+        assert "Putin empfängt Kim Jong-Un" in shown and "Putin besucht Pjöngjang" in shown
+        await world.say(ann_chat, ann, "/channels")  # a round trip: no reply to the button press followed
+        assert len(server.bot_messages(channel)) == 2

@@ -11,18 +11,12 @@ import pytest
 
 from bot.core.models import ChatKey
 from tests.telegram_server import StoredMessage, TgChat, TgUser
+from tests.transports.test_telegram_channels import SECOND_PUTIN_ARTICLE
 from tests.transports.test_telegram_e2e import PUTIN_ARTICLE, World, eventually, running_world
 
 pytestmark = pytest.mark.telegram
 
 FORUM_ID = -1009876543210
-SECOND_PUTIN_ARTICLE = (
-    "date 2024-03-16\n"
-    "Putin besucht Pjöngjang zum Gegenbesuch\n\n"
-    "Wladimir Putin ist am Samstag zu einem Gegenbesuch in Nordkorea eingetroffen. Der Kremlchef wurde am "
-    "Flughafen von Kim Jong-Un empfangen. Beide wollen einen Vertrag über strategische Partnerschaft "
-    "unterzeichnen, der auch gegenseitige militärische Hilfe vorsieht.\n"
-).encode()
 
 
 @pytest.fixture

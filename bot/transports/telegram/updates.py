@@ -185,6 +185,11 @@ class UpdateHandler:
         command = await self._rights.command(
             chat, query.from_user, name.lower(), args.strip(), callback=True, thread_id=thread_id
         )
+        if chat.type == ChatType.CHANNEL:
+            # A button under a channel post (a capped digest's "more"): what it fetches is posted by the
+            # delivery; a reply would be a command echo every reader of the channel sees.
+            await self._host.handle(command)
+            return
         await self._run(command)
 
     async def _answer(self, query: CallbackQuery, text: str | None) -> None:
