@@ -114,6 +114,11 @@ async def test_without_the_right_to_post_the_bot_refuses_with_the_explanation(wo
     assert (unknown.text or "").startswith("I cannot find @nosuchchannel.")
     assert await world.chat_row(channel) is None
 
+    server.chats[-100555] = TgChat(-100555, "supergroup", title="Desk", username="deskgroup")
+    group = await world.say(ann_chat, ann, "/subscribe @deskgroup Putin")
+    assert group.text == "@deskgroup is not a channel. A group is managed with commands sent in the group itself."
+    assert await world.chat_row(-100555) is None
+
 
 async def test_every_settings_command_takes_the_channel(world: World) -> None:
     server, ann = world.server, world.ann

@@ -13,7 +13,7 @@ from bot.app import App, running_app
 from bot.core.alerts.pacing import RateLimiter
 from bot.core.clock import FakeClock
 from bot.core.ingest import ParsedItem
-from bot.core.messaging import pacing_key, split_thread, thread_chat_id
+from bot.core.messaging import TransientError, pacing_key, split_thread, thread_chat_id
 from bot.core.models import ArticleDraft
 from bot.transports.telegram.channels import split_target
 from bot.transports.telegram.sending import address
@@ -54,6 +54,32 @@ async def test_topics_share_their_groups_budget(
     for chat_id in chats:
         reply = await app.handle(command("/subscribe Putin", chat_id=chat_id, is_group=True))
         assert "Subscribed" in reply.messages[0].html
+    await app.services.ingest.ingest_items([_putin_item()])
+    await messenger.wait_for(lambda texts: len(texts) == 3)
+    assert sorted(chat_id for chat_id, _ in messenger.sent) == sorted(chats)
+    # Three messages into one group at two a minute: the third waited for the window, on the group's budget.
+    assert virtual.now >= 59.0
+
+
+async def test_a_topic_alert_that_failed_is_sent_after_a_restart(settings: Settings) -> None:
+    """Restart safety covers topics as it covers chats: the outbox row outlives the process."""
+    down = RecordingMessenger(failures=[TransientError("Telegram unreachable")] * 50)
+    async with running_app(settings, clock=FakeClock(START), load_seeds=False, run_jobs=False) as app:
+        app.services.delivery.register(down)
+        await app.handle(command("/subscribe Putin", chat_id="-1005/7", is_group=True))
+        await app.services.ingest.ingest_items([_putin_item()])
+        await app.services.delivery.run_due()
+        assert down.sent == [] and (await app.storage.outbox.status_counts()).get("failed") == 1
+    up = RecordingMessenger()
+    later = FakeClock(START.replace(hour=14))  # past any backoff
+    async with running_app(settings, clock=later, load_seeds=False, run_jobs=False) as app:
+        app.services.delivery.register(up)
+        await app.services.delivery.run_due()
+        texts = await up.wait_for(lambda t: len(t) == 1)
+        assert up.sent[0][0] == "-1005/7" and texts[0].startswith("Putin besucht Hanoi")
+
+
+def _putin_item() -> ParsedItem:
     draft = ArticleDraft(
         title="Putin besucht Hanoi",
         body="Kremlchef Wladimir Putin hat am Dienstag Hanoi besucht und über Handel gesprochen.",
@@ -61,11 +87,7 @@ async def test_topics_share_their_groups_budget(
         published=None,
         source="dpa",
     )
-    await app.services.ingest.ingest_items([ParsedItem(source="test:hanoi", draft=draft, status="ok")])
-    await messenger.wait_for(lambda texts: len(texts) == 3)
-    assert sorted(chat_id for chat_id, _ in messenger.sent) == sorted(chats)
-    # Three messages into one group at two a minute: the third waited for the window, on the group's budget.
-    assert virtual.now >= 59.0
+    return ParsedItem(source="test:hanoi", draft=draft, status="ok")
 
 
 def test_chat_id_conventions_for_topics() -> None:
