@@ -42,7 +42,7 @@ def takes_target(spec: CommandSpec) -> bool:
     return spec.manages_chat or spec.name in SHOWS_CHAT
 
 
-def for_target(reply: Reply, spec: CommandSpec, check: TargetCheck, t: Translator) -> Reply:
+def for_target(reply: Reply, check: TargetCheck, t: Translator) -> Reply:
     """The handler's reply as the manager sees it in the private chat: headed with the channel's name, and
     its buttons acting on the channel again (a bare ``unsubscribe #3`` would act on the private chat)."""
     if not reply.messages:

@@ -125,7 +125,7 @@ class Dispatcher:
             log.exception("cannot open target %r of %s/%s", cmd.target.ref, cmd.platform, cmd.chat_id)
             return Reply.text(_translator(lang_hint, cmd)(INTERNAL, name=html.escape(spec.name)))
         reply = await self._run(spec, replace(cmd, args=cmd.target.args), chat)
-        return for_target(reply, spec, check, _translator(chat.lang, cmd))
+        return for_target(reply, check, _translator(chat.lang, cmd))
 
     def _refusal(self, spec: CommandSpec, cmd: IncomingCommand) -> str | None:
         if spec.admin_only and not cmd.is_bot_admin:
