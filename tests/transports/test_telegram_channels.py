@@ -15,6 +15,13 @@ from tests.transports.test_telegram_e2e import PUTIN_ARTICLE, World, eventually,
 pytestmark = pytest.mark.telegram
 
 CHANNEL_ID = -1001234567890
+THIRD_PUTIN_ARTICLE = (
+    "date 2024-03-17\n"
+    "Putin trifft Xi Jinping in Peking\n\n"
+    "Der russische Präsident Wladimir Putin ist am Sonntag in Peking mit Chinas Staatschef Xi Jinping "
+    "zusammengekommen. Im Mittelpunkt standen Energielieferungen über eine neue Pipeline und der Handel in "
+    "Landeswährung. Beobachter sprachen von einer Achse gegen den Westen.\n"
+).encode()
 SECOND_PUTIN_ARTICLE = (
     "date 2024-03-16\n"
     "Putin besucht Pjöngjang zum Gegenbesuch\n\n"
@@ -215,18 +222,23 @@ async def test_a_capped_digest_in_the_channel_keeps_a_working_more_button(tmp_pa
         channel, ann_chat = putin_watch(world, ann), server.private_chat(ann)
         await world.say(ann_chat, ann, "/subscribe @putinwatch Putin")
         await world.say(ann_chat, ann, "/mode @putinwatch hourly")
-        await publish(world)
-        await publish(world, SECOND_PUTIN_ARTICLE)
+        for content in (PUTIN_ARTICLE, SECOND_PUTIN_ARTICLE, THIRD_PUTIN_ARTICLE):
+            await publish(world, content)
 
         reply = await world.say(ann_chat, ann, "/digest @putinwatch")
-        assert "1 more are waiting" in (reply.text or ""), reply.text
+        assert "2 more are waiting" in (reply.text or ""), reply.text
         [digest] = await server.wait_for_bot_messages(channel)
         assert len(digest.button_labels) == 1  # "more", and nothing that only makes sense in a private chat
 
         server.press_button(channel, ann, digest, digest.button_labels[0])
-        [_, rest] = await server.wait_for_bot_messages(channel, 2)
-        assert "Putin" in (rest.text or "") and rest.buttons == []
-        shown = (digest.text or "") + (rest.text or "")
-        assert "Putin empfängt Kim Jong-Un" in shown and "Putin besucht Pjöngjang" in shown
+        [_, second] = await server.wait_for_bot_messages(channel, 2)
+        assert len(second.button_labels) == 1  # one more is still waiting
         await world.say(ann_chat, ann, "/channels")  # a round trip: no reply to the button press followed
-        assert len(server.bot_messages(channel)) == 2
+        assert len(server.bot_messages(channel)) == 2  # no "1 more are waiting" echoed into the channel
+
+        server.press_button(channel, ann, second, second.button_labels[0])
+        [*_, last] = await server.wait_for_bot_messages(channel, 3)
+        assert last.buttons == []
+        shown = "".join(m.text or "" for m in server.bot_messages(channel))
+        for title in ("Putin empfängt Kim Jong-Un", "Putin besucht Pjöngjang", "Putin trifft Xi Jinping"):
+            assert title in shown
