@@ -168,7 +168,7 @@ def _build_transports(app: App) -> list[Transport]:
     if settings.matrix.enabled:
         from bot.transports.matrix import MatrixTransport
 
-        matrix = MatrixTransport(settings.matrix, app)
+        matrix = MatrixTransport(settings.matrix, app, store_dir=settings.matrix.store_path(settings.db_path))
         # Homeservers announce no fixed budget; a shared limiter lets M_LIMIT_EXCEEDED pause every send.
         app.services.delivery.register(matrix.messenger, RateLimiter(MATRIX_SENDS_PER_SECOND))
         transports.append(matrix)
@@ -194,7 +194,7 @@ async def running_app(
     pass it and run digests and feed polls themselves."""
     clock = clock or SystemClock()
     async with AsyncExitStack() as stack:
-        storage = await Storage.open(settings.db_path)
+        storage = await Storage.connect(settings)
         stack.push_async_callback(storage.close)
         services, pipeline = await build_services(settings, storage, clock, run_jobs=run_jobs)
         app = App(settings, services, pipeline, build_registry())

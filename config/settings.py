@@ -71,10 +71,17 @@ class MatrixSettings(BaseModel):
     allowed_inviters: StrList = Field(default_factory=list)
     max_upload_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     sync_timeout_ms: int = Field(default=10_000, ge=0)
+    encryption: bool = True
+    store_dir: Path | None = None  # default: a matrix-store/ folder beside the database
+    pickle_key: SecretStr | None = None  # default: generated once and kept in the bot's state
 
     @property
     def enabled(self) -> bool:
         return bool(self.homeserver and self.user_id and (self.password or self.access_token))
+
+    def store_path(self, db_path: Path) -> Path:
+        """Where the crypto store lives: the configured folder, else ``matrix-store/`` beside the database."""
+        return self.store_dir if self.store_dir is not None else db_path.parent / "matrix-store"
 
     @model_validator(mode="after")
     def _complete_or_absent(self) -> MatrixSettings:
@@ -110,6 +117,8 @@ class Settings(BaseSettings):
     )
 
     db_path: Path = Path("data/newsalert.db")
+    # postgresql://user:password@host:port/dbname selects PostgreSQL (several instances); unset: db_path.
+    database_url: SecretStr | None = None
     seeds_dir: Path = Path("seeds")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     max_subscriptions_per_chat: int = Field(default=50, ge=1)
@@ -119,6 +128,16 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     matrix: MatrixSettings = Field(default_factory=MatrixSettings)
     feeds: FeedSettings = Field(default_factory=FeedSettings)
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _postgres_url(cls, value: Any) -> Any:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(text, str) and not text.strip():
+            return None  # an empty variable means "not set": the SQLite file
+        # The scheme is checked where the database is opened: a validation error here would echo the URL,
+        # password included, in the configuration error line.
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ import pytest
 from bot.app import App, running_app
 from config.settings import Settings
 from tests.fakes import RecordingMessenger
+from tests.pg import backend_name, pg_database_url, pg_server, storage_backend  # noqa: F401  (fixtures)
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "bot.cli.match",
     "bot.cli.summarize",
     "bot.cli.bench",
+    "bot.cli.db",
 )
 
 EXIT_OK, EXIT_NO, EXIT_USAGE = 0, 1, 2

@@ -23,7 +23,7 @@ def fail(message: str, code: int = 2) -> int:
 @asynccontextmanager
 async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
     try:
-        storage = await Storage.open(settings.db_path)
+        storage = await Storage.connect(settings)
     except StorageError as exc:
         raise CliError(str(exc)) from None
     try:

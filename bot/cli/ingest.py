@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -16,12 +17,14 @@ from bot.cli.common import CliError, fail, open_storage
 from bot.core.clock import SystemClock
 from bot.core.feeds.opml import OpmlError, parse_opml
 from bot.core.feeds.results import FeedError
+from bot.core.feeds.urls import UnsafeUrl, check_feed_url
 from bot.core.models import IngestOutcome, IngestReport
 from bot.services.feeds import FeedService
 from bot.services.ingest import IngestService
 from config.settings import Settings
 
 SHOW_PROBLEMS = 20
+_NON_HTTP_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -68,6 +71,8 @@ async def _ingest_all(args: argparse.Namespace, ingest_service: IngestService, f
             task = progress.add_task(raw[-40:], total=_estimate(raw))
             if raw.startswith(("http://", "https://")):
                 report.extend(await _ingest_url(raw, ingest_service, feeds, not args.no_alerts))
+            elif _NON_HTTP_URL.match(raw):  # file:, ftp:, gopher: … say so rather than "no such file"
+                report.outcomes.append(IngestOutcome(raw, "rejected", _url_refusal(raw)))
             elif raw.lower().endswith(".opml"):
                 report.extend(await _ingest_opml(Path(raw), ingest_service, feeds, not args.no_alerts))
             else:
@@ -98,6 +103,14 @@ async def _ingest_url(url: str, ingest_service: IngestService, feeds: FeedServic
     except FeedError as exc:
         return IngestReport([IngestOutcome(url, "rejected", str(exc))])
     return await ingest_service.ingest_items(items, alert=alert)
+
+
+def _url_refusal(raw: str) -> str:
+    try:
+        check_feed_url(raw)
+    except UnsafeUrl as exc:
+        return str(exc)
+    return "not a file or an http(s) URL"
 
 
 def _estimate(raw: str) -> int | None:

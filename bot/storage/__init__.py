@@ -1,1 +1,2 @@
-"""SQLite persistence (aiosqlite). All SQL of the product lives in this package."""
+"""Persistence: SQLite (aiosqlite, the embedded default) or PostgreSQL (asyncpg). All SQL of the product
+lives in this package."""

@@ -6,16 +6,14 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-import aiosqlite
-
 from bot.core.models import Article, ArticleDraft
-from bot.storage.db import Database, from_db_date, from_db_time, to_db_time
+from bot.storage.sql import Row, SqlDatabase, Transaction, from_db_date, from_db_time, marks, to_db_time
 
 _COLUMNS = "id, content_hash, title, body, lang, published, source, url, ingested_at, guid, teaser_only"
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def _row_to_article(row: aiosqlite.Row) -> Article:
+def _row_to_article(row: Row) -> Article:
     return Article(
         id=row["id"],
         content_hash=row["content_hash"],
@@ -31,17 +29,44 @@ def _row_to_article(row: aiosqlite.Row) -> Article:
     )
 
 
+def query_words(text: str) -> list[str]:
+    """The words of user text that a search must all find (at most 32); nothing else of it is used."""
+    return [w for w in _WORD.findall(text)][:32]
+
+
 def fts_query(text: str) -> str | None:
     """User text → an FTS5 query of quoted words (all must occur). Operators, quotes, ``*``, ``NEAR(``,
     column filters and ``-`` lose their meaning because every token becomes a quoted string."""
-    words = _WORD.findall(text)
+    words = query_words(text)
     if not words:
         return None
-    return " ".join('"' + w.replace('"', "") + '"' for w in words[:32])
+    return " ".join('"' + w.replace('"', "") + '"' for w in words)
+
+
+def _search_sql(dialect: str, words: list[str]) -> tuple[str, list[object]]:
+    """The one dialect difference of the archive: FTS5 ``MATCH`` on SQLite, ``tsvector @@ tsquery`` on
+    PostgreSQL. Either way every word is a parameter, never SQL or query syntax, and all words must occur."""
+    columns = ", ".join("a." + c for c in _COLUMNS.split(", "))
+    newest = " ORDER BY COALESCE(a.published, substr(a.ingested_at, 1, 10)) DESC, a.id DESC LIMIT ?"
+    if dialect == "sqlite":
+        sql = (
+            f"SELECT {columns} FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid"
+            " WHERE articles_fts MATCH ?" + newest
+        )
+        return sql, [" ".join(f'"{w}"' for w in words)]
+    # Per word: its plain (unaccented) form, or its German or English stem; a word split by the parser
+    # ("foo_bar") stays a phrase, as a quoted FTS5 string does.
+    per_word = (
+        "(phraseto_tsquery('newsalert_simple', ?) || phraseto_tsquery('newsalert_german', ?)"
+        " || phraseto_tsquery('newsalert_english', ?))"
+    )
+    condition = " && ".join([per_word] * len(words))
+    sql = f"SELECT {columns} FROM articles a WHERE a.search @@ ({condition})" + newest
+    return sql, [w for w in words for _ in range(3)]
 
 
 class ArticleRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SqlDatabase) -> None:
         self._db = db
 
     async def insert_many(
@@ -49,17 +74,19 @@ class ArticleRepository:
     ) -> list[int | None]:
         """Store ``(content_hash, draft)`` pairs in one transaction; ``None`` for a duplicate hash (already
         stored, or earlier in ``items``). ``to_match`` leaves them unmatched until the pipeline has written
-        their alerts. One ``executemany`` per batch: a round trip per row cost a third of the ingest time."""
+        their alerts. One ``executemany`` per batch: a round trip per row cost a third of the ingest time.
+        ``DO NOTHING`` on the hash: another instance may store the same article at the same moment."""
         stamp = to_db_time(now)
-        async with self._db.transaction() as conn:
-            known = await self._hashes_present(conn, [h for h, _ in items])
+        async with self._db.transaction() as tx:
+            known = await self._hashes_present(tx, [h for h, _ in items])
             fresh: dict[str, ArticleDraft] = {}
             for content_hash, draft in items:
                 if content_hash not in known and content_hash not in fresh:
                     fresh[content_hash] = draft
-            await conn.executemany(
+            await tx.run_many(
                 "INSERT INTO articles(content_hash, title, body, lang, published, source, url, guid,"
-                " teaser_only, ingested_at, matched) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                " teaser_only, ingested_at, matched) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT(content_hash) DO NOTHING",
                 [
                     (
                         h,
@@ -77,94 +104,81 @@ class ArticleRepository:
                     for h, d in fresh.items()
                 ],
             )
-            new_ids = await self._ids_of(conn, list(fresh))
+            new_ids = await self._ids_of(tx, list(fresh))
         ids: list[int | None] = []
         for content_hash, _ in items:
             ids.append(new_ids.pop(content_hash, None))  # pop: a repeat within the batch is a duplicate
         return ids
 
     @staticmethod
-    async def _hashes_present(conn: aiosqlite.Connection, hashes: list[str]) -> set[str]:
-        return set(await ArticleRepository._ids_of(conn, hashes))
+    async def _hashes_present(tx: Transaction, hashes: list[str]) -> set[str]:
+        return set(await ArticleRepository._ids_of(tx, hashes))
 
     @staticmethod
-    async def _ids_of(conn: aiosqlite.Connection, hashes: list[str]) -> dict[str, int]:
+    async def _ids_of(tx: Transaction, hashes: list[str]) -> dict[str, int]:
         found: dict[str, int] = {}
         for start in range(0, len(hashes), 500):
             chunk = hashes[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            async with conn.execute(
-                f"SELECT content_hash, id FROM articles WHERE content_hash IN ({marks})", chunk
-            ) as cur:
-                found.update({row[0]: row[1] for row in await cur.fetchall()})
+            rows = await tx.fetch_all(
+                f"SELECT content_hash, id FROM articles WHERE content_hash IN ({marks(len(chunk))})", chunk
+            )
+            found.update({row[0]: row[1] for row in rows})
         return found
 
     async def unmatched_ids(self) -> list[int]:
         """Articles stored for alerting whose matching did not finish (a crash in between)."""
-        async with self._db.conn.execute("SELECT id FROM articles WHERE matched = 0 ORDER BY id") as cur:
-            return [row[0] async for row in cur]
+        return [row[0] for row in await self._db.fetch_all("SELECT id FROM articles WHERE matched = 0 ORDER BY id")]
 
     async def existing_hashes(self, hashes: Iterable[str]) -> set[str]:
         wanted = list(set(hashes))
         found: set[str] = set()
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            async with self._db.conn.execute(
-                f"SELECT content_hash FROM articles WHERE content_hash IN ({marks})", chunk
-            ) as cur:
-                found.update(row[0] for row in await cur.fetchall())
+            rows = await self._db.fetch_all(
+                f"SELECT content_hash FROM articles WHERE content_hash IN ({marks(len(chunk))})", chunk
+            )
+            found.update(row[0] for row in rows)
         return found
 
     async def get(self, article_id: int) -> Article | None:
-        async with self._db.conn.execute(f"SELECT {_COLUMNS} FROM articles WHERE id = ?", (article_id,)) as cur:
-            row = await cur.fetchone()
+        row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM articles WHERE id = ?", (article_id,))
         return _row_to_article(row) if row else None
 
     async def get_many(self, ids: Sequence[int]) -> list[Article]:
         result: list[Article] = []
         for start in range(0, len(ids), 500):
             chunk = list(ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            async with self._db.conn.execute(f"SELECT {_COLUMNS} FROM articles WHERE id IN ({marks})", chunk) as cur:
-                result.extend([_row_to_article(r) async for r in cur])
+            rows = await self._db.fetch_all(f"SELECT {_COLUMNS} FROM articles WHERE id IN ({marks(len(chunk))})", chunk)
+            result.extend(_row_to_article(r) for r in rows)
         order = {aid: i for i, aid in enumerate(ids)}
         result.sort(key=lambda a: order[a.id])
         return result
 
     async def latest(self, limit: int = 5, offset: int = 0) -> list[Article]:
-        async with self._db.conn.execute(
+        rows = await self._db.fetch_all(
             f"SELECT {_COLUMNS} FROM articles ORDER BY COALESCE(published, substr(ingested_at, 1, 10)) DESC,"
             " id DESC LIMIT ? OFFSET ?",
             (limit, offset),
-        ) as cur:
-            return [_row_to_article(r) async for r in cur]
+        )
+        return [_row_to_article(r) for r in rows]
 
     async def iter_newest(self, batch: int = 500) -> list[Article]:
         """Newest-first batches for callers that filter in Python (matching engine)."""
         return await self.latest(batch)
 
     async def search(self, text: str, limit: int = 10) -> list[Article]:
-        """Full-text search, newest first; user text is never passed raw into ``MATCH``."""
-        query = fts_query(text)
-        if query is None:
+        """Full-text search, newest first; user text is never passed raw into the engine's query syntax."""
+        words = query_words(text)
+        if not words:
             return []
-        async with self._db.conn.execute(
-            f"SELECT {', '.join('a.' + c for c in _COLUMNS.split(', '))} FROM articles_fts"
-            " JOIN articles a ON a.id = articles_fts.rowid WHERE articles_fts MATCH ?"
-            " ORDER BY COALESCE(a.published, substr(a.ingested_at, 1, 10)) DESC, a.id DESC LIMIT ?",
-            (query, limit),
-        ) as cur:
-            return [_row_to_article(r) async for r in cur]
+        sql, params = _search_sql(self._db.dialect, words)
+        return [_row_to_article(r) for r in await self._db.fetch_all(sql, (*params, limit))]
 
     async def count(self) -> int:
-        async with self._db.conn.execute("SELECT COUNT(*) FROM articles") as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        return int(await self._db.fetch_val("SELECT COUNT(*) FROM articles") or 0)
 
     async def by_guid(self, guid: str) -> Article | None:
-        async with self._db.conn.execute(
+        row = await self._db.fetch_one(
             f"SELECT {_COLUMNS} FROM articles WHERE guid = ? ORDER BY id DESC LIMIT 1", (guid,)
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return _row_to_article(row) if row else None

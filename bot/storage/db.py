@@ -1,70 +1,75 @@
-"""Connection, pragmas, numbered migrations and the single-writer transaction."""
+"""SQLite, the embedded default: connection, pragmas, numbered migrations and the single-writer transaction.
+
+The shared pieces (time format, migrations loading, :class:`StorageError`) live in :mod:`bot.storage.sql`
+and are re-exported here, where callers have always imported them from.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from importlib import resources
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
+from bot.storage.sql import (
+    Migration,
+    Params,
+    Row,
+    SqlDatabase,
+    StorageError,
+    Transaction,
+    from_db_date,
+    from_db_time,
+    load_migrations,
+    to_db_time,
+)
+
+__all__ = [
+    "Database",
+    "Migration",
+    "SqliteDatabase",
+    "StorageError",
+    "from_db_date",
+    "from_db_time",
+    "load_migrations",
+    "to_db_time",
+]
+
 log = logging.getLogger(__name__)
 
-_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+class SqliteTransaction(Transaction):
+    """The neutral API over the one connection; anything else (``execute``, ``total_changes``) is the
+    aiosqlite connection's own, so code written against aiosqlite keeps working on SQLite."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    async def run(self, sql: str, params: Params = ()) -> int:
+        async with self._conn.execute(sql, params) as cur:
+            return cur.rowcount
+
+    async def run_many(self, sql: str, rows: Iterable[Params]) -> None:
+        await self._conn.executemany(sql, rows)
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self._conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())
 
 
-class StorageError(Exception):
-    """The database cannot be used (unwritable, full, corrupt); the message says which and where."""
-
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    version: int
-    name: str
-    sql: str
-
-
-def load_migrations() -> list[Migration]:
-    """Migrations shipped with the package, ordered by number (found relative to the package)."""
-    folder = resources.files("bot.storage") / "migrations"
-    found = []
-    for entry in folder.iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append(Migration(int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    found.sort(key=lambda m: m.version)
-    versions = [m.version for m in found]
-    if len(set(versions)) != len(versions):
-        raise StorageError(f"duplicate migration numbers in {versions}")
-    return found
-
-
-def to_db_time(moment: datetime) -> str:
-    """UTC ISO text, sortable as a string."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime given to storage")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def from_db_time(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-
-
-def from_db_date(text: str | None) -> date | None:
-    return date.fromisoformat(text) if text else None
-
-
-class Database:
+class SqliteDatabase(SqlDatabase):
     """One aiosqlite connection in autocommit mode; writes go through :meth:`transaction` one at a time."""
+
+    dialect = "sqlite"
 
     def __init__(self, conn: aiosqlite.Connection, path: Path | str) -> None:
         self.conn = conn
@@ -72,7 +77,7 @@ class Database:
         self._write_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path | str) -> Database:
+    async def open(cls, path: Path | str, *, migrate: bool = True) -> SqliteDatabase:
         if str(path) != ":memory:":
             path = Path(path)
             try:
@@ -87,7 +92,8 @@ class Database:
         db = cls(conn, path)
         try:
             await db._configure()
-            await db.migrate()
+            if migrate:
+                await db.migrate()
         except sqlite3.Error as exc:
             await conn.close()
             raise StorageError(f"cannot use database {path}: {exc}") from None
@@ -102,16 +108,19 @@ class Database:
         await self.conn.execute("PRAGMA foreign_keys=ON")
         await self.conn.execute("PRAGMA busy_timeout=5000")
 
+    def describe(self) -> str:
+        return str(self.path)
+
     async def close(self) -> None:
         await self.conn.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[SqliteTransaction]:
         """``BEGIN IMMEDIATE`` … ``COMMIT``; any exception rolls back, so no half-written rows remain."""
         async with self._write_lock:
             await self.conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self.conn
+                yield SqliteTransaction(self.conn)
             except BaseException:
                 await self._rollback()
                 raise
@@ -129,7 +138,25 @@ class Database:
         if self.conn.in_transaction:
             await self.conn.execute("ROLLBACK")
 
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self.conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def iterate(self, sql: str, params: Params = (), batch: int = 500) -> AsyncIterator[list[Row]]:
+        async with self.conn.execute(sql, params) as cur:
+            while rows := list(await cur.fetchmany(batch)):
+                yield rows
+
+    async def tables(self) -> list[str]:
+        rows = await self.fetch_all(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            " AND name NOT LIKE 'articles_fts%' AND name != 'schema_migrations' ORDER BY rowid"
+        )
+        return [row[0] for row in rows]
+
     async def schema_version(self) -> int:
+        if not await self.fetch_one("SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations'"):
+            return 0
         async with self.conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
@@ -142,7 +169,7 @@ class Database:
         )
         current = await self.schema_version()
         applied = []
-        for migration in load_migrations():
+        for migration in load_migrations("sqlite"):
             if migration.version <= current:
                 continue
             log.info("applying migration %s", migration.name)
@@ -162,3 +189,7 @@ class Database:
                     raise StorageError(f"migration {migration.name} failed: {exc}") from None
             applied.append(migration.version)
         return applied
+
+
+# The name every caller (and test) has used for the SQLite database since the first release.
+Database = SqliteDatabase

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from bot.storage.db import Database
+from bot.storage.sql import SqlDatabase
 
 
 class KeyValueRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SqlDatabase) -> None:
         self._db = db
 
     async def get(self, key: str) -> str | None:
-        async with self._db.conn.execute("SELECT value FROM kv WHERE key = ?", (key,)) as cur:
-            row = await cur.fetchone()
-        return row[0] if row else None
+        value = await self._db.fetch_val("SELECT value FROM kv WHERE key = ?", (key,))
+        return str(value) if value is not None else None
 
     async def set(self, key: str, value: str) -> None:
-        async with self._db.transaction() as conn:
-            await conn.execute(
+        async with self._db.transaction() as tx:
+            await tx.run(
                 "INSERT INTO kv(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
 
     async def delete(self, key: str) -> None:
-        async with self._db.transaction() as conn:
-            await conn.execute("DELETE FROM kv WHERE key = ?", (key,))
+        async with self._db.transaction() as tx:
+            await tx.run("DELETE FROM kv WHERE key = ?", (key,))

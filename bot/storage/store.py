@@ -4,31 +4,60 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.storage.articles import ArticleRepository
 from bot.storage.channels import ChannelRepository
 from bot.storage.chats import ChatRepository
-from bot.storage.db import Database
+from bot.storage.claims import OutboxClaims
+from bot.storage.db import SqliteDatabase
 from bot.storage.kv import KeyValueRepository
 from bot.storage.outbox import OutboxRepository
+from bot.storage.pacing import PacingRepository
+from bot.storage.sql import SqlDatabase, StorageError
 from bot.storage.subscriptions import SubscriptionRepository
 from bot.storage.summaries import SummaryRepository
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+
+
+async def open_database(path: Path | str, url: str | None = None, *, migrate: bool = True) -> SqlDatabase:
+    """PostgreSQL when ``url`` names one, else the SQLite file at ``path``; migrated unless told not to."""
+    if url:
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise StorageError("NEWSALERT_DATABASE_URL must be a postgresql://user:password@host:port/database URL")
+        from bot.storage.postgres import PostgresDatabase  # asyncpg is only loaded when it is used
+
+        return await PostgresDatabase.open(url, migrate=migrate)
+    return await SqliteDatabase.open(path, migrate=migrate)
 
 
 @dataclass(frozen=True, slots=True)
 class Storage:
-    db: Database
+    db: SqlDatabase
     articles: ArticleRepository
     chats: ChatRepository
     subscriptions: SubscriptionRepository
     outbox: OutboxRepository
     kv: KeyValueRepository
     summaries: SummaryRepository
+    claims: OutboxClaims
+    pacing: PacingRepository
     channels: ChannelRepository
 
     @classmethod
-    async def open(cls, path: Path | str) -> Storage:
-        db = await Database.open(path)
+    async def open(cls, path: Path | str, *, url: str | None = None, migrate: bool = True) -> Storage:
+        return cls.over(await open_database(path, url, migrate=migrate))
+
+    @classmethod
+    async def connect(cls, settings: Settings) -> Storage:
+        """The database the settings select: ``database_url`` (PostgreSQL) or the SQLite ``db_path``."""
+        url = settings.database_url.get_secret_value() if settings.database_url else None
+        return await cls.open(settings.db_path, url=url)
+
+    @classmethod
+    def over(cls, db: SqlDatabase) -> Storage:
         return cls(
             db=db,
             articles=ArticleRepository(db),
@@ -37,6 +66,8 @@ class Storage:
             outbox=OutboxRepository(db),
             kv=KeyValueRepository(db),
             summaries=SummaryRepository(db),
+            claims=OutboxClaims(db),
+            pacing=PacingRepository(db),
             channels=ChannelRepository(db),
         )
 

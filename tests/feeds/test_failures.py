@@ -51,6 +51,7 @@ async def test_errors_back_off_then_disable_and_tell_admins(
     feed = await only_feed(service)
     assert not feed.enabled and feed.failures == 3
     assert len(recorder.admin_messages) == 1 and "HTTP 500" in recorder.admin_messages[0]
+    assert recorder.admin_messages[0].startswith("Feed disabled after 3 failed attempts: ")
     hits = server.hits("/feed.xml")
     clock.advance(timedelta(days=1))
     await service.poll_due()
@@ -80,6 +81,7 @@ async def test_gone_feed_is_disabled_at_once(
     feed = await service.add(server.url("/gone"), added_by="test")
     assert not feed.enabled and "410" in (feed.last_error or "")
     assert len(recorder.admin_messages) == 1
+    assert recorder.admin_messages[0].startswith("Feed disabled after 1 failed attempt: ")  # a real plural
 
 
 @pytest.mark.parametrize(

@@ -7,16 +7,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 from nio import ErrorResponse
 
-from bot.core.messaging import Button, ChatGone, OutgoingMessage, RetryLater, TransientError, html_to_text
+from bot.core.messaging import Button, ChatGone, Image, OutgoingMessage, RetryLater, TransientError, html_to_text
 from bot.transports.matrix import (
+    ThreadRef,
+    file_event,
+    image_content,
     inviter_allowed,
-    matrix_command_syntax,
     message_content,
     parse_command,
     parse_mxc,
     power_level_of,
+    reply_target,
     send_error_for,
     strip_reply_fallback,
+    thread_root,
     transaction_id,
 )
 
@@ -47,18 +51,6 @@ def test_a_button_label_that_repeats_its_command_is_not_shown_twice() -> None:
     button = Button("Kim Jong-un", "subscribe Kim Jong-un")
     content = message_content(OutgoingMessage("Pick one:", buttons=((button,),)))
     assert content["body"] == "Pick one:\n↳ !subscribe Kim Jong-un"
-
-
-def test_telegram_style_commands_in_replies_become_bang_commands() -> None:
-    known = {"list", "subscribe", "addseed"}.__contains__
-    text = (
-        "Try <code>/subscribe Putin</code>; /list shows it (or /addseed).\n"
-        'See <a href="https://ex.org/list">https://ex.org/list</a>, and/or /tmp and 1/2.'
-    )
-    assert matrix_command_syntax(text, known) == (
-        "Try <code>!subscribe Putin</code>; !list shows it (or !addseed).\n"
-        'See <a href="https://ex.org/list">https://ex.org/list</a>, and/or /tmp and 1/2.'
-    )
 
 
 def test_transaction_id_is_stable_per_key_and_absent_without_one() -> None:
@@ -125,3 +117,55 @@ def test_mxc_uris() -> None:
     assert parse_mxc("mxc://localhost/AbC123") == ("localhost", "AbC123")
     with pytest.raises(ValueError, match="not a Matrix content URI"):
         parse_mxc("https://localhost/AbC123")
+
+
+def test_thread_relations_are_read_and_written() -> None:
+    in_thread = {"m.relates_to": {"rel_type": "m.thread", "event_id": "$root", "is_falling_back": True,
+                                  "m.in_reply_to": {"event_id": "$latest"}}}
+    assert thread_root(in_thread) == "$root"
+    assert reply_target(in_thread) is None  # the fallback reply is not a reply to a file
+    real_reply = {"m.relates_to": {"rel_type": "m.thread", "event_id": "$root", "is_falling_back": False,
+                                   "m.in_reply_to": {"event_id": "$file"}}}
+    assert reply_target(real_reply) == "$file"
+    assert thread_root({"m.relates_to": {"m.in_reply_to": {"event_id": "$x"}}}) is None
+    assert thread_root({"m.relates_to": "garbage"}) is None
+
+    content = message_content(OutgoingMessage("hi"), ThreadRef("$root", "$command"))
+    assert content["m.relates_to"] == {
+        "rel_type": "m.thread",
+        "event_id": "$root",
+        "is_falling_back": True,
+        "m.in_reply_to": {"event_id": "$command"},
+    }
+    assert "m.relates_to" not in message_content(OutgoingMessage("hi"))
+
+
+def test_image_content_carries_info_caption_and_url_or_encrypted_file() -> None:
+    image = Image(b"png", width=1200, height=675)
+    plain = image_content(OutgoingMessage("<b>Putin</b> trend"), image, 3, url="mxc://hs/abc")
+    assert plain["msgtype"] == "m.image"
+    assert plain["info"] == {"w": 1200, "h": 675, "size": 3, "mimetype": "image/png"}
+    assert (plain["body"], plain["filename"], plain["url"]) == ("Putin trend", "chart.png", "mxc://hs/abc")
+    assert "file" not in plain
+    secret = {"url": "mxc://hs/enc", "key": {"k": "..."}, "iv": "...", "hashes": {"sha256": "..."}, "v": "v2"}
+    encrypted = image_content(OutgoingMessage(""), image, 3, file=secret)
+    assert encrypted["file"] == secret and "url" not in encrypted
+    assert encrypted["body"] == "chart.png"  # no caption: the file name, as clients expect
+
+
+def test_encrypted_file_events_offer_their_keys() -> None:
+    source = {
+        "event_id": "$f",
+        "sender": "@admin:x",
+        "content": {
+            "msgtype": "m.file",
+            "body": "seed.txt",
+            "file": {"url": "mxc://hs/f", "key": {"k": "KEY"}, "iv": "IV", "hashes": {"sha256": "HASH"}, "v": "v2"},
+            "info": {"size": 10, "mimetype": "text/plain"},
+        },
+    }
+    offered = file_event(source)
+    assert offered is not None and offered.url == "mxc://hs/f"
+    assert (offered.keys.key, offered.keys.iv, offered.keys.sha256) == ("KEY", "IV", "HASH")  # type: ignore[union-attr]
+    source["content"]["file"] = {"url": "mxc://hs/f"}  # type: ignore[index]
+    assert file_event(source) is None  # without its keys it could never be read

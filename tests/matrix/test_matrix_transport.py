@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.core.messaging import ChatGone, OutgoingMessage, RetryLater, TransientError
+from bot.core.messaging import ChatGone, Image, OutgoingMessage, RetryLater, TransientError
 from bot.core.models import ChatKey
 from bot.transports.matrix import (
     STATE_ACCESS_TOKEN,
@@ -30,7 +31,7 @@ Starter = Callable[..., Awaitable[MatrixTransport]]
 
 
 @pytest.fixture
-async def start_bot(synapse: SynapseServer, accounts: Accounts) -> AsyncIterator[Starter]:
+async def start_bot(synapse: SynapseServer, accounts: Accounts, tmp_path: Path) -> AsyncIterator[Starter]:
     """Start a transport for the bot account; every one still running is stopped at the end."""
     running: list[MatrixTransport] = []
 
@@ -41,6 +42,7 @@ async def start_bot(synapse: SynapseServer, accounts: Accounts) -> AsyncIterator
             password=accounts.bot.password,
             admin_ids=[accounts.admin.user_id],
             sync_timeout_ms=1000,
+            store_dir=tmp_path / "store",
             **overrides,
         )
         transport = MatrixTransport(settings, host, backoff_initial_s=0.2, backoff_max_s=2.0)
@@ -227,11 +229,11 @@ async def test_homeserver_restart_is_survived(
     assert host.names() == ["subscribe before", "subscribe after"]
 
 
-async def test_encrypted_room_gets_one_clear_notice(
+async def test_with_encryption_off_an_encrypted_room_gets_one_clear_notice(
     start_bot: Starter, alice: UserClient, accounts: Accounts
 ) -> None:
     host = RecordingHost()
-    bot = await start_bot(host)
+    bot = await start_bot(host, encryption=False)
     bot_id = accounts.bot.user_id
     room_id = await alice.create_room([bot_id], encrypted=True)
     await alice.wait_for_membership(room_id, bot_id, "join")
@@ -249,7 +251,7 @@ async def test_encrypted_room_gets_one_clear_notice(
     assert not [body for body in await alice.notices_from(room_id, bot_id) if "encrypted" in body]
 
     await bot.stop()
-    await start_bot(host)  # the notice is remembered across restarts
+    await start_bot(host, encryption=False)  # the notice is remembered across restarts
     await alice.send_event(room_id, "m.room.encrypted", ciphertext)
     await alice.say(room_id, "!list")  # plain-text commands still work in such a room
     await alice.wait_for_notice(room_id, bot_id, "Putin")
@@ -328,18 +330,27 @@ async def test_outage_makes_sends_transient_and_the_sync_loop_recovers(
     await alice.wait_for_notice(room_id, accounts.bot.user_id, "did subscribe recovered")
 
 
-async def test_wrong_password_is_a_clear_login_error(synapse: SynapseServer, accounts: Accounts) -> None:
-    settings = MatrixSettings(homeserver=synapse.url, user_id=accounts.bot.user_id, password="not-the-password")
+async def test_wrong_password_is_a_clear_login_error(
+    synapse: SynapseServer, accounts: Accounts, tmp_path: Path
+) -> None:
+    settings = MatrixSettings(
+        homeserver=synapse.url, user_id=accounts.bot.user_id, password="not-the-password", store_dir=tmp_path
+    )
     transport = MatrixTransport(settings, RecordingHost())
     with pytest.raises(MatrixLoginError, match="login as @newsbot:localhost failed"):
         await transport.start()
     await transport.stop()
 
 
-async def test_access_token_login_stores_the_device(synapse: SynapseServer, accounts: Accounts) -> None:
+async def test_access_token_login_stores_the_device(
+    synapse: SynapseServer, accounts: Accounts, tmp_path: Path
+) -> None:
     host = RecordingHost()
     settings = MatrixSettings(
-        homeserver=synapse.url, user_id=accounts.bot.user_id, access_token=accounts.bot.access_token
+        homeserver=synapse.url,
+        user_id=accounts.bot.user_id,
+        access_token=accounts.bot.access_token,
+        store_dir=tmp_path,
     )
     transport = MatrixTransport(settings, host)
     await transport.start()
@@ -356,3 +367,66 @@ async def _eventually(condition: Callable[[], bool], what: str, limit_s: float =
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {limit_s:.0f}s waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+async def test_a_command_in_a_thread_is_answered_in_that_thread(
+    start_bot: Starter, alice: UserClient, accounts: Accounts
+) -> None:
+    host = RecordingHost()
+    await start_bot(host)
+    bot_id = accounts.bot.user_id
+    room_id = await dm_with_bot(alice, bot_id)
+    root = await alice.say(room_id, "Thread about Korea")
+    content = {
+        "msgtype": "m.text",
+        "body": "!subscribe Kim",
+        "m.relates_to": {"rel_type": "m.thread", "event_id": root, "is_falling_back": True,
+                         "m.in_reply_to": {"event_id": root}},
+    }
+    command_event = await alice.send_event(room_id, "m.room.message", content)
+    reply = await alice.wait_for_notice(room_id, bot_id, "did subscribe")
+    relation = reply["content"]["m.relates_to"]
+    assert (relation["rel_type"], relation["event_id"]) == ("m.thread", root)
+    assert relation["m.in_reply_to"]["event_id"] == command_event
+    [command] = host.commands
+    assert command.chat_id == room_id  # the room stays the subscriber
+
+    await alice.say(room_id, "!list")  # outside the thread: a plain reply
+    listing = await alice.wait_for_notice(room_id, bot_id, "Putin")
+    assert "m.relates_to" not in listing["content"]
+
+
+PNG = bytes.fromhex("89504e470d0a1a0a") + b"chart-bytes" * 50
+
+
+async def test_an_image_is_sent_as_m_image_with_its_info_and_caption(
+    start_bot: Starter, alice: UserClient, accounts: Accounts
+) -> None:
+    transport = await start_bot(RecordingHost())
+    room_id = await dm_with_bot(alice, accounts.bot.user_id)
+    chart = Image(PNG, width=1200, height=675)
+    await _eventually(lambda: transport.synced, "first sync")
+    await _send_when_synced(transport, room_id, OutgoingMessage("<b>Putin</b>: 41 articles", image=chart))
+
+    event = await alice.wait_for(
+        lambda rid, e: rid == room_id and (e.get("content") or {}).get("msgtype") == "m.image", "the m.image"
+    )
+    content = event["content"]
+    assert content["info"] == {"w": 1200, "h": 675, "size": len(PNG), "mimetype": "image/png"}
+    assert content["body"] == "Putin: 41 articles"
+    assert content["filename"] == "chart.png"
+    answer = await alice.client.download(mxc=content["url"])
+    assert answer.body == PNG
+
+
+async def _send_when_synced(transport: MatrixTransport, room_id: str, message: OutgoingMessage) -> None:
+    """The room may be seconds old: the outbox would retry a TransientError, so does this helper."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            await transport.messenger.send(room_id, message)
+            return
+        except TransientError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.2)

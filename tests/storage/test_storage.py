@@ -1,7 +1,9 @@
-"""Storage against a real temporary SQLite: migrations, round trips, FTS safety, atomic writes."""
+"""Storage against a real temporary SQLite and a real throw-away PostgreSQL (the ``storage`` fixture runs each
+test on both): migrations, round trips, FTS safety, atomic writes."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -9,28 +11,35 @@ from pathlib import Path
 import pytest
 
 from bot.core.models import ArticleDraft, ChatKey, Mode, OutboxStatus
-from bot.storage.db import Database, StorageError, load_migrations
+from bot.storage.db import Database, Migration, StorageError, load_migrations
 from bot.storage.outbox import NewOutboxRow
 from bot.storage.store import Storage
+from tests.pg import StorageBackend
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def storage(tmp_path: Path):
-    store = await Storage.open(tmp_path / "sub" / "news.db")
-    yield store
-    await store.close()
 
 
 def draft(title: str, body: str = "Body text about Putin and Kim in Wladiwostok.", **kw) -> ArticleDraft:
     return ArticleDraft(title=title, body=body, lang=kw.pop("lang", "de"), **kw)
 
 
-async def test_fresh_database_has_every_migration_and_wal(storage: Storage) -> None:
-    assert await storage.db.schema_version() == max(m.version for m in load_migrations())
-    async with storage.db.conn.execute("PRAGMA journal_mode") as cur:
-        assert (await cur.fetchone())[0] == "wal"
+async def test_fresh_database_has_every_migration(storage: Storage) -> None:
+    assert await storage.db.schema_version() == max(m.version for m in load_migrations(storage.db.dialect))
+    assert await storage.db.migrate() == []
+
+
+async def test_sqlite_database_is_in_wal_mode(tmp_path: Path) -> None:
+    storage = await Storage.open(tmp_path / "news.db")
+    try:
+        async with storage.db.conn.execute("PRAGMA journal_mode") as cur:  # type: ignore[attr-defined]
+            assert (await cur.fetchone())[0] == "wal"
+    finally:
+        await storage.close()
+
+
+def test_both_dialects_ship_the_same_migration_numbers() -> None:
+    # A version number means the same schema on both engines: ``db copy`` relies on it.
+    assert [m.name for m in load_migrations("sqlite")] == [m.name for m in load_migrations("postgres")]
 
 
 async def test_migrations_apply_to_an_existing_database(tmp_path: Path) -> None:
@@ -154,12 +163,12 @@ async def test_outbox_once_per_chat_article_and_lifecycle(storage: Storage) -> N
 
 
 async def test_failed_transaction_leaves_no_partial_rows(storage: Storage) -> None:
-    with pytest.raises(sqlite3.IntegrityError):
-        async with storage.db.transaction() as conn:
-            await conn.execute(
+    with pytest.raises((sqlite3.IntegrityError, StorageError)):
+        async with storage.db.transaction() as tx:
+            await tx.run(
                 "INSERT INTO articles(content_hash, title, body, lang, ingested_at) VALUES ('x','t','b','de','now')"
             )
-            await conn.execute(
+            await tx.run(
                 "INSERT INTO articles(content_hash, title, body, lang, ingested_at) VALUES ('x','t','b','de','now')"
             )
     assert await storage.articles.count() == 0
@@ -178,3 +187,32 @@ async def test_kv_round_trip(storage: Storage) -> None:
     await storage.kv.set("matrix.next_batch", "s1")
     await storage.kv.set("matrix.next_batch", "s2")
     assert await storage.kv.get("matrix.next_batch") == "s2"
+
+
+async def test_instances_starting_together_apply_each_postgres_migration_once(pg_database_url: str) -> None:
+    opened = await asyncio.gather(*(Storage.open("unused.db", url=pg_database_url) for _ in range(3)))
+    try:
+        rows = await opened[0].db.fetch_all("SELECT version FROM schema_migrations ORDER BY version")
+        assert [r[0] for r in rows] == [m.version for m in load_migrations("postgres")]
+    finally:
+        for storage in opened:
+            await storage.close()
+
+
+async def test_a_failing_migration_changes_nothing(
+    storage_backend: StorageBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = await storage_backend.open()
+    before = await storage.db.schema_version()
+    dialect = storage.db.dialect
+    await storage.close()
+    broken = Migration(before + 1, f"{before + 1:03d}_broken.sql", "CREATE TABLE half (x INTEGER);\nNOT SQL AT ALL;")
+    shipped = load_migrations(dialect)
+    module = "bot.storage.postgres" if dialect == "postgres" else "bot.storage.db"
+    monkeypatch.setattr(f"{module}.load_migrations", lambda _dialect="": [*shipped, broken])
+    with pytest.raises(StorageError, match="broken"):
+        await storage_backend.open()
+    monkeypatch.undo()
+    storage = await storage_backend.open()
+    assert await storage.db.schema_version() == before
+    assert "half" not in await storage.db.tables()

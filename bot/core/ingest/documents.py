@@ -10,6 +10,7 @@ from pathlib import PurePath
 
 from bot.core.ingest.dates import BadDate, parse_date
 from bot.core.ingest.feeds import JSON_FEED_PREFIX, parse_feed_bytes
+from bot.core.ingest.guard import depth_refusal, json_refusal
 from bot.core.ingest.htmlpage import decode_html, html_fields
 from bot.core.ingest.items import DraftFields, ParsedItem, build_item, rejected
 from bot.core.ingest.markdown import parse_markdown
@@ -132,8 +133,11 @@ def parse_bytes(label: str, fmt: str, data: bytes) -> list[ParsedItem]:
     if kind:
         return [rejected(label, kind)]
     display = PurePath(label).name or label
+    refusal = depth_refusal(data) if fmt == HTML else None
+    if refusal:
+        return [rejected(label, f"refused: {refusal}")]
     if fmt == FEED:
-        return parse_feed_bytes(data, source=label).drafts()
+        return parse_feed_bytes(data, source=label).drafts() or [rejected(label, "feed lists no items")]
     if fmt == JSONL:
         return list(iter_jsonl(io.BytesIO(data), label, default_source=display))
     try:
@@ -177,6 +181,9 @@ def _seedlike_fields(fmt: str, text: str, repairs: list[str]) -> DraftFields:
 
 
 def _json_document(label: str, data: bytes, decoded: Decoded, display: str) -> list[ParsedItem]:
+    refusal = json_refusal(data)
+    if refusal:
+        return [rejected(label, f"refused: {refusal}")]
     try:
         document = json.loads(decoded.text)
     except json.JSONDecodeError as exc:
@@ -184,5 +191,5 @@ def _json_document(label: str, data: bytes, decoded: Decoded, display: str) -> l
     except RecursionError:
         return [rejected(label, "invalid JSON: nested too deeply")]
     if isinstance(document, dict) and "version" in document:
-        return parse_feed_bytes(data, source=label).drafts()
+        return parse_feed_bytes(data, source=label).drafts() or [rejected(label, "feed lists no items")]
     return json_records(label, document, default_source=display)

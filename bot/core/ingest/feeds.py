@@ -14,6 +14,7 @@ from urllib.parse import urljoin
 import feedparser
 
 from bot.core.ingest.dates import BadDate, parse_date
+from bot.core.ingest.guard import depth_refusal, json_refusal, xml_refusal
 from bot.core.ingest.htmltext import html_to_text
 from bot.core.ingest.items import TEASER_MAX_CHARS, DraftFields, ParsedItem, build_item, rejected
 from bot.core.ingest.lang import normalise_lang
@@ -78,15 +79,18 @@ class FeedParse:
         return build_item(where, fields)
 
 
-def parse_feed_bytes(data: bytes, *, source: str, content_type: str | None = None) -> FeedParse:
+def parse_feed_bytes(
+    data: bytes, *, source: str, content_type: str | None = None, base: str | None = None
+) -> FeedParse:
     """Parse one feed document. Never raises: a broken document gives ``FeedParse(error=…)``.
 
-    ``content_type`` is the HTTP header when the feed was fetched (it may name the charset).
+    ``content_type`` is the HTTP header when the feed was fetched (it may name the charset); ``base`` the
+    URL relative links resolve against (the final URL, or its ``Content-Location``), else ``source``.
     """
     try:
         if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
-            return _parse_json_feed(data, source)
-        return _parse_xml_feed(data, source, content_type)
+            return _parse_json_feed(data, source, base or source)
+        return _parse_xml_feed(data, source, content_type, base or source)
     except Exception as exc:  # a parser bug on hostile input must not take the poller or a batch down
         log.warning("feed parser failed on %s", source, exc_info=True)
         return FeedParse(source, error=f"could not parse feed: {type(exc).__name__}: {exc}")
@@ -95,9 +99,12 @@ def parse_feed_bytes(data: bytes, *, source: str, content_type: str | None = Non
 # --- RSS / Atom ----------------------------------------------------------------------------------------------
 
 
-def _parse_xml_feed(data: bytes, source: str, content_type: str | None) -> FeedParse:
+def _parse_xml_feed(data: bytes, source: str, content_type: str | None, base: str) -> FeedParse:
     if not data.strip():
         return FeedParse(source, error="empty feed document")
+    refusal = xml_refusal(data)
+    if refusal:
+        return FeedParse(source, error=f"refused: {refusal}")
     # No content-location header: feedparser would also "resolve" guids against it, changing ids that
     # must stay stable. Relative links are resolved below instead.
     headers = {"content-type": content_type or "application/xml"}
@@ -109,11 +116,11 @@ def _parse_xml_feed(data: bytes, source: str, content_type: str | None) -> FeedP
     meta = result.feed
     return FeedParse(
         source=source,
-        title=clean_line(meta.get("title", "")) or None,
+        title=clean_line(_plain(meta.get("title", ""), meta.get("title_detail", {}).get("type", ""))) or None,
         ttl=_ttl(meta.get("ttl")),
-        items=[_xml_entry(entry, source) for entry in result.entries],
+        items=[_xml_entry(entry, base) for entry in result.entries],
         language=normalise_lang(meta.get("language")),
-        link=_absolute(meta.get("link"), source),
+        link=_absolute(meta.get("link"), base),
         warning=f"feed is not well-formed ({problem}); read what could be read" if problem else None,
     )
 
@@ -122,9 +129,16 @@ def _bozo_message(result: Mapping[str, Any]) -> str | None:
     if not result.get("bozo"):
         return None
     exc = result.get("bozo_exception")
-    if isinstance(exc, _BENIGN_BOZO):
+    if isinstance(exc, _BENIGN_BOZO) or _is_html_entity_only(exc):
         return None
     return str(exc) or type(exc).__name__
+
+
+def _is_html_entity_only(exc: object) -> bool:
+    """The strict XML parser gave up on an HTML entity (``&nbsp;``, ``&eacute;``) that XML does not define;
+    feedparser's loose parser then resolves it exactly as a browser would, so nothing was lost."""
+    message = getattr(exc, "getMessage", None)
+    return callable(message) and message() == "undefined entity"
 
 
 def _absolute(link: object, base: str) -> str | None:
@@ -134,9 +148,9 @@ def _absolute(link: object, base: str) -> str | None:
     return urljoin(base, link) if base.startswith(("http://", "https://")) else link
 
 
-def _xml_entry(entry: Mapping[str, Any], source: str) -> FeedEntry:
+def _xml_entry(entry: Mapping[str, Any], base: str) -> FeedEntry:
     text = _entry_text(entry)
-    link = _absolute(entry.get("link"), source)
+    link = _absolute(entry.get("link"), base)
     moment = entry.get("published_parsed") or entry.get("updated_parsed")
     return FeedEntry(
         guid=entry.get("id") or link,
@@ -183,7 +197,10 @@ def _ttl(value: object) -> int | None:
 # --- JSON Feed ------------------------------------------------------------------------------------------------
 
 
-def _parse_json_feed(data: bytes, source: str) -> FeedParse:
+def _parse_json_feed(data: bytes, source: str, base: str) -> FeedParse:
+    refusal = json_refusal(data) or depth_refusal(data)  # content_html is HTML too
+    if refusal:
+        return FeedParse(source, error=f"refused: {refusal}")
     try:
         document = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
@@ -198,20 +215,20 @@ def _parse_json_feed(data: bytes, source: str) -> FeedParse:
     return FeedParse(
         source=source,
         title=clean_line(str(document.get("title") or "")) or None,
-        items=[_json_entry(item, source) for item in raw_items if isinstance(item, dict)],
+        items=[_json_entry(item, base) for item in raw_items if isinstance(item, dict)],
         language=normalise_lang(document.get("language")),
-        link=_absolute(document.get("home_page_url"), source),
+        link=_absolute(document.get("home_page_url"), base),
     )
 
 
-def _json_entry(item: Mapping[str, Any], source: str) -> FeedEntry:
+def _json_entry(item: Mapping[str, Any], base: str) -> FeedEntry:
     texts = [
         clean_text(_str(item.get("content_text")) or ""),
         html_to_text(_str(item.get("content_html")) or ""),
         html_to_text(_str(item.get("summary")) or ""),
     ]
     text = max(texts, key=len)
-    link = _absolute(item.get("url") or item.get("external_url"), source)
+    link = _absolute(item.get("url") or item.get("external_url"), base)
     guid = item.get("id")
     return FeedEntry(
         guid=str(guid) if guid not in (None, "") else link,

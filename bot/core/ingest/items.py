@@ -10,6 +10,7 @@ from bot.core.ingest.text import (
     MIN_ARTICLE_CHARS,
     clean_line,
     clean_text,
+    clean_url,
     derive_title,
     is_long_enough,
     shorten,
@@ -86,7 +87,7 @@ def build_item(where: str, fields: DraftFields) -> ParsedItem:
         lang=lang,
         published=fields.published,
         source=fields.source or None,
-        url=fields.url or None,
+        url=clean_url(fields.url),
         guid=fields.guid or None,
         teaser_only=teaser,
     )

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from bot.core.ingest.dates import BadDate, parse_date
+from bot.core.ingest.guard import json_refusal
 from bot.core.ingest.items import DraftFields, ParsedItem, build_item, rejected
 from bot.core.ingest.text import decode_bytes
 
@@ -45,6 +46,9 @@ def _skip_rest_of_line(stream: IO[bytes]) -> None:
 
 
 def jsonl_line(where: str, line: bytes, *, default_source: str | None = None) -> ParsedItem:
+    refusal = json_refusal(line)
+    if refusal:
+        return rejected(where, f"refused: {refusal}")
     repairs: list[str] = []
     try:
         try:

@@ -6,6 +6,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 from bot.core.models import ArticleDraft
 
@@ -27,9 +28,21 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 _SNIFF_BYTES = 8192
 _BINARY_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
+# Invisible characters that only ever hide or reorder what a reader sees: bidi embeddings, overrides and
+# isolates (a title that reads backwards), zero-width and word-joiner characters ("Pu\u200btin" would
+# neither match nor look different), soft hyphens, interlinear annotations and Unicode tag characters.
+# Joiners (ZWJ/ZWNJ) stay except between Latin letters: emoji and Indic/Persian text need them.
+_INVISIBLE = (
+    "\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\U000e0000-\U000e007f"
+)
+_CONTROL = re.compile(
+    rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f{_INVISIBLE}]|(?<=[A-Za-z\u00c0-\u024f])[\u200c\u200d](?=[A-Za-z\u00c0-\u024f])"
+)
 _HSPACE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
-_ODD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff\t\u00a0\u2000-\u200a\u202f\u205f\u3000]")
+_ODD_CHARS = re.compile(
+    rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f{_INVISIBLE}\u200c\u200d\t\u00a0\u2000-\u200a\u202f\u205f\u3000]"
+)
 _SPACES = re.compile(r"  +")
 _EDGE_SPACE = re.compile(r" *\n *")
 _BLANK_LINES = re.compile(r"\n{3,}")
@@ -120,6 +133,33 @@ def clean_text(text: str) -> str:
 def clean_line(text: str) -> str:
     """A one-line string (titles): every run of whitespace becomes one space."""
     return " ".join(_CONTROL.sub("", text).split())
+
+
+def clean_url(url: str | None) -> str | None:
+    """An absolute http(s) link with its host in ASCII (``xn--…`` for international names, so a lookalike
+    such as Cyrillic "pаypal.com" shows as what it is), or ``None``: ``javascript:``, ``data:``, relative
+    and malformed links cannot be opened safely from a chat."""
+    if not url:
+        return None
+    text = url.strip()
+    if any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in text):
+        return None
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    if host.isascii():
+        return text
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    netloc = ascii_host if port is None else f"{ascii_host}:{port}"
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path, parts.query, parts.fragment))
 
 
 def word_chars(text: str) -> int:

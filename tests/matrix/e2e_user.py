@@ -1,0 +1,127 @@
+"""A human with end-to-end encryption, as Element would be: a fresh device per client (password login), its
+own crypto store, key upkeep after every sync, encrypted messages and files, and a record of which events
+it could only read by decrypting them."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from pathlib import Path
+from typing import Any
+
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    DownloadResponse,
+    LoginResponse,
+    MegolmEvent,
+    SyncResponse,
+    UploadResponse,
+)
+from nio.crypto import decrypt_attachment, encrypt_attachment
+from nio.store import SqliteStore
+
+from tests.matrix.synapse import MatrixUser
+from tests.matrix.user import WAIT_S, UserClient
+
+
+class EncryptedUser(UserClient):
+    """Use :meth:`login` (a new device) before anything else."""
+
+    def __init__(self, homeserver: str, account: MatrixUser, store_dir: Path, device_name: str = "test") -> None:
+        self.user_id = account.user_id
+        self._account = account
+        self._device_name = device_name
+        store_dir.mkdir(parents=True, exist_ok=True)
+        config = AsyncClientConfig(max_timeouts=0, encryption_enabled=True, store=SqliteStore, pickle_key="test")
+        self.client = AsyncClient(homeserver, account.user_id, store_path=str(store_dir), config=config)
+        self.events: list[tuple[str, dict[str, Any]]] = []
+        self.decrypted: set[str] = set()  # event ids that arrived encrypted and were decrypted
+        self.undecryptable: list[dict[str, Any]] = []
+        self._since: str | None = None
+
+    async def login(self) -> EncryptedUser:
+        answer = await self.client.login(self._account.password, device_name=self._device_name)
+        if not isinstance(answer, LoginResponse):
+            raise AssertionError(f"login failed: {answer}")
+        await self.client.keys_upload()
+        return self
+
+    @property
+    def device_id(self) -> str:
+        return self.client.device_id or ""
+
+    async def _sync(self, timeout_ms: int) -> None:
+        response = await self.client.sync(timeout=timeout_ms, since=self._since, full_state=self._since is None)
+        if not isinstance(response, SyncResponse):
+            raise AssertionError(f"user sync failed: {response}")
+        self._since = response.next_batch
+        for room_id, info in response.rooms.join.items():
+            for event in info.timeline.events:
+                if isinstance(event, MegolmEvent):
+                    self.undecryptable.append(event.source)
+                    continue
+                if getattr(event, "decrypted", False):
+                    self.decrypted.add(str(event.source.get("event_id")))
+                self.events.append((room_id, event.source))
+        await self._upkeep()
+
+    async def _upkeep(self) -> None:
+        client = self.client
+        if client.outgoing_to_device_messages:
+            await client.send_to_device_messages()
+        if client.should_upload_keys:
+            await client.keys_upload()
+        if client.should_query_keys:
+            await client.keys_query()
+        if client.should_claim_keys:
+            await client.keys_claim(client.get_users_for_key_claiming())
+
+    async def _until_room_known(self, room_id: str) -> None:
+        deadline = time.monotonic() + WAIT_S
+        while room_id not in self.client.rooms:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.user_id} never saw room {room_id}")
+            await self._sync(500)
+
+    async def send_event(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
+        await self._until_room_known(room_id)
+        response = await self.client.room_send(room_id, event_type, content, ignore_unverified_devices=True)
+        event_id = getattr(response, "event_id", None)
+        if not isinstance(event_id, str):
+            raise AssertionError(f"room_send failed: {response}")
+        return event_id
+
+    async def send_file(self, room_id: str, filename: str, data: bytes, mime: str = "text/plain") -> str:
+        ciphertext, keys = encrypt_attachment(data)
+        upload, _ = await self.client.upload(
+            io.BytesIO(ciphertext), content_type="application/octet-stream", filename=filename,
+            filesize=len(ciphertext),
+        )
+        if not isinstance(upload, UploadResponse):
+            raise AssertionError(f"upload failed: {upload}")
+        content = {
+            "msgtype": "m.file",
+            "body": filename,
+            "filename": filename,
+            "file": {"url": upload.content_uri, **keys},
+            "info": {"size": len(data), "mimetype": mime},
+        }
+        return await self.send_event(room_id, "m.room.message", content)
+
+    async def download_encrypted(self, file: dict[str, Any]) -> bytes:
+        answer = await self.client.download(mxc=file["url"])
+        if not isinstance(answer, DownloadResponse):
+            raise AssertionError(f"download failed: {answer}")
+        return decrypt_attachment(answer.body, file["key"]["k"], file["hashes"]["sha256"], file["iv"])
+
+    async def wait_until_bot_device_known(self, bot_id: str, device_id: str) -> None:
+        """Sync until this client has the bot's (new) device, as a real client learns it from device lists."""
+        deadline = time.monotonic() + WAIT_S
+        while device_id not in {d.id for d in self.client.device_store.active_user_devices(bot_id)}:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.user_id} never learned device {device_id} of {bot_id}")
+            self.client.olm.users_for_key_query.add(bot_id)
+            await self._sync(500)
+            await asyncio.sleep(0)
