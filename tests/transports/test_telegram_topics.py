@@ -148,3 +148,13 @@ async def test_stats_count_forum_topics(world: World) -> None:
 
 async def _paused(world: World, thread: int) -> bool:
     return not await topic_active(world, thread)
+
+
+async def test_removing_the_bot_from_the_forum_pauses_every_topic(world: World) -> None:
+    forum, boss = newsroom(world)
+    await say_in_topic(world, forum, boss, 7, "/subscribe Putin")
+    await say_in_topic(world, forum, boss, 9, "/subscribe Putin")
+    world.server.remove_bot(forum, by=boss)
+    await eventually(lambda: _paused(world, 7), what="topic 7 to pause with its group")
+    await eventually(lambda: _paused(world, 9), what="topic 9 to pause with its group")
+    assert await topic_queries(world, 7) == ["Putin"] and await topic_queries(world, 9) == ["Putin"]
