@@ -16,6 +16,7 @@ from bot.core.messaging import IncomingCommand, Reply
 from bot.core.models import ChatKey
 from bot.scheduler import NewsScheduler
 from bot.services.archive import ArchiveService
+from bot.services.channels import ChannelNotices, ChannelService
 from bot.services.chat_settings import ChatSettingsService
 from bot.services.chats import ChatLifecycle
 from bot.services.container import Services
@@ -64,6 +65,9 @@ class App:
 
     async def chat_moved(self, key: ChatKey, new_chat_id: str) -> None:
         await self.services.chats.moved(key, new_chat_id)
+
+    async def chat_back(self, key: ChatKey) -> None:
+        await self.services.chats.resume(key)
 
     async def get_state(self, key: str) -> str | None:
         return await self.storage.kv.get(key)
@@ -121,7 +125,8 @@ async def build_services(
     notifier = AdminNotifier()
     feeds = FeedService(storage, settings.feeds, ingest, clock, notifier.notify)
     scheduler = NewsScheduler(storage, delivery, clock, feeds, run_jobs=run_jobs)
-    chats = ChatLifecycle(storage, pipeline, scheduler)
+    channel_notices = ChannelNotices(storage)
+    chats = ChatLifecycle(storage, pipeline, scheduler, channel_notices.paused)
     delivery.on_chat_changes(chats.gone, chats.moved)
     services = Services(
         settings=settings,
@@ -139,6 +144,8 @@ async def build_services(
         summaries=SummaryService(delivery.bullets),
         notifier=notifier,
         trends=TrendService(storage, engine, clock),
+        channels=ChannelService(storage, chats),
+        channel_notices=channel_notices,
     )
     return services, pipeline
 
@@ -158,6 +165,7 @@ def _build_transports(app: App) -> list[Transport]:
         app.services.delivery.register(telegram.messenger, _telegram_limiter(settings))
         # Admin notices go to the Telegram admins' private chats (a private chat's id is the user's id).
         app.services.notifier.register(telegram.messenger, [str(a) for a in settings.telegram.admin_ids])
+        app.services.channel_notices.register(telegram.messenger)  # a paused channel's managers are told
         transports.append(telegram)
     if settings.matrix.enabled:
         from bot.transports.matrix import MatrixTransport

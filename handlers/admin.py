@@ -93,6 +93,7 @@ async def stats(ctx: HandlerContext) -> Reply:
     """Archive and delivery statistics"""
     archive = await ctx.services.archive.stats()
     feeds = await ctx.services.feeds.list()
+    spaces = await ctx.services.channels.counts()
     outbox = ", ".join(f"{k} {v}" for k, v in sorted(archive.outbox.items())) or "empty"
     return Reply.text(
         ctx.t(
@@ -103,5 +104,11 @@ async def stats(ctx: HandlerContext) -> Reply:
             subs=ctx.t.number(archive.subscriptions),
             outbox=outbox,
             feeds=ctx.t.number(len(feeds)),
+        )
+        + "\n"
+        + ctx.t(
+            "<b>Telegram</b>: {channels} channels, {topics} forum topics",
+            channels=ctx.t.number(spaces.channels),
+            topics=ctx.t.number(spaces.topics),
         )
     )

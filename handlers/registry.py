@@ -5,13 +5,14 @@ from __future__ import annotations
 import html
 import importlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from bot.core.i18n import N_, Translator, supported
-from bot.core.messaging import IncomingCommand, Reply
+from bot.core.messaging import IncomingCommand, Reply, TargetCheck
 from bot.core.models import Chat, ChatKey
 from handlers.base import CommandSpec, HandlerContext
+from handlers.channels import TARGET_REFUSALS, for_target, takes_target
 
 if TYPE_CHECKING:
     from bot.services.container import Services
@@ -28,6 +29,7 @@ FEATURE_MODULES = (
     "handlers.preferences",
     "handlers.admin",
     "handlers.feeds",
+    "handlers.channels",
 )
 
 UNKNOWN = N_("Unknown command {p}{name}. Send {p}help for the list of commands.")
@@ -82,6 +84,8 @@ class Dispatcher:
         chats = self._services.chats
         lang_hint = supported(cmd.lang_hint)
         spec = self.registry.commands.get(cmd.name)
+        if spec is not None and cmd.target is not None and takes_target(spec) and not self._refusal(spec, cmd):
+            return await self._handle_target(spec, cmd, lang_hint)
         refusal = UNKNOWN if spec is None else self._refusal(spec, cmd)
         try:
             if refusal:  # refused input stores nothing, not even the chat
@@ -93,6 +97,9 @@ class Dispatcher:
             log.exception("cannot load chat %s/%s", cmd.platform, cmd.chat_id)
             return Reply.text(_translator(lang_hint, cmd)(INTERNAL, name=html.escape(cmd.name[:40])))
         assert spec is not None
+        return await self._run(spec, cmd, chat)
+
+    async def _run(self, spec: CommandSpec, cmd: IncomingCommand, chat: Chat) -> Reply:
         t = _translator(chat.lang, cmd)
         ctx = HandlerContext(
             cmd=cmd, chat=chat, services=self._services, t=t, now=self._services.clock.now(), registry=self.registry
@@ -102,6 +109,24 @@ class Dispatcher:
         except Exception:
             log.exception("handler /%s failed for %s/%s (args %r)", spec.name, cmd.platform, cmd.chat_id, cmd.args)
             return Reply.text(t(INTERNAL, name=spec.name))
+
+    async def _handle_target(self, spec: CommandSpec, cmd: IncomingCommand, lang_hint: str) -> Reply:
+        """A command for a chat named in its arguments (a channel managed from a private chat): the platform
+        checks the sender's and the bot's rights there first; a refusal stores nothing."""
+        assert cmd.target is not None
+        try:
+            check = await cmd.target.check()
+            if check.refusal is not None:
+                known = await self._services.chats.find(ChatKey(cmd.platform, cmd.chat_id))
+                return _target_refusal(check, _translator(known.lang if known else lang_hint, cmd))
+            chat = await self._services.channels.open(
+                cmd.platform, check, cmd.user_id, lang_hint, self._services.clock.now()
+            )
+        except Exception:
+            log.exception("cannot open target %r of %s/%s", cmd.target.ref, cmd.platform, cmd.chat_id)
+            return Reply.text(_translator(lang_hint, cmd)(INTERNAL, name=html.escape(spec.name)))
+        reply = await self._run(spec, replace(cmd, args=cmd.target.args), chat)
+        return for_target(reply, check, _translator(chat.lang, cmd))
 
     def _refusal(self, spec: CommandSpec, cmd: IncomingCommand) -> str | None:
         if spec.admin_only and not cmd.is_bot_admin:
@@ -118,6 +143,11 @@ class Dispatcher:
             is_group=cmd.is_group,
             title=cmd.chat_title,
         )
+
+
+def _target_refusal(check: TargetCheck, t: Translator) -> Reply:
+    text = TARGET_REFUSALS.get(check.refusal or "", TARGET_REFUSALS[""])
+    return Reply.text(t(text, channel=f"<b>{html.escape(check.name)}</b>"))
 
 
 def _translator(lang: str, cmd: IncomingCommand) -> Translator:

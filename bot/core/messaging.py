@@ -25,6 +25,34 @@ class Attachment:
 
 
 @dataclass(frozen=True, slots=True)
+class TargetCheck:
+    """What the platform said about a chat named in a command (a Telegram channel managed from a private
+    chat). ``refusal`` is ``None`` when the sender administers it and the bot can post there; otherwise
+    one of the ``TARGET_*`` reasons below."""
+
+    chat_id: str  # the platform's stable id of the named chat ("-100…"), or the name as typed if unknown
+    name: str  # how to show it: "@putinwatch" or the channel's title
+    refusal: str | None = None
+
+
+TARGET_NOT_FOUND = "not_found"  # no such chat, or the bot is not in it
+TARGET_NOT_CHANNEL = "not_channel"  # a group or user: groups are managed in the group itself
+TARGET_NOT_ADMIN = "not_admin"  # the sender is not an administrator of it
+TARGET_BOT_CANNOT_POST = "bot_cannot_post"  # the bot lacks the right to post messages there
+TARGET_UNAVAILABLE = "unavailable"  # the platform could not be asked just now
+
+
+@dataclass(frozen=True, slots=True)
+class ChatTarget:
+    """A chat named before a command's arguments (``/subscribe @putinwatch Putin``). ``check`` asks the
+    platform only when called, so commands that take no target cause no lookups."""
+
+    ref: str  # as typed: "@putinwatch" or "-1001234567890"
+    args: str  # the command's arguments after the name
+    check: Callable[[], Awaitable[TargetCheck]]
+
+
+@dataclass(frozen=True, slots=True)
 class IncomingCommand:
     platform: str
     chat_id: str
@@ -39,6 +67,12 @@ class IncomingCommand:
     chat_title: str | None = None
     callback: bool = False  # came from a button press
     command_prefix: str = "/"  # how commands are written on this platform ("!" on Matrix), for help texts
+    # A Telegram forum topic the command was written in; ``chat_id`` is then "<group id>/<thread id>", so the
+    # topic is a chat of its own (subscriptions, settings) and replies and alerts go into it.
+    thread_id: str | None = None
+    # In a private chat, a chat named before the arguments; ``args`` still holds the whole text, and the
+    # dispatcher uses ``target.args`` only for commands that act on a chat's settings.
+    target: ChatTarget | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +154,25 @@ class Messenger(Protocol):
     async def send(self, chat_id: str, message: OutgoingMessage) -> Sent:
         """Send one message (already split under ``max_message_chars``); raise a :class:`SendError`."""
         ...
+
+
+THREAD_SEPARATOR = "/"
+
+
+def thread_chat_id(chat_id: str, thread_id: str) -> str:
+    """The chat id of a thread (forum topic) of ``chat_id``: a subscriber of its own."""
+    return f"{chat_id}{THREAD_SEPARATOR}{thread_id}"
+
+
+def split_thread(chat_id: str) -> tuple[str, str | None]:
+    """``"-100123/7"`` → ``("-100123", "7")``; a chat id without a thread → ``(chat_id, None)``."""
+    base, separator, thread = chat_id.partition(THREAD_SEPARATOR)
+    return (base, thread) if separator and thread else (chat_id, None)
+
+
+def pacing_key(chat_id: str) -> str:
+    """The chat whose send budget a message uses: a forum topic shares its group's 20 a minute."""
+    return split_thread(chat_id)[0]
 
 
 _TAG = re.compile(r"<(/?)([a-zA-Z]+)([^>]*)>")

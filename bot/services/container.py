@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from bot.core.clock import Clock
 from bot.core.matching import MatchEngine
 from bot.services.archive import ArchiveService
+from bot.services.channels import ChannelNotices, ChannelService
 from bot.services.chat_settings import ChatSettingsService
 from bot.services.chats import ChatLifecycle
 from bot.services.delivery import DeliveryService
@@ -43,3 +44,5 @@ class Services:
     summaries: SummaryService
     notifier: AdminNotifier
     trends: TrendService
+    channels: ChannelService  # Telegram channels managed from private chats
+    channel_notices: ChannelNotices  # transports register their messenger here

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.storage.articles import ArticleRepository
+from bot.storage.channels import ChannelRepository
 from bot.storage.chats import ChatRepository
 from bot.storage.claims import OutboxClaims
 from bot.storage.db import SqliteDatabase
@@ -45,6 +46,7 @@ class Storage:
     claims: OutboxClaims
     pacing: PacingRepository
     trends: TrendRepository
+    channels: ChannelRepository
 
     @classmethod
     async def open(cls, path: Path | str, *, url: str | None = None, migrate: bool = True) -> Storage:
@@ -69,6 +71,7 @@ class Storage:
             claims=OutboxClaims(db),
             pacing=PacingRepository(db),
             trends=TrendRepository(db),
+            channels=ChannelRepository(db),
         )
 
     async def close(self) -> None:

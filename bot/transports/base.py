@@ -27,6 +27,11 @@ class TransportHost(Protocol):
         """The chat got a new id (Telegram supergroup migration): keep its subscriptions."""
         ...
 
+    async def chat_back(self, key: ChatKey) -> None:
+        """Someone wrote again where the bot had paused (a reopened forum topic, a channel where the bot may
+        post again): resume the chat's subscriptions. Nothing happens for unknown or active chats."""
+        ...
+
     async def get_state(self, key: str) -> str | None:
         """Durable transport state (e.g. Matrix sync token)."""
         ...

@@ -19,7 +19,8 @@ from tests.telegram_server.protocol import (
     parse_message_text,
     validated_markup,
 )
-from tests.telegram_server.world import World, chat_member_api, document_api
+from tests.telegram_server.spaces import member_api
+from tests.telegram_server.world import World, document_api
 
 Method = Callable[[Params], Awaitable[Any]]
 _COMMAND_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
@@ -49,6 +50,7 @@ class BotApiMethods:
             "senddocument": self._send_document,
             "sendphoto": self._send_photo,
             "getchatmember": self._get_chat_member,
+            "getchat": self._get_chat,
             "close": self._true,
             "logout": self._true,
         }
@@ -108,6 +110,7 @@ class BotApiMethods:
 
     async def _send_message(self, params: Params) -> dict[str, Any]:
         chat = self._world.resolve_chat(params)
+        thread_id = self._world.check_send(chat, params)
         raw = params.text("text") or ""
         parse_mode = params.text("parse_mode")
         parsed = parse_message_text(raw, parse_mode, MAX_TEXT, "message text", "message is too long")
@@ -118,6 +121,7 @@ class BotApiMethods:
             entities=parsed.entities,
             reply_markup=validated_markup(params.obj("reply_markup")),
             reply_to=self._world.reply_target(chat, params),
+            thread_id=thread_id,
         )
         message.raw_text = raw
         message.parse_mode = parse_mode
@@ -211,6 +215,7 @@ class BotApiMethods:
     async def _send_photo(self, params: Params) -> dict[str, Any]:
         """A photo uploaded as multipart (``attach://``) or a file_id sent before; PNG or JPEG only."""
         chat = self._world.resolve_chat(params)
+        thread_id = self._world.check_send(chat, params)
         stored = self._upload(params, "photo", "photo.png")
         sizes = photo_sizes(stored)
         caption = self._caption(params)
@@ -222,6 +227,7 @@ class BotApiMethods:
             caption_entities=caption.entities if caption else [],
             reply_markup=validated_markup(params.obj("reply_markup")),
             reply_to=self._world.reply_target(chat, params),
+            thread_id=thread_id,
         )
         message.raw_text = params.text("caption")
         message.parse_mode = params.text("parse_mode")
@@ -254,5 +260,11 @@ class BotApiMethods:
         user = self._world.bot if user_id == self._world.bot.id else self._world.users.get(user_id)
         if user is None:
             raise ApiError.bad_request("user not found")
+        bot_status = self._world.members.get((chat.id, self._world.bot.id), "left")
+        if chat.is_channel and user_id != self._world.bot.id and bot_status not in ("administrator", "creator"):
+            raise ApiError.bad_request("member list is inaccessible")
         status = self._world.members.get((chat.id, user_id), "member")
-        return chat_member_api(user, status)
+        return member_api(user, status, self._world.member_rights.get((chat.id, user_id)))
+
+    async def _get_chat(self, params: Params) -> dict[str, Any]:
+        return self._world.full_chat_api(self._world.resolve_chat(params))

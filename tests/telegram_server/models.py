@@ -28,14 +28,19 @@ class TgUser:
 @dataclass(frozen=True, slots=True)
 class TgChat:
     id: int
-    type: str  # private | group | supergroup
+    type: str  # private | group | supergroup | channel
     title: str | None = None
     first_name: str | None = None
     username: str | None = None
+    is_forum: bool = False  # a supergroup organised in topics
 
     @property
     def is_group(self) -> bool:
         return self.type in ("group", "supergroup")
+
+    @property
+    def is_channel(self) -> bool:
+        return self.type == "channel"
 
     def to_api(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "type": self.type}
@@ -45,6 +50,8 @@ class TgChat:
             data["first_name"] = self.first_name
         if self.username:
             data["username"] = self.username
+        if self.is_forum:
+            data["is_forum"] = True
         return data
 
 
@@ -69,6 +76,7 @@ class StoredMessage:
     reply_to: StoredMessage | None = None
     service: dict[str, Any] = field(default_factory=dict)  # e.g. {"migrate_to_chat_id": -100…}
     edit_count: int = 0
+    thread_id: int | None = None  # the forum topic it was written in (None: General or no forum)
 
     @property
     def from_bot(self) -> bool:
@@ -116,6 +124,9 @@ class StoredMessage:
             data["reply_to_message"] = self.reply_to.to_api(with_reply=False)
         if self.edit_count:
             data["edit_date"] = self.date
+        if self.thread_id is not None:
+            data["message_thread_id"] = self.thread_id
+            data["is_topic_message"] = True
         data.update(self.service)
         return data
 

@@ -12,9 +12,10 @@ from typing import Any
 
 from tests.telegram_server.models import ApiCall, StoredFile, StoredMessage, TgChat, TgUser
 from tests.telegram_server.protocol import ApiError, Params
+from tests.telegram_server.spaces import SpacesMixin
 
 
-class World:
+class World(SpacesMixin):
     """Everything the server knows; changes wake :meth:`wait_for` (and long polls) through :meth:`notify`."""
 
     def __init__(self, token: str, bot_username: str) -> None:
@@ -35,6 +36,8 @@ class World:
         self.bot_commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.gone_chats: dict[int, str] = {}  # chat id -> 403 description
         self.migrated: dict[int, int] = {}
+        self.topics: dict[tuple[int, int], str] = {}  # (forum id, thread id) -> open | closed | deleted
+        self.member_rights: dict[tuple[int, int], dict[str, bool]] = {}  # e.g. a channel admin's can_post_messages
         self.calls: list[ApiCall] = []
         self.changed = asyncio.Event()
 
@@ -66,9 +69,18 @@ class World:
     # ---------------------------------------------------------------- test API: users acting
 
     def user_sends(
-        self, chat: TgChat, user: TgUser, text: str, *, reply_to: StoredMessage | None = None
+        self,
+        chat: TgChat,
+        user: TgUser,
+        text: str,
+        *,
+        reply_to: StoredMessage | None = None,
+        thread_id: int | None = None,
     ) -> StoredMessage:
-        message = self.new_message(chat, user, text=text, entities=command_entities(text), reply_to=reply_to)
+        """``thread_id``: the forum topic the user writes in (None: General, or a chat without topics)."""
+        message = self.new_message(
+            chat, user, text=text, entities=command_entities(text), reply_to=reply_to, thread_id=thread_id
+        )
         self.push_update("message", message.to_api())
         return message
 

@@ -25,6 +25,7 @@ class RecordingHost:
         self.commands: list[IncomingCommand] = []
         self.gone: list[ChatKey] = []
         self.moved: list[tuple[ChatKey, str]] = []
+        self.back: list[ChatKey] = []
         self.state: dict[str, str] = {}
         self.behaviours: dict[str, Behaviour] = {}
         self._manages_chat = manages_chat
@@ -41,6 +42,9 @@ class RecordingHost:
 
     async def chat_moved(self, key: ChatKey, new_chat_id: str) -> None:
         self.moved.append((key, new_chat_id))
+
+    async def chat_back(self, key: ChatKey) -> None:
+        self.back.append(key)
 
     async def get_state(self, key: str) -> str | None:
         return self.state.get(key)

@@ -75,8 +75,9 @@ async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 20
 
 @asynccontextmanager
 async def running_world(
-    tmp_path: Path, *, send_rate_limit: float | None = None, **telegram: Any
+    tmp_path: Path, *, send_rate_limit: float | None = None, app_settings: dict[str, Any] | None = None, **telegram: Any
 ) -> AsyncIterator[World]:
+    """``app_settings``: further :class:`Settings` values (e.g. ``digest_cap``); ``telegram``: Telegram ones."""
     async with BotApiServer(send_rate_limit=send_rate_limit) as server:
         values: dict[str, Any] = {
             "token": server.token,
@@ -87,7 +88,10 @@ async def running_world(
         }
         values.update(telegram)
         settings = Settings(
-            db_path=tmp_path / "db.sqlite", seeds_dir=REPO / "seeds", telegram=TelegramSettings(**values)
+            db_path=tmp_path / "db.sqlite",
+            seeds_dir=REPO / "seeds",
+            telegram=TelegramSettings(**values),
+            **(app_settings or {}),
         )
         async with running_app(settings) as app:
             yield World(

@@ -14,7 +14,16 @@ from datetime import timedelta
 
 from bot.core.alerts.pacing import RateLimiter
 from bot.core.clock import Clock
-from bot.core.messaging import ChatGone, ChatMoved, Messenger, OutgoingMessage, RetryLater, SendError, TransientError
+from bot.core.messaging import (
+    ChatGone,
+    ChatMoved,
+    Messenger,
+    OutgoingMessage,
+    RetryLater,
+    SendError,
+    TransientError,
+    pacing_key,
+)
 from bot.core.models import Chat, ChatKey
 from bot.services.delivery.marks import SentMarks
 from bot.services.delivery.rendering import Rendered
@@ -75,7 +84,8 @@ class OutboxSender:
                     parts[index], message.buttons if last else (), idempotency_key=f"{message.batch}.{index}"
                 )
                 if limiter is not None:
-                    async with limiter.slot(chat.chat_id, chat.is_group):
+                    # A forum topic is paced with its group: Telegram counts the group's messages.
+                    async with limiter.slot(pacing_key(chat.chat_id), chat.is_group):
                         await messenger.send(chat.chat_id, outgoing)
                 else:
                     await messenger.send(chat.chat_id, outgoing)

@@ -2,8 +2,9 @@
 alerts go out through :class:`TelegramMessenger`. This package is the only code that imports ``telegram``.
 
 One module per concern: :mod:`.session` (login, command menu), :mod:`.updates` (receiving),
-:mod:`.sending` (messages, photos, errors), :mod:`.chats` (senders and their rights), :mod:`.callbacks`
-(signed button data), :mod:`.transport` (wiring and lifecycle).
+:mod:`.sending` (messages, photos, errors), :mod:`.chats` (senders, their rights, forum topics),
+:mod:`.channels` (channels named in a private chat and their rights checks), :mod:`.callbacks` (signed button
+data), :mod:`.transport` (wiring and lifecycle).
 """
 
 from bot.transports.telegram.callbacks import BUTTON_MAX_AGE, MAX_CALLBACK_BYTES, SECRET_STATE_KEY, CallbackCodec

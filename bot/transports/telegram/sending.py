@@ -27,6 +27,7 @@ from bot.core.messaging import (
     Sent,
     TransientError,
     html_to_text,
+    split_thread,
 )
 from bot.transports.telegram.callbacks import CallbackCodec
 
@@ -41,6 +42,11 @@ _GONE_BAD_REQUESTS = (
     "not enough rights to send",
     "group chat was deactivated",
     "chat_write_forbidden",
+    "need administrator rights in the channel",  # a channel that took the bot's right to post
+    # A forum topic that was closed or deleted: only that topic (its own chat id) pauses.
+    "message thread not found",
+    "topic_closed",
+    "topic_deleted",
 )
 # The link preview options in their JSON form, built once rather than per message.
 _NO_PREVIEW = {"is_disabled": True}
@@ -64,6 +70,16 @@ def chat_ref(chat_id: str) -> int | str:
         return int(chat_id)
     except ValueError:
         return chat_id
+
+
+def address(chat_id: str) -> dict[str, int | str]:
+    """The Bot API parameters that address a chat id: a forum topic ``"<group>/<thread>"`` is its group
+    plus ``message_thread_id``."""
+    base, thread = split_thread(chat_id)
+    params: dict[str, int | str] = {"chat_id": chat_ref(base)}
+    if thread is not None and thread.isdigit():
+        params["message_thread_id"] = int(thread)
+    return params
 
 
 def split_parts(message: OutgoingMessage, limit: int = MAX_MESSAGE_CHARS) -> Sequence[OutgoingMessage]:
@@ -243,7 +259,7 @@ class TelegramMessenger:
         ``Message`` object tree, which cost more CPU per alert than the HTTP request itself and of which
         only ``message_id`` is used. PTB still maps every error answer to its exceptions."""
         params: dict[str, object] = {
-            "chat_id": chat_ref(chat_id),
+            **address(chat_id),
             "text": text,
             "link_preview_options": _PREVIEW if link_preview else _NO_PREVIEW,
         }
@@ -274,11 +290,14 @@ class TelegramMessenger:
         markup: Markup | None,
     ) -> Message:
         """One sendPhoto, uploading the image (multipart)."""
+        target = address(chat_id)
+        thread = target.get("message_thread_id")
         await self._flood.wait()
         try:
             with _mapped_errors():
                 return await self._bot.send_photo(
-                    chat_id=chat_ref(chat_id),
+                    chat_id=target["chat_id"],
+                    message_thread_id=thread if isinstance(thread, int) else None,
                     photo=InputFile(image.data, filename=image.filename, attach=True),
                     caption=caption,
                     parse_mode=parse_mode,

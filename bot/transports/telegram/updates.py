@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from functools import partial
 
 from telegram import Bot, CallbackQuery, ChatMemberUpdated, Message, Update
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
@@ -24,7 +25,8 @@ from bot.core.models import ChatKey
 from bot.transports.base import TransportHost
 from bot.transports.retry import ReplySender
 from bot.transports.telegram.callbacks import CallbackCodec
-from bot.transports.telegram.chats import GONE_STATUSES, ChatRights, language_of
+from bot.transports.telegram.channels import bot_can_post
+from bot.transports.telegram.chats import GONE_STATUSES, ChatRights, chat_key_id, language_of, topic_of
 from bot.transports.telegram.sending import PLATFORM, split_parts
 
 log = logging.getLogger(__name__)
@@ -122,17 +124,33 @@ class UpdateHandler:
     # ---------------------------------------------------------------- kinds of update
 
     async def _on_membership(self, change: ChatMemberUpdated) -> None:
-        if change.new_chat_member.status in GONE_STATUSES:
+        key = ChatKey(PLATFORM, str(change.chat.id))
+        member = change.new_chat_member
+        if member.status in GONE_STATUSES:
             log.info("Bot removed from or blocked in Telegram chat %s", change.chat.id)
-            await self._host.chat_gone(ChatKey(PLATFORM, str(change.chat.id)))
+            await self._host.chat_gone(key)
+        elif change.chat.type == ChatType.CHANNEL:
+            # In a channel the bot only works as an administrator allowed to post: losing that right
+            # pauses the channel like a removal, getting it back resumes it.
+            if bot_can_post(member):
+                await self._host.chat_back(key)
+            else:
+                log.info("Bot may no longer post in Telegram channel %s", change.chat.id)
+                await self._host.chat_gone(key)
 
     async def _on_message(self, message: Message) -> None:
         if message.migrate_to_chat_id is not None:
             log.info("Telegram group %s became supergroup %s", message.chat.id, message.migrate_to_chat_id)
             await self._host.chat_moved(ChatKey(PLATFORM, str(message.chat.id)), str(message.migrate_to_chat_id))
             return
+        if message.chat.type == ChatType.CHANNEL:
+            return  # a command posted in a channel would be read by every subscriber of it: ignored
         user = message.from_user
+        thread_id = topic_of(message)
         parsed = parse_command(message.text or message.caption or "", self.bot_username)
+        if thread_id is not None and user is not None and not user.is_bot and message.forum_topic_closed is None:
+            # Someone writes in a forum topic that was closed (its alerts paused): it is open again.
+            await self._host.chat_back(ChatKey(PLATFORM, chat_key_id(message.chat, thread_id)))
         if parsed is None or user is None:
             return
         # An anonymous group admin writes as the group itself; only admins can do that.
@@ -141,13 +159,22 @@ class UpdateHandler:
             return
         name, args = parsed
         command = await self._rights.command(
-            message.chat, user, name, args, attachment=self._attachment(message), anonymous_admin=anonymous_admin
+            message.chat,
+            user,
+            name,
+            args,
+            attachment=self._attachment(message),
+            anonymous_admin=anonymous_admin,
+            thread_id=thread_id,
         )
         await self._run(command)
 
     async def _on_callback(self, query: CallbackQuery, lang: str | None) -> None:
         chat = query.message.chat if query.message is not None else None
-        command_line = await self._codec.decode(str(chat.id), query.data or "") if chat is not None else None
+        # The button was signed for the chat id it was sent to: a topic's "<group>/<thread>".
+        thread_id = topic_of(query.message) if isinstance(query.message, Message) else None
+        chat_id = chat_key_id(chat, thread_id) if chat is not None else ""
+        command_line = await self._codec.decode(chat_id, query.data or "") if chat is not None else None
         if chat is None or command_line is None:
             log.info("Refused button data %r from Telegram user %s", query.data, query.from_user.id)
             t = translator(lang)
@@ -155,7 +182,14 @@ class UpdateHandler:
             return
         await self._answer(query, None)  # stops the button's spinner at once
         name, _, args = command_line.partition(" ")
-        command = await self._rights.command(chat, query.from_user, name.lower(), args.strip(), callback=True)
+        command = await self._rights.command(
+            chat, query.from_user, name.lower(), args.strip(), callback=True, thread_id=thread_id
+        )
+        if chat.type == ChatType.CHANNEL:
+            # A button under a channel post (a capped digest's "more"): what it fetches is posted by the
+            # delivery; a reply would be a command echo every reader of the channel sees.
+            await self._host.handle(command)
+            return
         await self._run(command)
 
     async def _answer(self, query: CallbackQuery, text: str | None) -> None:
