@@ -7,19 +7,15 @@ import asyncio
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-from bot.app import build_services
 from bot.cli.common import CliError, fail, open_storage
-from bot.core.clock import SystemClock
-from bot.core.feeds.opml import OpmlError, parse_opml
-from bot.core.feeds.results import FeedError
 from bot.core.models import IngestOutcome, IngestReport
-from bot.services.feeds import FeedService
-from bot.services.ingest import IngestService
-from config.settings import Settings
+
+if TYPE_CHECKING:  # the application is imported when the command runs, so `newsalert --help` stays instant
+    from bot.services.feeds import FeedService
+    from bot.services.ingest import IngestService
+    from config.settings import Settings
 
 SHOW_PROBLEMS = 20
 
@@ -32,6 +28,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 async def ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import build_services
+    from bot.core.clock import SystemClock
+    from bot.services.feeds import FeedService
+
     try:
         async with open_storage(settings) as storage:
             clock = SystemClock()
@@ -53,6 +53,9 @@ async def _no_admins(_: str) -> None:
 
 
 async def _ingest_all(args: argparse.Namespace, ingest_service: IngestService, feeds: FeedService) -> IngestReport:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     report = IngestReport()
     console = Console(stderr=True)
     with Progress(
@@ -81,6 +84,8 @@ async def _ingest_all(args: argparse.Namespace, ingest_service: IngestService, f
 
 
 async def _ingest_opml(path: Path, ingest_service: IngestService, feeds: FeedService, alert: bool) -> IngestReport:
+    from bot.core.feeds.opml import OpmlError, parse_opml
+
     report = IngestReport()
     try:
         entries = parse_opml(await asyncio.to_thread(path.read_bytes))
@@ -93,6 +98,8 @@ async def _ingest_opml(path: Path, ingest_service: IngestService, feeds: FeedSer
 
 
 async def _ingest_url(url: str, ingest_service: IngestService, feeds: FeedService, alert: bool) -> IngestReport:
+    from bot.core.feeds.results import FeedError
+
     try:
         items = await feeds.fetch_items(url)
     except FeedError as exc:
