@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import App, running_app
+from bot.core.matching import MatchEngine
 from config.settings import Settings
 from tests.fakes import RecordingMessenger
 
@@ -27,8 +28,16 @@ def messenger() -> RecordingMessenger:
     return RecordingMessenger()
 
 
+@pytest.fixture(scope="session")
+def match_engine() -> MatchEngine:
+    """One matching engine for the whole session: loading the lexicon costs every app tens of milliseconds.
+    Sharing is safe: the engine holds only the shipped lexicon and caches derived from it (compiled
+    queries, surface forms), no subscriptions or chat state, so no test can see another's data through it."""
+    return MatchEngine.load()
+
+
 @pytest.fixture
-async def app(settings: Settings, messenger: RecordingMessenger) -> AsyncIterator[App]:
-    async with running_app(settings) as running:
+async def app(settings: Settings, messenger: RecordingMessenger, match_engine: MatchEngine) -> AsyncIterator[App]:
+    async with running_app(settings, engine=match_engine) as running:
         running.services.delivery.register(messenger)
         yield running
