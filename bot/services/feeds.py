@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import aiohttp
-import trafilatura
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 from yarl import URL
@@ -708,4 +707,6 @@ def _clean_title(title: object) -> str | None:
 
 def _extract_main_text(html: bytes, url: str) -> str | None:
     """trafilatura's main-text extraction (CPU-bound: run in a worker thread)."""
+    import trafilatura  # imported on first use: it is a quarter of `newsalert run`'s start-up
+
     return trafilatura.extract(html, url=url, include_comments=False, include_tables=False)
