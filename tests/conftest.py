@@ -14,7 +14,8 @@ from tests.fakes import RecordingMessenger
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
-SHARED = REPO.parent / "shared"
+# the shared corpora sit next to the checkout, or next to a folder above it (a git worktree is deeper)
+SHARED = next((p / "shared" for p in REPO.parents if (p / "shared" / "data").is_dir()), REPO.parent / "shared")
 SEED_FILE = SEEDS / "000_a4bb6051e356c940.txt"
 
 
