@@ -17,12 +17,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.core.matching import MatchEngine, QueryError
 from bot.core.models import ChatKey, Subscription
-from bot.storage.store import Storage
-from config.settings import FeedSettings, MatrixSettings, Settings, TelegramSettings
 
+# The engine, storage and settings are imported where used: `newsalert bench --help` (and every other
+# command, which registers the bench's arguments) must not pay for them.
 if TYPE_CHECKING:
+    from bot.core.matching import MatchEngine
+    from bot.storage.store import Storage
+    from config.settings import Settings, TelegramSettings
     from tests.telegram_server import BotApiServer
 
 RSS_CORPUS = "en_rss_2023.jsonl.gz"
@@ -38,7 +40,12 @@ def repo_root() -> Path:
 
 
 def default_data_dir() -> Path:
-    """``../shared/data`` next to the repository, whatever the working directory."""
+    """``shared/data`` next to the repository (or next to a folder above it: a git worktree such as
+    ``/work/wt/NAME`` sits one level deeper than the main checkout), whatever the working directory."""
+    for folder in repo_root().parents:
+        candidate = folder / "shared" / "data"
+        if candidate.is_dir():
+            return candidate
     return repo_root().parent / "shared" / "data"
 
 
@@ -132,6 +139,8 @@ def machine_line(machine: dict[str, object]) -> str:
 def bench_settings(workdir: Path, telegram: TelegramSettings | None = None) -> Settings:
     """Settings that ignore the caller's environment and ``.env``: a fresh database in ``workdir``,
     no seeds, no Matrix, Telegram only when given."""
+    from config.settings import FeedSettings, MatrixSettings, Settings, TelegramSettings
+
     return Settings(
         _env_file=None,  # type: ignore[call-arg]  # pydantic-settings init option
         db_path=workdir / "bench.db",
@@ -159,6 +168,8 @@ async def seed_chats(
 ) -> list[SeededChat]:
     """Private chats ``(chat_id, queries)`` subscribed through the repositories (what ``subscribe`` stores);
     queries the engine refuses are skipped."""
+    from bot.core.matching import QueryError
+
     now = datetime.now(UTC)
     seeded = []
     for chat_id, queries in chats:

@@ -3,9 +3,14 @@ matching on (a realistic number of subscriptions), articles per second and peak 
 
     newsalert bench --only ingest [--quick]      (or: python -m bench --only ingest)
 
-Time is wall-clock (what an admin waits for). The split shows where it goes: ``match`` is the pipeline's
-``process_articles`` (matching in a worker thread, writing outbox rows); the rest is
-reading, parsing, hashing and storing.
+Time is wall-clock (what an admin waits for). ``<label>_match_share`` is the share of it during which
+the pipeline's ``process_articles`` (matching in a worker thread, writing outbox rows) was busy; it
+overlaps reading, parsing, hashing and storing the next batch, so near 100 % means matching is the
+bottleneck stage.
+
+Each corpus is also loaded the plainest way in the same run (:mod:`bench.plain_load`: json parse, SQLite
+insert, FTS5 index), and ``<label>_ratio_to_plain_load`` says how many times that floor the pipeline takes
+(wall clock; ``<label>_cpu_ratio_to_plain_load`` the same in CPU time, steadier on a shared machine).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from bench.common import (
     seed_chats,
 )
 from bench.match import load_articles
+from bench.plain_load import plain_load
 from bench.queries import distinct_queries
 from bot.app import build_services
 from bot.core.clock import SystemClock
@@ -61,7 +67,9 @@ QUICK = IngestSizes(rss_items=10_000, german_items=300, query_sample=2_000)
 
 @dataclass(slots=True)
 class _Timed:
-    """Wraps the pipeline listener to add up the time spent matching."""
+    """Wraps the pipeline listener to add up the time a batch was being matched. Since ingest_path
+    matches batch k while it stores batch k+1, this is the share of the wall time matching was busy
+    (overlapping the rest), not a split of it: near 100 % means matching is the stage everything waits on."""
 
     inner: Callable[[list[Article]], Awaitable[int]]
     seconds: float = 0.0
@@ -116,7 +124,7 @@ async def _ingest_all(
     storage = await Storage.open(settings.db_path)
     try:
         await seed_chats(storage, engine, [(str(1_000_000 + n), [q]) for n, q in enumerate(queries)])
-        services, pipeline = await build_services(settings, storage, SystemClock())
+        services, pipeline = await build_services(settings, storage, SystemClock(), engine=engine)
         figures: dict[str, float] = {"subscriptions": float(len(pipeline))}
         started = time.perf_counter()
         await services.ingest.ingest_document("warm-up.jsonl", warm_up, max_bytes=len(warm_up) + 1)
@@ -125,9 +133,10 @@ async def _ingest_all(
             progress(f"ingest: {path.name} with {len(pipeline)} subscriptions")
             timed = _Timed(pipeline.process_articles)
             services.ingest.set_listener(timed)
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             report = await services.ingest.ingest_path(path)
             seconds = time.perf_counter() - started
+            figures[f"{label}_cpu_s"] = time.process_time() - cpu_started
             items = len(report.outcomes)
             figures |= {
                 f"{label}_items": float(items),
@@ -158,19 +167,49 @@ def run(
         workdir = Path(tmp)
         inputs = _prepare_inputs(workdir, data_dir, sizes)
         warm_up = warm_up_document(data_dir)
-        figures = asyncio.run(_ingest_all(workdir, inputs, queries, engine, warm_up))
+        plain = _plain_loads(workdir, inputs)
+        figures = plain | asyncio.run(_ingest_all(workdir, inputs, queries, engine, warm_up))
         figures["db_mb"] = (workdir / "bench.db").stat().st_size / 1024 / 1024
     german_items = sum(figures[f"{g}_items"] for g in GERMAN_LABELS)
     german_seconds = sum(figures[f"{g}_seconds"] for g in GERMAN_LABELS)
     figures["ingest_items_per_s"] = figures["rss_items_per_s"]
     figures["ingest_german_items_per_s"] = german_items / german_seconds if german_seconds > 0 else 0.0
+    for label in ("rss", *GERMAN_LABELS):
+        figures[f"{label}_ratio_to_plain_load"] = _ratio(figures[f"{label}_seconds"], figures[f"{label}_plain_s"])
+        figures[f"{label}_cpu_ratio_to_plain_load"] = _ratio(
+            figures[f"{label}_cpu_s"], figures[f"{label}_plain_cpu_s"]
+        )
+    figures["ingest_ratio_to_plain_load"] = figures["rss_ratio_to_plain_load"]
+    figures["ingest_german_ratio_to_plain_load"] = _ratio(
+        german_seconds, sum(figures[f"{g}_plain_s"] for g in GERMAN_LABELS)
+    )
     figures["peak_rss_mb"] = peak_rss_mb()
     return figures
 
 
+def _plain_loads(workdir: Path, inputs: Sequence[tuple[str, Path]]) -> dict[str, float]:
+    """The same-run floor of every corpus (see :mod:`bench.plain_load`), into a scratch database."""
+    figures: dict[str, float] = {}
+    for label, path in inputs:
+        loaded = plain_load(path, workdir / "plain.db")
+        progress(f"plain load: {path.name}: {loaded.rows} rows in {loaded.seconds:.1f}s")
+        figures |= {
+            f"{label}_plain_rows": float(loaded.rows),
+            f"{label}_plain_s": loaded.seconds,
+            f"{label}_plain_cpu_s": loaded.cpu_seconds,
+        }
+    (workdir / "plain.db").unlink(missing_ok=True)
+    return figures
+
+
+def _ratio(value: float, floor: float) -> float:
+    return value / floor if floor > 0 else 0.0
+
+
 def table(figures: dict[str, float]) -> Table:
     out = Table(title=f"ingest ({int(figures['subscriptions'])} subscriptions, FTS and matching on)")
-    for column in ("corpus", "items", "new", "rejected", "seconds", "items/s", "in matching", "RSS MB after"):
+    columns = ("corpus", "items", "new", "rejected", "seconds", "items/s", "plain load s", "× plain", "× plain CPU")
+    for column in (*columns, "in matching", "RSS MB after"):
         out.add_column(column, justify="left" if column == "corpus" else "right")
     for label in ("rss", *GERMAN_LABELS):
         out.add_row(
@@ -180,6 +219,9 @@ def table(figures: dict[str, float]) -> Table:
             f"{figures[f'{label}_rejected']:,.0f}",
             f"{figures[f'{label}_seconds']:.1f}",
             f"{figures[f'{label}_items_per_s']:,.0f}",
+            f"{figures[f'{label}_plain_s']:.1f}",
+            f"{figures[f'{label}_ratio_to_plain_load']:.1f}",
+            f"{figures[f'{label}_cpu_ratio_to_plain_load']:.1f}",
             f"{figures[f'{label}_match_share']:.0%}",
             f"{figures[f'{label}_rss_mb_after']:,.0f}",
         )

@@ -16,12 +16,8 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from bench.common import (
     GERMAN_CORPORA,
@@ -34,6 +30,11 @@ from bench.common import (
     repo_root,
 )
 
+if TYPE_CHECKING:  # rich is imported where tables are drawn: every `newsalert` command imports this module
+    from multiprocessing.connection import Connection
+
+    from rich.table import Table
+
 # Explicit registry, in the order they run: name → module with run(quick, data_dir) -> dict[str, float].
 BENCHMARKS: dict[str, str] = {
     "ingest": "bench.ingest",
@@ -42,6 +43,7 @@ BENCHMARKS: dict[str, str] = {
     "latency": "bench.latency",
     "scale": "bench.scale",
     "trend": "bench.trend",
+    "startup": "bench.startup",
 }
 MATCH_TIERS = ("1k", "10k", "100k")
 Figures = dict[str, float]
@@ -126,7 +128,7 @@ def run_all(
 def check_data(names: Sequence[str], data_dir: Path | None) -> None:
     """Fail in a second, not after minutes, when a corpus is missing."""
     needed = {"ingest": [RSS_CORPUS, *GERMAN_CORPORA], "match": [RSS_CORPUS], "scale": [RSS_CORPUS]}
-    needed["fanout"] = needed["latency"] = ["en_bbc_2005.jsonl"]
+    needed["fanout"] = needed["latency"] = ["en_bbc_2005.jsonl"]  # startup needs no corpus
     for name in names:
         for corpus in needed.get(name, []):
             corpus_path(corpus, data_dir)
@@ -147,10 +149,13 @@ def headline(results: dict[str, Figures]) -> dict[str, float | None]:
     fanout = results.get("fanout", {})
     latency = results.get("latency", {})
     scale = results.get("scale", {})
+    startup = results.get("startup", {})
     peaks = [v for figures in results.values() for k, v in figures.items() if k.endswith("peak_rss_mb")]
     return {
         "ingest_items_per_s": ingest.get("ingest_items_per_s"),
         "ingest_german_items_per_s": ingest.get("ingest_german_items_per_s"),
+        "ingest_ratio_to_plain_load": ingest.get("ingest_ratio_to_plain_load"),
+        "ingest_german_ratio_to_plain_load": ingest.get("ingest_german_ratio_to_plain_load"),
         "match_articles_per_s_100k": match.get("match_articles_per_s_100k"),
         "match_speedup_vs_naive_100k": match.get("match_speedup_vs_naive_100k"),
         "fanout_msgs_per_s": fanout.get("fanout_msgs_per_s"),
@@ -164,6 +169,10 @@ def headline(results: dict[str, Figures]) -> dict[str, float | None]:
         "scale_ingest_cost_ratio": scale.get("scale_ingest_cost_ratio"),
         "scale_search_cost_ratio": scale.get("scale_search_cost_ratio"),
         "scale_archive_rss_ratio": scale.get("scale_archive_rss_ratio"),
+        "startup_help_s": startup.get("startup_help_s"),
+        "startup_match_s": startup.get("startup_match_s"),
+        "startup_search_s": startup.get("startup_search_s"),
+        "startup_run_ready_s": startup.get("startup_run_ready_s"),
         # the ingest run's peak (the whole corpus through the pipeline); else the largest one measured
         "peak_rss_mb": ingest.get("peak_rss_mb", max(peaks, default=None)),
     }
@@ -192,6 +201,8 @@ def detail_tables(results: dict[str, Figures]) -> list[Table]:
 
 
 def match_table(figures: Figures) -> Table:
+    from rich.table import Table
+
     out = Table(
         title=f"match: engine vs naive regex baseline ({figures['articles_engine']:,.0f} RSS articles)"
     )
@@ -220,6 +231,8 @@ def _verdict(value: float | None, ok: Callable[[float], bool]) -> str:
 
 
 def summary_table(report: dict[str, Any]) -> Table:
+    from rich.table import Table
+
     out = Table(title="newsalert benchmarks" + (" (quick)" if report["quick"] else ""))
     for column in ("figure", "value", "target", ""):
         out.add_column(column, justify="left" if column == "figure" else "right")
@@ -228,7 +241,12 @@ def summary_table(report: dict[str, Any]) -> Table:
         ("ingest RSS corpus, items/s", _fmt(r["ingest_items_per_s"], ",.0f"), "≥ 3,000",
          _verdict(r["ingest_items_per_s"], lambda v: v >= 3_000)),
         ("ingest German corpora, items/s", _fmt(r["ingest_german_items_per_s"], ",.0f"), "", ""),
-        ("ingest peak RSS, MB", _fmt(r["peak_rss_mb"], ",.0f"), "", ""),
+        ("ingest RSS corpus, × plain load", _fmt(r["ingest_ratio_to_plain_load"], ".2f"), "≤ 3",
+         _verdict(r["ingest_ratio_to_plain_load"], lambda v: v <= 3)),
+        ("ingest German corpora, × plain load", _fmt(r["ingest_german_ratio_to_plain_load"], ".2f"), "≤ 6",
+         _verdict(r["ingest_german_ratio_to_plain_load"], lambda v: v <= 6)),
+        ("ingest peak RSS, MB", _fmt(r["peak_rss_mb"], ",.0f"), "≤ 300",
+         _verdict(r["peak_rss_mb"], lambda v: v <= 300)),
         ("match 100k subscriptions, articles/s", _fmt(r["match_articles_per_s_100k"], ",.0f"), "", ""),
         ("match speed-up vs naive, 100k", _fmt(r["match_speedup_vs_naive_100k"], ",.0f"), "", ""),
         ("fan-out msg/s", _fmt(r["fanout_msgs_per_s"], ",.0f"), "", ""),
@@ -242,6 +260,14 @@ def summary_table(report: dict[str, Any]) -> Table:
         ("scale: match cost, largest/smallest subs", _fmt(r["scale_match_cost_ratio"], ".2f"), "flat ≈ 1", ""),
         ("scale: ingest CPU cost, largest/smallest archive", _fmt(r["scale_ingest_cost_ratio"], ".2f"), "flat ≈ 1", ""),
         ("scale: search time, largest/smallest archive", _fmt(r["scale_search_cost_ratio"], ".2f"), "", ""),
+        ("start-up: newsalert --help, s", _fmt(r["startup_help_s"], ".3f"), "≤ 0.3",
+         _verdict(r["startup_help_s"], lambda v: v <= 0.3)),
+        ("start-up: newsalert match, s", _fmt(r["startup_match_s"], ".3f"), "≤ 0.3",
+         _verdict(r["startup_match_s"], lambda v: v <= 0.3)),
+        ("start-up: newsalert search, s", _fmt(r["startup_search_s"], ".3f"), "≤ 0.3",
+         _verdict(r["startup_search_s"], lambda v: v <= 0.3)),
+        ("start-up: newsalert run ready, s", _fmt(r["startup_run_ready_s"], ".3f"), "≤ 1.5",
+         _verdict(r["startup_run_ready_s"], lambda v: v <= 1.5)),
         ("scale: RSS, largest/smallest archive", _fmt(r["scale_archive_rss_ratio"], ".2f"), "flat ≈ 1", ""),
     )  # fmt: skip
     for row in rows:
@@ -259,6 +285,8 @@ def print_report(report: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps(report, sort_keys=False))
         return
+    from rich.console import Console
+
     console = Console(width=max(Console().width, 100))
     for table in detail_tables(report["benchmarks"]):
         console.print(table)

@@ -102,12 +102,18 @@ class App:
 
 
 async def build_services(
-    settings: Settings, storage: Storage, clock: Clock, *, run_jobs: bool = True
+    settings: Settings,
+    storage: Storage,
+    clock: Clock,
+    *,
+    run_jobs: bool = True,
+    engine: MatchEngine | None = None,
 ) -> tuple[Services, MatchPipeline]:
     """Every service, each built once with what it needs; nothing is filled in afterwards.
 
-    ``run_jobs=False`` makes the scheduler plan without firing (a test clock; see ``NewsScheduler``)."""
-    engine = await asyncio.to_thread(MatchEngine.load)
+    ``run_jobs=False`` makes the scheduler plan without firing (a test clock; see ``NewsScheduler``).
+    ``engine``: an already loaded matching engine to use (a benchmark or test session shares one)."""
+    engine = engine or await asyncio.to_thread(MatchEngine.load)
     delivery = DeliveryService(
         storage, engine, clock, digest_cap=settings.digest_cap, summary_bullets=settings.summary_bullets
     )
@@ -187,6 +193,7 @@ async def running_app(
     stdout: TextIO | None = None,
     load_seeds: bool = True,
     run_jobs: bool = True,
+    engine: MatchEngine | None = None,
 ) -> AsyncIterator[App]:
     """Start everything. Transports connect before delivery and digests begin, so nothing is sent into a
     platform that is not logged in yet; on exit the scheduler and delivery finish first (they still send),
@@ -198,7 +205,7 @@ async def running_app(
     async with AsyncExitStack() as stack:
         storage = await Storage.connect(settings)
         stack.push_async_callback(storage.close)
-        services, pipeline = await build_services(settings, storage, clock, run_jobs=run_jobs)
+        services, pipeline = await build_services(settings, storage, clock, run_jobs=run_jobs, engine=engine)
         app = App(settings, services, pipeline, build_registry())
 
         if console:

@@ -8,13 +8,15 @@ from pathlib import Path
 import pytest
 
 from bot.app import App, running_app
+from bot.core.matching import MatchEngine
 from config.settings import Settings
 from tests.fakes import RecordingMessenger
 from tests.pg import backend_name, pg_database_url, pg_server, storage_backend  # noqa: F401  (fixtures)
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
-SHARED = REPO.parent / "shared"
+# the shared corpora sit next to the checkout, or next to a folder above it (a git worktree is deeper)
+SHARED = next((p / "shared" for p in REPO.parents if (p / "shared" / "data").is_dir()), REPO.parent / "shared")
 SEED_FILE = SEEDS / "000_a4bb6051e356c940.txt"
 
 
@@ -28,8 +30,16 @@ def messenger() -> RecordingMessenger:
     return RecordingMessenger()
 
 
+@pytest.fixture(scope="session")
+def match_engine() -> MatchEngine:
+    """One matching engine for the whole session: loading the lexicon costs every app tens of milliseconds.
+    Sharing is safe: the engine holds only the shipped lexicon and caches derived from it (compiled
+    queries, surface forms), no subscriptions or chat state, so no test can see another's data through it."""
+    return MatchEngine.load()
+
+
 @pytest.fixture
-async def app(settings: Settings, messenger: RecordingMessenger) -> AsyncIterator[App]:
-    async with running_app(settings) as running:
+async def app(settings: Settings, messenger: RecordingMessenger, match_engine: MatchEngine) -> AsyncIterator[App]:
+    async with running_app(settings, engine=match_engine) as running:
         running.services.delivery.register(messenger)
         yield running

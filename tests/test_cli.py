@@ -122,3 +122,44 @@ def test_console_accepts_tabs_and_undecodable_bytes(tmp_path: Path) -> None:
     out = result.stdout.decode()
     assert result.returncode == 0 and "Traceback" not in result.stderr.decode()
     assert "1. Putin" in out and "2." in out
+
+
+# Start-up cost: a command imports only what it uses. Checked by module, not by clock (the bench times it).
+HEAVY_MODULES = ("aiohttp", "trafilatura", "telegram", "nio", "apscheduler", "bot.app", "bot.transports.console")
+_IMPORTED_AFTER = (
+    "import sys, runpy\n"
+    "sys.argv = ['newsalert', *sys.argv[1:]]\n"
+    "try:\n"
+    "    runpy.run_module('bot', run_name='__main__')\n"
+    "except SystemExit:\n"
+    "    pass\n"
+    "print('IMPORTED', ' '.join(sorted(sys.modules)), file=sys.stderr)\n"
+)
+
+
+def _modules_after(*args: str, tmp: Path) -> set[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("NEWSALERT_")}
+    clean["NEWSALERT_DB_PATH"] = str(tmp / "db" / "news.db")
+    result = subprocess.run(
+        [sys.executable, "-c", _IMPORTED_AFTER, *args],
+        capture_output=True, text=True, env=clean, cwd=tmp, timeout=120,
+    )  # fmt: skip
+    line = next(x for x in result.stderr.splitlines() if x.startswith("IMPORTED "))
+    return set(line.split()[1:])
+
+
+def test_help_imports_no_application_library(tmp_path: Path) -> None:
+    loaded = _modules_after("--help", tmp=tmp_path)
+    assert not {m for m in (*HEAVY_MODULES, "pydantic", "bot.core.matching", "aiosqlite") if m in loaded}
+
+
+def test_match_loads_the_engine_but_no_settings_or_transports(tmp_path: Path) -> None:
+    loaded = _modules_after("match", "--query", "Putin", "--text", "Wladimir Putin in Moskau", tmp=tmp_path)
+    assert "bot.core.matching" in loaded
+    assert not {m for m in (*HEAVY_MODULES, "pydantic_settings", "aiosqlite") if m in loaded}
+
+
+def test_search_opens_the_archive_without_the_application(tmp_path: Path) -> None:
+    loaded = _modules_after("search", "Putin", tmp=tmp_path)
+    assert "aiosqlite" in loaded and "pydantic_settings" in loaded  # it reads the configuration and the database
+    assert not {m for m in (*HEAVY_MODULES, "bot.core.matching") if m in loaded}

@@ -1,17 +1,21 @@
-"""The ``newsalert`` command line. One module per command, each with ``register(subparsers)``."""
+"""The ``newsalert`` command line. One module per command, each with ``register(subparsers)``.
+
+Start-up time matters here (``newsalert --help`` and ``newsalert match`` should answer at once), so this
+module and every command module import only argparse-level things at the top; a command imports what it
+uses when it runs, and configuration (pydantic) is loaded only for the commands that read it.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
-import logging
-import sqlite3
 import sys
+import types
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from bot.storage.db import StorageError
-from config.settings import Settings, SettingsError, load_settings
+if TYPE_CHECKING:
+    from config.settings import Settings
 
 # Explicit registry: a command module provides register(subparsers) which sets ``func`` (async or sync)
 # taking (args, settings) and returning an exit code.
@@ -25,6 +29,9 @@ COMMAND_MODULES = (
     "bot.cli.bench",
     "bot.cli.db",
 )
+# Commands that never read the configuration: they get ``settings=None`` and skip loading it (the
+# pydantic import alone is most of a 0.3 s start-up budget). A bad NEWSALERT_* variable cannot affect them.
+SETTINGS_FREE = frozenset({"match", "match-eval", "summarize", "summary-eval", "bench"})
 
 EXIT_OK, EXIT_NO, EXIT_USAGE = 0, 1, 2
 
@@ -49,35 +56,65 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def setup_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def setup_logging(level: str) -> None:
+    import logging  # a cheap import, but only the commands that run need it
+
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "httpcore", "apscheduler.executors", "nio.responses", "telegram.ext.Updater"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def _load_settings() -> Settings | None:
+    """The configuration, or None after printing one line per problem."""
+    from config.settings import SettingsError, load_settings
+
     try:
-        settings = load_settings()
+        return load_settings()
     except SettingsError as exc:
         for problem in exc.problems:
             print(f"newsalert: configuration error: {problem}", file=sys.stderr)
-        return EXIT_USAGE
-    setup_logging(settings)
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings: Settings | None = None
+    if args.command in SETTINGS_FREE:
+        setup_logging("WARNING")
+    else:
+        settings = _load_settings()
+        if settings is None:
+            return EXIT_USAGE
+        setup_logging(settings.log_level)
     try:
-        result = args.func(args, settings)
-        if asyncio.iscoroutine(result):
-            result = asyncio.run(result)
-    except (StorageError, sqlite3.Error) as exc:
-        # Disk full, read-only or corrupt database: every write was a transaction, so nothing is half-stored.
-        print(f"newsalert: database problem with {settings.db_path}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _dispatch(args, settings)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings | None) -> int:
+    try:
+        result = args.func(args, settings)
+        if isinstance(result, types.CoroutineType):
+            import asyncio  # only the commands that are coroutines pay for the event loop
+
+            result = asyncio.run(result)
+    except Exception as exc:
+        if not _is_storage_problem(exc):
+            raise
+        # Disk full, read-only or corrupt database: every write was a transaction, so nothing is half-stored.
+        where = settings.db_path if settings is not None else "the database"
+        print(f"newsalert: database problem with {where}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     return int(result or 0)
+
+
+def _is_storage_problem(exc: Exception) -> bool:
+    """SQLite or storage errors; the storage module is looked up, not imported: a command that never
+    loaded it cannot have raised its error, and importing it would cost the light commands 0.2 s."""
+    import sqlite3
+
+    db = sys.modules.get("bot.storage.db")
+    return isinstance(exc, sqlite3.Error) or (db is not None and isinstance(exc, db.StorageError))

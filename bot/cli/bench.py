@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from config.settings import Settings
+if TYPE_CHECKING:
+    from config.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=bench)
 
 
-def bench(args: argparse.Namespace, settings: Settings) -> int:
+def bench(args: argparse.Namespace, settings: Settings | None) -> int:
     """The benchmarks build their own settings (fresh databases, local test servers): the user's
     configuration and database are never touched."""
     from bench.runner import run_from_args

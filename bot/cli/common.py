@@ -5,10 +5,11 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
-from bot.storage.db import StorageError
-from bot.storage.store import Storage
-from config.settings import Settings
+if TYPE_CHECKING:
+    from bot.storage.store import Storage
+    from config.settings import Settings
 
 
 class CliError(Exception):
@@ -22,6 +23,10 @@ def fail(message: str, code: int = 2) -> int:
 
 @asynccontextmanager
 async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
+    # imported here: every command module imports this one, and only the database commands need SQLite
+    from bot.storage.db import StorageError
+    from bot.storage.store import Storage
+
     try:
         storage = await Storage.connect(settings)
     except StorageError as exc:

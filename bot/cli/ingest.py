@@ -8,20 +8,18 @@ import re
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-from bot.app import build_services
 from bot.cli.common import CliError, fail, open_storage
-from bot.core.clock import SystemClock
 from bot.core.feeds.opml import OpmlError, parse_opml
 from bot.core.feeds.results import FeedError
 from bot.core.feeds.urls import UnsafeUrl, check_feed_url
 from bot.core.models import IngestOutcome, IngestReport
-from bot.services.feeds import FeedService
-from bot.services.ingest import IngestService
-from config.settings import Settings
+
+if TYPE_CHECKING:  # the application is imported when the command runs, so `newsalert --help` stays instant
+    from bot.services.feeds import FeedService
+    from bot.services.ingest import IngestService
+    from config.settings import Settings
 
 SHOW_PROBLEMS = 20
 _NON_HTTP_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -35,6 +33,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 async def ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import build_services
+    from bot.core.clock import SystemClock
+    from bot.services.feeds import FeedService
+
     try:
         async with open_storage(settings) as storage:
             clock = SystemClock()
@@ -56,6 +58,9 @@ async def _no_admins(_: str) -> None:
 
 
 async def _ingest_all(args: argparse.Namespace, ingest_service: IngestService, feeds: FeedService) -> IngestReport:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     report = IngestReport()
     console = Console(stderr=True)
     with Progress(
@@ -86,6 +91,7 @@ async def _ingest_all(args: argparse.Namespace, ingest_service: IngestService, f
 
 
 async def _ingest_opml(path: Path, ingest_service: IngestService, feeds: FeedService, alert: bool) -> IngestReport:
+
     report = IngestReport()
     try:
         entries = parse_opml(await asyncio.to_thread(path.read_bytes))
@@ -98,6 +104,7 @@ async def _ingest_opml(path: Path, ingest_service: IngestService, feeds: FeedSer
 
 
 async def _ingest_url(url: str, ingest_service: IngestService, feeds: FeedService, alert: bool) -> IngestReport:
+
     try:
         items = await feeds.fetch_items(url)
     except FeedError as exc:

@@ -7,10 +7,11 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.core.matching import LexiconError, MatchEngine, MatchResult, QueryError
-from config.settings import Settings
+if TYPE_CHECKING:  # the engine is imported when a command runs: `newsalert --help` must not load it
+    from bot.core.matching import MatchEngine, MatchResult
+    from config.settings import Settings
 
 EXIT_OK, EXIT_NO, EXIT_USAGE = 0, 1, 2
 MAX_TEXT_BYTES = 20 * 1024 * 1024
@@ -32,6 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _engine() -> MatchEngine | None:
+    from bot.core.matching import LexiconError, MatchEngine
+
     try:
         return MatchEngine.load()
     except LexiconError as exc:
@@ -50,7 +53,9 @@ def _read_text(path: Path) -> str | None:
         return None
 
 
-def run_match(args: argparse.Namespace, settings: Settings) -> int:
+def run_match(args: argparse.Namespace, settings: Settings | None) -> int:
+    from bot.core.matching import QueryError
+
     text = args.text if args.text is not None else _read_text(args.file)
     if text is None:
         return EXIT_USAGE
@@ -97,7 +102,7 @@ class _Score:
         return f"precision={precision:.3f} recall={recall:.3f} f1={f1:.3f} n={self.n}"
 
 
-def run_match_eval(args: argparse.Namespace, settings: Settings) -> int:
+def run_match_eval(args: argparse.Namespace, settings: Settings | None) -> int:
     engine = _engine()
     if engine is None:
         return EXIT_USAGE
@@ -134,6 +139,8 @@ def _parse_case(line: str) -> dict[str, Any] | None:
 
 
 def _score_case(engine: MatchEngine, case: dict[str, Any], score: _Score) -> str:
+    from bot.core.matching import QueryError
+
     expected: bool = case["match"]
     lang = case.get("lang") if case.get("lang") in ("de", "en") else None
     try:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
-import signal
 from collections.abc import Coroutine
+from typing import TYPE_CHECKING
 
-from bot.app import running_app
 from bot.cli.common import fail
-from bot.storage.db import StorageError
-from bot.transports.base import TransportStartError
-from config.settings import Settings
+
+if TYPE_CHECKING:
+    from config.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +25,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
+    # The whole application (transports, scheduler, feeds) is imported only when the bot really starts.
+    from bot.app import running_app
+    from bot.storage.db import StorageError
+    from bot.transports.base import TransportStartError
+
     platforms = settings.telegram.enabled or settings.matrix.enabled
     console = args.console or not platforms
     try:
@@ -45,6 +48,9 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _until_signal(work: Coroutine[object, object, None] | None = None) -> None:
     """Wait for SIGINT/SIGTERM (or for ``work`` to end); either way the caller shuts down cleanly."""
+    import asyncio  # here, not at the top: registering the command must not import the event loop
+    import signal
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

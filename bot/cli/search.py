@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from bot.cli.common import CliError, fail, open_storage
-from config.settings import Settings
+
+if TYPE_CHECKING:
+    from config.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -8,18 +8,17 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.core.ingest.seed import parse_seed_text
-from bot.core.summary import summarize
-from bot.core.summary.evaluation import CaseError, CaseResult, EvalCase, EvalReport, evaluate_case, parse_case
-from bot.core.summary.focus import keyword_focus
-from bot.core.summary.summarizer import Focus
-from config.settings import Settings
+if TYPE_CHECKING:  # imported when the command runs, so `newsalert --help` stays instant
+    from bot.core.summary.evaluation import CaseResult, EvalCase
+    from bot.core.summary.summarizer import Focus
+    from config.settings import Settings
 
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_NO, EXIT_USAGE = 0, 1, 2
-FocusFactory = Callable[[str], Focus]
+FocusFactory = Callable[[str], "Focus"]
 
 
 class UsageError(Exception):
@@ -47,7 +46,10 @@ def _budget_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-chars", type=int, default=200, help="characters per bullet (default 200)")
 
 
-def run_summarize(args: argparse.Namespace, settings: Settings) -> int:
+def run_summarize(args: argparse.Namespace, settings: Settings | None) -> int:
+    from bot.core.ingest.seed import parse_seed_text
+    from bot.core.summary import summarize
+
     try:
         _check_budget(args)
         seed = parse_seed_text(_read_text(args.file))
@@ -75,7 +77,9 @@ def run_summarize(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def run_summary_eval(args: argparse.Namespace, settings: Settings) -> int:
+def run_summary_eval(args: argparse.Namespace, settings: Settings | None) -> int:
+    from bot.core.summary.evaluation import EvalReport, evaluate_case
+
     try:
         _check_budget(args)
         cases = list(_read_cases(args.file))
@@ -129,6 +133,8 @@ def _read_text(path: Path) -> str:
 
 
 def _read_cases(path: Path) -> Iterator[EvalCase]:
+    from bot.core.summary.evaluation import CaseError, parse_case
+
     for number, line in enumerate(_read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
@@ -151,6 +157,8 @@ def _checked_focus_factory(cases: list[EvalCase]) -> FocusFactory:
 
 def _focus_factory() -> FocusFactory:
     """The matching engine's focus test (entities and their surface forms); plain keywords without it."""
+    from bot.core.summary.focus import keyword_focus
+
     try:
         from bot.core.matching import MatchEngine, QueryError  # the engine is optional for this command
     except ImportError:

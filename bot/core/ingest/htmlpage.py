@@ -7,8 +7,6 @@ import logging
 import re
 from dataclasses import dataclass
 
-import trafilatura
-
 from bot.core.ingest.dates import BadDate, parse_date
 from bot.core.ingest.htmltext import page_text
 from bot.core.ingest.items import DraftFields
@@ -60,6 +58,8 @@ def html_fields(html: str) -> DraftFields:
 
 
 def _extract(html: str) -> PageParts | None:
+    import trafilatura  # imported on first use: every command that touches bot.core.ingest would pay for it
+
     try:
         document = trafilatura.bare_extraction(
             html,

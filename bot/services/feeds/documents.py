@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import trafilatura
-
 from bot.core.ingest import FeedParse, ParsedItem, parse_feed_bytes
 from bot.core.ingest.guard import depth_refusal
 
@@ -44,4 +42,6 @@ def extract_main_text(html: bytes, url: str) -> str | None:
     too deeply to parse safely."""
     if depth_refusal(html):
         return None
+    import trafilatura  # heavy (lxml, justext): loaded on the first page, not with every command
+
     return trafilatura.extract(html, url=url, include_comments=False, include_tables=False)

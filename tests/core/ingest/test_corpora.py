@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 from itertools import islice
-from pathlib import Path
 
 import pytest
 
 from bot.core.ingest import ParsedItem, content_hash, iter_path
+from tests.conftest import SHARED
 
-DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+DATA = SHARED / "data"
 
 
 def _sample(name: str, count: int = 200) -> list[ParsedItem]:

@@ -1,0 +1,73 @@
+"""``IngestService.ingest_path`` stores batch k+1 while batch k is matched: the outcome must be exactly that of
+storing and matching the same items one after the other (reports, dedupe across batches, rejections with
+reasons, FTS content, alerts, nothing left unmatched)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from bot.app import running_app
+from bot.core.ingest import iter_path
+from bot.core.matching import MatchEngine
+from bot.services.ingest import BATCH
+from config.settings import Settings
+from tests.fakes import command
+
+ARTICLES = BATCH * 2 + 600  # three batches, the last one partial
+WORDS = ("Hafen", "Weizen", "Bahn", "Satellit", "Erdgas", "Flugabwehr", "Rubel", "Grenze", "Kraftwerk", "Stipendium")
+
+
+def _record(n: int) -> dict[str, object]:
+    who = "Kremlchef Wladimir Putin" if n % 7 == 0 else "Die Regierung"
+    topic = " ".join(WORDS[(n + k) % len(WORDS)] for k in range(4))
+    text = f"{who} sprach am Dienstag über Projekt {n} ({topic}); Fachleute erwarten Ergebnisse im Herbst."
+    return {"id": f"a{n}", "title": f"Meldung Nummer {n}", "text": text, "lang": "de"}
+
+
+def _corpus(path: Path) -> Path:
+    lines = [json.dumps(_record(n), ensure_ascii=False) for n in range(ARTICLES)]
+    lines[BATCH + 5] = json.dumps(_record(3), ensure_ascii=False)  # a duplicate of batch 1, in batch 2
+    lines[BATCH * 2 + 1] = "{not json"
+    lines[BATCH * 2 + 2] = json.dumps({"title": "kurz", "text": "zu kurz"})
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+async def _run(settings: Settings, engine: MatchEngine, corpus: Path, *, pipelined: bool) -> dict[str, object]:
+    async with running_app(settings, load_seeds=False, run_jobs=False, engine=engine) as app:
+        reply = await app.handle(command("/subscribe Putin"))
+        assert "Subscribed" in reply.messages[0].html
+        if pipelined:
+            report = await app.services.ingest.ingest_path(corpus)
+        else:  # the same items, stored and matched one batch at a time, strictly in sequence
+            items = list(iter_path(corpus))
+            report = await app.services.ingest.ingest_items(items[:BATCH])
+            for start in range(BATCH, len(items), BATCH):
+                report.extend(await app.services.ingest.ingest_items(items[start : start + BATCH]))
+        return {
+            "outcomes": [(o.source, o.status, o.reason, o.title) for o in report.outcomes],
+            "counts": Counter(o.status for o in report.outcomes),
+            "alerts": sum((await app.storage.outbox.status_counts()).values()),
+            "unmatched": await app.storage.articles.unmatched_ids(),
+            "found": [a.title for a in await app.storage.articles.search("Projekt 2100", limit=5)],
+            "archived": await app.storage.articles.count(),
+        }
+
+
+async def test_pipelined_ingest_equals_sequential_ingest(
+    tmp_path: Path, settings: Settings, match_engine: MatchEngine
+) -> None:
+    corpus = _corpus(tmp_path / "corpus.jsonl")
+    on = {name: settings.model_copy(update={"db_path": tmp_path / f"{name}.db"}) for name in ("seq", "pipe")}
+    expected = await _run(on["seq"], match_engine, corpus, pipelined=False)
+    got = await _run(on["pipe"], match_engine, corpus, pipelined=True)
+    assert got == expected
+    # and the expectation itself is what the corpus holds
+    assert expected["counts"] == {"new": ARTICLES - 3, "duplicate": 1, "rejected": 2}
+    assert expected["archived"] == ARTICLES - 3
+    putin = {n for n in range(ARTICLES) if n % 7 == 0} - {BATCH + 5, BATCH * 2 + 1, BATCH * 2 + 2}
+    assert expected["alerts"] == len(putin)
+    assert expected["unmatched"] == []
+    assert expected["found"] == ["Meldung Nummer 2100"]
