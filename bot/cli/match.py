@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.core.matching import LexiconError, MatchEngine, MatchResult, QueryError
+from bot.core.matching import LexiconError, MatchEngine, MatchResult, QueryError, VocabularyError
 from config.settings import Settings
 
 EXIT_OK, EXIT_NO, EXIT_USAGE = 0, 1, 2
@@ -34,8 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _engine() -> MatchEngine | None:
     try:
         return MatchEngine.load()
-    except LexiconError as exc:
-        print(f"newsalert: the shipped lexicon is broken: {exc}", file=sys.stderr)
+    except (LexiconError, VocabularyError) as exc:
+        print(f"newsalert: the shipped lexicon or vocabulary is broken: {exc}", file=sys.stderr)
         return None
 
 

@@ -7,13 +7,16 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from bot.core.matching.compounds import Decompounder
 from bot.core.matching.lexicon import Lexicon
 from bot.core.matching.normalize import guess_language, normalize
 from bot.core.matching.query import And, Node, Not, Or, Term, parse_query, positive_terms, terms_of
 from bot.core.matching.scanner import RawHit, Scanner
 from bot.core.matching.terms import Atom, resolve_term
+from bot.core.matching.vocabulary import Vocabulary
 
 COMPILE_CACHE_SIZE = 4096
+VIA_ALIAS = "lexicon alias"
 DEFAULT_NAME_LANG = "de"  # the first corpus is German; used when a query reads the same in both languages
 
 
@@ -23,6 +26,12 @@ class Hit:
     surface: str
     start: int
     end: int
+    via: str = ""  # "translation", "compound part", "lexicon alias"; "" for the term as typed
+
+    @property
+    def path(self) -> str:
+        """How the surface relates to the term, for explanations ("as typed" when it is the term itself)."""
+        return self.via or "as typed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,15 +39,20 @@ class MatchResult:
     matched: bool
     hits: tuple[Hit, ...] = ()
 
-    def reason(self) -> str:
-        """Short explanation: ``Wladimir Putin (Kremlchef, Putins)``; several terms joined with '; '."""
+    def reason(self, label: Callable[[str], str] | None = None) -> str:
+        """Short explanation: ``Wladimir Putin (Kremlchef, Putins)``; a translated or compound surface says
+        so: ``Munition (Munitionsfabrik: compound part, ammunition: translation)``. ``label`` translates
+        those path words (default English); several terms are joined with '; '."""
         if not self.matched:
             return "no match"
         surfaces: dict[str, list[str]] = {}
         for hit in self.hits:
+            shown = hit.surface
+            if hit.via and hit.via != VIA_ALIAS:  # a lexicon name explains itself, as before
+                shown = f"{hit.surface}: {label(hit.via) if label else hit.via}"
             seen = surfaces.setdefault(hit.term, [])
-            if hit.surface not in seen:
-                seen.append(hit.surface)
+            if shown not in seen:
+                seen.append(shown)
         return "; ".join(f"{term} ({', '.join(forms)})" for term, forms in surfaces.items())
 
 
@@ -85,7 +99,7 @@ class BoundQuery:
             if atom.entry_id is not None:
                 self.targets[term] = scanner.entry_index[atom.entry_id]
             else:
-                self.targets[term] = scanner.add_term(atom.key, atom.forms, atom.label)
+                self.targets[term] = scanner.add_term(atom.key, atom.forms, atom.label, atom.weak, atom.context)
                 self._registered.append(atom.key)
         self.positive = tuple(sorted({self.targets[t] for t in positive_terms(compiled.node)}))
         # a query that is false when nothing is present needs one of these targets to be true
@@ -151,7 +165,10 @@ class ArticleView:
         if cached is None:
             name = self._name(target)
             found = self.present.get(target, ())
-            cached = tuple([Hit(name, surface, start, end) for _, _, start, end, surface in found])
+            entry = self.scanner.is_entry(target)
+            cached = tuple(
+                [Hit(name, h.surface, h.start, h.end, VIA_ALIAS if entry and not h.via else h.via) for h in found]
+            )
             self._hits[target] = cached
         return cached
 
@@ -207,18 +224,24 @@ def _necessary(node: Node, targets: dict[Term, int], rarity: Callable[[int], int
 
 
 class MatchEngine:
-    def __init__(self, lexicon: Lexicon) -> None:
+    def __init__(self, lexicon: Lexicon, vocabulary: Vocabulary | None = None) -> None:
         self.lexicon = lexicon
+        self.vocabulary = vocabulary or Vocabulary()
+        self.decompounder = Decompounder()  # one word cache for every scanner of this engine
         self._compiled: OrderedDict[str, CompiledQuery] = OrderedDict()
         self._bound: OrderedDict[str, BoundQuery] = OrderedDict()
-        self._scanner = Scanner(lexicon)
+        self._scanner = self.new_scanner()
         # Callers match from worker threads (archive scans, summaries) while the loop compiles queries; the
         # caches and the shared scanner (rebuilt lazily when terms are registered) are not thread-safe.
         self._lock = threading.RLock()
 
     @classmethod
     def load(cls) -> MatchEngine:
-        return cls(Lexicon.load())
+        """The shipped lexicon and vocabulary; raises LexiconError / VocabularyError naming the bad file."""
+        return cls(Lexicon.load(), Vocabulary.load())
+
+    def new_scanner(self) -> Scanner:
+        return Scanner(self.lexicon, self.vocabulary, self.decompounder)
 
     # -- queries ------------------------------------------------------------------------------------------
     def compile(self, query: str) -> CompiledQuery:
@@ -232,7 +255,7 @@ class MatchEngine:
             self._compiled.move_to_end(query)
             return cached
         node = parse_query(query)
-        atoms = {term: resolve_term(term, self.lexicon) for term in terms_of(node)}
+        atoms = {term: resolve_term(term, self.lexicon, self.vocabulary) for term in terms_of(node)}
         compiled = CompiledQuery(query.strip(), node, atoms)
         self._compiled[query] = compiled
         if len(self._compiled) > COMPILE_CACHE_SIZE:

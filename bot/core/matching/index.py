@@ -6,7 +6,6 @@ from collections import defaultdict
 from collections.abc import Hashable
 
 from bot.core.matching.engine import ArticleView, BoundQuery, MatchEngine, MatchResult
-from bot.core.matching.scanner import Scanner
 
 
 class SubscriptionIndex:
@@ -16,7 +15,7 @@ class SubscriptionIndex:
 
     def __init__(self, engine: MatchEngine) -> None:
         self._engine = engine
-        self._scanner = Scanner(engine.lexicon)
+        self._scanner = engine.new_scanner()
         self._query_of: dict[Hashable, str] = {}  # subscription key → canonical query key
         self._keys_of: dict[str, set[Hashable]] = {}
         self._bound: dict[str, BoundQuery] = {}
