@@ -29,10 +29,11 @@ CACHE_WORDS = 200_000
 # linking elements between the parts, longest first: Munition+s, Satellit+en, Brücke+n, Kind+er
 LINKERS = ("ens", "es", "en", "er", "s", "n", "e")
 # words that are prefixes or function words before a noun, not the noun's modifier (An|zug, Aus|wahl)
-PARTICLES = frozenset(
-    normalize(w)
-    for w in ["ab", "an", "auf", "aus", "bei", "be", "durch", "ein", "emp", "ent", "er", "ge", "gegen", "hinter", "miss", "mit", "nach", "neben", "ober", "über", "um", "un", "unter", "ur", "ver", "vor", "weg", "wider", "zer", "zu", "zurück", "zusammen", "voll", "viel", "all", "ander", "eigen", "erst", "letzt", "selbst", "hin", "her", "dar"]
+_PARTICLE_TEXT = (
+    "ab an auf aus bei be durch ein emp ent er ge gegen hinter miss mit nach neben ober über um un unter ur "
+    "ver vor weg wider zer zu zurück zusammen voll viel all ander eigen erst letzt selbst hin her dar"
 )
+PARTICLES = frozenset(normalize(_PARTICLE_TEXT).split())
 
 
 @dataclass(frozen=True, slots=True)
