@@ -69,7 +69,7 @@ def run_match(args: argparse.Namespace, settings: Settings) -> int:
         print(f"query: {resolution.description}")
         print(f"match: {result.reason()}" if result.matched else "no match")
         for hit in result.hits:
-            print(f"  {hit.term}: {hit.surface!r} at {hit.start}-{hit.end}")
+            print(f"  {hit.term}: {hit.surface!r} at {hit.start}-{hit.end} ({hit.path})")
     return EXIT_OK if result.matched else EXIT_NO
 
 
@@ -79,7 +79,9 @@ def _as_json(query: str, resolved: str, result: MatchResult) -> dict[str, Any]:
         "resolved": resolved,
         "match": result.matched,
         "reason": result.reason() if result.matched else None,
-        "hits": [{"term": h.term, "surface": h.surface, "start": h.start, "end": h.end} for h in result.hits],
+        "hits": [
+            {"term": h.term, "surface": h.surface, "start": h.start, "end": h.end, "via": h.path} for h in result.hits
+        ],
     }
 
 

@@ -7,7 +7,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from bot.core.i18n import translator
 from bot.core.matching.compounds import Decompounder
+from bot.core.matching.describe import DEFAULT_NAME_LANG, describe
 from bot.core.matching.lexicon import Lexicon
 from bot.core.matching.normalize import guess_language, normalize
 from bot.core.matching.query import And, Node, Not, Or, Term, parse_query, positive_terms, terms_of
@@ -17,7 +19,6 @@ from bot.core.matching.vocabulary import Vocabulary
 
 COMPILE_CACHE_SIZE = 4096
 VIA_ALIAS = "lexicon alias"
-DEFAULT_NAME_LANG = "de"  # the first corpus is German; used when a query reads the same in both languages
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,41 +271,9 @@ class MatchEngine:
         compiled = self.compile(query)
         atoms = list({a.key: a for a in compiled.atoms.values()}.values())
         candidates = tuple(self.lexicon.entries[c].name(lang or DEFAULT_NAME_LANG) for a in atoms for c in a.candidates)
-        if isinstance(compiled.node, Term):
-            description = self._describe_atom(compiled.atoms[compiled.node], lang)
-        else:
-            description = f"{compiled.text} → {self._render(compiled.node, compiled.atoms, lang)}"
-        if candidates:
-            alternatives = candidates[1:] if _is_entity(compiled) else candidates
-            if alternatives:
-                description += f" — {_word(lang, 'could_mean')}: {', '.join(alternatives)}"
+        t = translator(lang)
+        description = describe(self.lexicon, compiled.text, compiled.node, compiled.atoms, candidates, t, lang)
         return Resolution(compiled.text, compiled.key, description, candidates)
-
-    def _describe_atom(self, atom: Atom, lang: str | None) -> str:
-        if atom.entry_id is None:
-            extra = [f.norm for f in atom.forms if f.norm != normalize(atom.label)]
-            also = f" ({_word(lang, 'also')} {', '.join(extra)})" if extra else ""
-            return f"{atom.label} → {_word(lang, 'keyword')} “{atom.label}”{also}"
-        entry = self.lexicon.entries[atom.entry_id]
-        name = entry.name(lang or atom.matched_lang or DEFAULT_NAME_LANG)
-        names = entry.surface_names()
-        shown = {normalize(atom.label), normalize(name)}
-        # an example the user would not have guessed: not containing the query, in Latin script
-        example = next((n for n in names if not any(s in normalize(n) for s in shown) and normalize(n).isascii()), None)
-        incl = _word(lang, "incl").format(example=example) if example else ""
-        return f"{atom.label} → {name}, {len(names)} {_word(lang, 'names')}{incl}"
-
-    def _render(self, node: Node, atoms: dict[Term, Atom], lang: str | None, nested: bool = False) -> str:
-        if isinstance(node, Term):
-            atom = atoms[node]
-            if atom.entry_id is None:
-                return f"“{atom.label}”"
-            return self.lexicon.entries[atom.entry_id].name(lang or atom.matched_lang or DEFAULT_NAME_LANG)
-        if isinstance(node, Not):
-            return f"NOT {self._render(node.child, atoms, lang, nested=True)}"
-        joiner = " AND " if isinstance(node, And) else " OR "
-        text = joiner.join(self._render(c, atoms, lang, nested=True) for c in node.children)
-        return f"({text})" if nested else text
 
     # -- matching -----------------------------------------------------------------------------------------
     def _bind(self, query: str) -> BoundQuery:
@@ -347,34 +316,6 @@ class MatchEngine:
             for name in found:
                 names.setdefault(normalize(name), name)
         return list(names.values())
-
-
-# The few words of a query explanation, in the chat's language (names come from the lexicon).
-_WORDS = {
-    "en": {
-        "could_mean": "could also mean",
-        "also": "also",
-        "keyword": "keyword",
-        "incl": " incl. {example}",
-        "names": "names",
-    },
-    "de": {
-        "could_mean": "kann auch meinen",
-        "also": "auch",
-        "keyword": "Stichwort",
-        "incl": ", darunter {example}",
-        "names": "Namen",
-    },
-}
-
-
-def _word(lang: str | None, key: str) -> str:
-    return _WORDS.get(lang or "en", _WORDS["en"])[key]
-
-
-def _is_entity(compiled: CompiledQuery) -> bool:
-    """Whether the first ambiguous term resolved to a lexicon entry (listed first among its candidates)."""
-    return next(a.entry_id is not None for a in compiled.atoms.values() if a.candidates)
 
 
 def _canonical(node: Node, atoms: dict[Term, Atom]) -> str:

@@ -58,20 +58,31 @@ def resolve_term(term: Term, lexicon: Lexicon, vocabulary: Vocabulary | None = N
         raise QueryError(f"“{term.text}” contains no letters or digits to look for.")
     found = _lookup(norm, lexicon, exact=term.quoted)
     candidates = _namesakes(norm, lexicon)
+    senses = () if term.quoted or vocabulary is None else _senses(norm, vocabulary)
+    if found is not None and senses and _topic_alias(lexicon, found[0], norm):
+        # "Satellit" is one of the words of the topic "space launch", but whoever types it follows satellites
+        found, candidates = None, (found[0],)
     if found is not None:
-        entry_id, lang = found
-        others = tuple(c for c in candidates if c != entry_id)
+        entry_id, lang, same_name = found
+        # everything the name can mean: namesakes ("Kim") and entries sharing the word ("Wagner", "Kirby")
+        others = tuple(c for c in dict.fromkeys((*same_name, *candidates)) if c != entry_id)
         return Atom(f"entity:{entry_id}", term.text, entry_id, (), lang, (entry_id, *others) if others else ())
     if all(word in STOPWORDS for word in norm.split()):
         raise QueryError(f"“{term.text}” is too common a word to follow; add a name or a topic.")
-    senses = () if term.quoted or vocabulary is None else _senses(norm, vocabulary)
     forms = free_text_forms(term.text, norm, exact=term.quoted, senses=senses)
     # a keyword that is part of lexicon names ("Korea") may have been meant as one of them
     related = lexicon.by_name_word.get(norm, ()) if " " not in norm else ()
+    related = tuple(dict.fromkeys((*related, *candidates))) if senses else related
     if not senses:
         return Atom(f"text:{norm}", term.text, None, forms, None, related)
     strong, weak, context = translations(senses, {f.norm for f in forms})
     return Atom(f"text:{norm}", term.text, None, (*forms, *strong), None, related, weak, context, senses)
+
+
+def _topic_alias(lexicon: Lexicon, entry_id: str, norm: str) -> bool:
+    """Whether ``norm`` is only one of the words of a topic (not a person, place or the topic's name)."""
+    entry = lexicon.entries[entry_id]
+    return entry.kind == "topic" and all(normalize(name) != norm for name in entry.names.values())
 
 
 def _senses(norm: str, vocabulary: Vocabulary) -> tuple[Sense, ...]:
@@ -116,12 +127,13 @@ def _spellings(norm: str, text: str, lang: str) -> list[str]:
     return [norm]
 
 
-def _lookup(norm: str, lexicon: Lexicon, exact: bool) -> tuple[str, str | None] | None:
+def _lookup(norm: str, lexicon: Lexicon, exact: bool) -> tuple[str, str | None, tuple[str, ...]] | None:
+    """(entry id, language of the name, every entry with that name) of the first spelling that is known."""
     variants = [norm] if exact else [norm, *_deinflected(norm), *transliterations(norm)]
     for variant in variants:
         ids = lexicon.lookup(variant)
         if ids:
-            return _preferred(ids, variant, lexicon)
+            return (*_preferred(ids, variant, lexicon), ids)
     return None
 
 
