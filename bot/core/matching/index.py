@@ -92,6 +92,10 @@ class SubscriptionIndex:
     def __len__(self) -> int:
         return len(self._query_of)
 
+    def surface_keys(self) -> list[str]:
+        """Every spelling the automaton looks for (for benchmarks: the floor a bare scan of them costs)."""
+        return self._scanner.surface_keys()
+
     def __contains__(self, key: object) -> bool:
         return key in self._query_of
 

@@ -179,6 +179,9 @@ class Scanner:
     def term_label(self, target: int) -> str:
         return self._term_labels.get(target, "?")
 
+    def surface_keys(self) -> list[str]:
+        return list(self._patterns)
+
     def is_entry(self, target: int) -> bool:
         return target < len(self.entry_ids)
 
