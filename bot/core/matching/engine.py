@@ -224,6 +224,29 @@ def _necessary(node: Node, targets: dict[Term, int], rarity: Callable[[int], int
     return max(known, key=lambda f: (min(rarity(t) for t in f), -len(f))) if known else None
 
 
+@dataclass(frozen=True, slots=True)
+class FocusTest:
+    """A sentence test for summaries: any mention, and (``by_name``) a mention by the entity's own name."""
+
+    mentions: Callable[[str], bool]
+    by_name: Callable[[str], bool]
+
+    def __call__(self, sentence: str) -> bool:
+        return self.mentions(sentence)
+
+
+_NAME_ENDINGS = ("'s", "s", "es", "en", "n")
+
+
+def _stems(surface: str) -> set[str]:
+    """Words of a surface with a possessive or case ending dropped ("Putins" → "putin")."""
+    found = set()
+    for word in normalize(surface).split():
+        found.add(word)
+        found.update(word[: -len(e)] for e in _NAME_ENDINGS if word.endswith(e) and len(word) > len(e) + 2)
+    return found
+
+
 class MatchEngine:
     def __init__(self, lexicon: Lexicon, vocabulary: Vocabulary | None = None) -> None:
         self.lexicon = lexicon
@@ -293,18 +316,35 @@ class MatchEngine:
             bound = self._bind(query)
             return bound.result(ArticleView(self.lexicon, self._scanner, text, lang))
 
-    def focus_predicate(self, query: str) -> Callable[[str], bool]:
-        """Does a sentence (of an article that matched) mention what the query is about?"""
+    def focus_predicate(self, query: str) -> FocusTest:
+        """Does a sentence (of an article that matched) mention what the query is about? Its ``by_name``
+        tells whether it does so by a name ("Putin", "Wladimir Putins") rather than an office title or
+        epithet alone ("Russia's president", "Kremlchef"): summaries prefer those sentences."""
         with self._lock:
             bound = self._bind(query)
         scanner, lock = self._scanner, self._lock
+        name_words = {t: self._name_words(scanner.entry_ids[t]) for t in bound.positive if scanner.is_entry(t)}
 
-        def mentions(sentence: str) -> bool:
+        def found(sentence: str) -> dict[int, list[RawHit]]:
             with lock:
                 present = scanner.present(scanner.scan(sentence), relaxed=True)
-            return any(target in present for target in bound.positive)
+            return {t: present[t] for t in bound.positive if t in present}
 
-        return mentions
+        def mentions(sentence: str) -> bool:
+            return bool(found(sentence))
+
+        def by_name(sentence: str) -> bool:
+            for target, hits in found(sentence).items():
+                words = name_words.get(target)
+                if words is None or any(not words.isdisjoint(_stems(h.surface)) for h in hits):
+                    return True
+            return False
+
+        return FocusTest(mentions, by_name)
+
+    def _name_words(self, entry_id: str) -> frozenset[str]:
+        names = self.lexicon.entries[entry_id].names.values()
+        return frozenset(word for name in names for word in normalize(name).split())
 
     def focus_terms(self, query: str) -> list[str]:
         names: dict[str, str] = {}
