@@ -8,10 +8,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bot.core.i18n import translator
+from bot.core.lang import detect_language
 from bot.core.matching.compounds import Decompounder
 from bot.core.matching.describe import DEFAULT_NAME_LANG, describe
 from bot.core.matching.lexicon import Lexicon
-from bot.core.matching.normalize import guess_language, normalize
+from bot.core.matching.normalize import normalize
 from bot.core.matching.query import And, Node, Not, Or, Term, parse_query, positive_terms, terms_of
 from bot.core.matching.scanner import RawHit, Scanner
 from bot.core.matching.terms import Atom, resolve_term
@@ -178,7 +179,7 @@ class ArticleView:
         if not self.scanner.is_entry(target):
             return self.scanner.term_label(target)
         if self.lang is None:
-            self.lang = guess_language(normalize(self.text[:4000]), self.text)
+            self.lang = detect_language(self.text)
         return self.scanner.entry_name(target, self.lang)
 
 

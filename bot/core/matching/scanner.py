@@ -16,9 +16,10 @@ from typing import NamedTuple
 
 import ahocorasick
 
+from bot.core.lang import detect_language
 from bot.core.matching.compounds import CompoundMatcher, Decompounder
 from bot.core.matching.lexicon import Form, Lexicon
-from bot.core.matching.normalize import NormalText, guess_language, normalize_text
+from bot.core.matching.normalize import NormalText, normalize_text
 from bot.core.matching.vocabulary import Vocabulary
 
 # Endings a name or noun may take and still be the same word. English only adds -s (plural, possessive);
@@ -392,5 +393,5 @@ def _head_length(padded: str, begin: int) -> int:
 
 def _language(cache: list, normal: NormalText) -> str:
     if cache[0] is None:
-        cache[0] = guess_language(normal.text, normal.source)
+        cache[0] = detect_language(normal.source)
     return cache[0]

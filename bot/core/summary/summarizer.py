@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from bot.core.lang import detect_language
 from bot.core.summary.cleaning import (
     credit_stripped,
     feed_tail_stripped,
@@ -17,7 +18,7 @@ from bot.core.summary.keypoints import KeyPoints, find_key_points
 from bot.core.summary.ranking import Candidate, make_candidate, select, similarity
 from bot.core.summary.sentences import split_block, split_blocks
 from bot.core.summary.shorten import shorten
-from bot.core.summary.text import guess_lang, words
+from bot.core.summary.text import words
 
 Focus = Callable[[str], bool]
 
@@ -204,4 +205,4 @@ def _box_bullets(
 
 def _lang(lang: str | None, text: str) -> str:
     code = (lang or "").strip().casefold()[:2]
-    return code if code in ("de", "en") else guess_lang(text)
+    return code if code in ("de", "en") else detect_language(text)
