@@ -284,25 +284,31 @@ class Scanner:
         strong: dict[int, list[RawHit]] = defaultdict(list)
         weak: list[RawHit] = []
         context: dict[int, list[RawHit]] = defaultdict(list)
+        negatives: list[RawHit] = []
         for hit in hits:
-            if hit.role is Role.STRONG:
+            role = hit.role
+            if role is Role.STRONG:
                 strong[hit.target].append(hit)
-            elif hit.role is Role.WEAK:
-                weak.append(hit)
-            elif hit.role is Role.CONTEXT:
+            elif role is Role.CONTEXT:
                 context[hit.target].append(hit)
-        for hit in weak:
-            if _shadowed(hit, hits):
-                continue
-            supported = (
-                relaxed
-                or hit.target in strong
-                or self._supported(hit, context.get(hit.target, ()))
-                or any(c in strong for c in self._context.get(hit.target, ()))
-            )
-            if supported:
-                strong[hit.target].append(hit)
-        negatives = [h for h in hits if h.role is Role.NEGATIVE]
+            elif role is Role.WEAK:
+                weak.append(hit)
+            else:
+                negatives.append(hit)
+        if weak:
+            # context words never shadow a name: only the other hits need comparing (a third of them)
+            rivals = [h for h in hits if h.role is not Role.CONTEXT]
+            for hit in weak:
+                if _shadowed(hit, rivals):
+                    continue
+                supported = (
+                    relaxed
+                    or hit.target in strong
+                    or self._supported(hit, context.get(hit.target, ()))
+                    or any(c in strong for c in self._context.get(hit.target, ()))
+                )
+                if supported:
+                    strong[hit.target].append(hit)
         present = {}
         for target, found in strong.items():
             if negatives:
