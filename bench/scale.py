@@ -250,6 +250,8 @@ def run(
         figures = pool.submit(archive_curve, base, archive_queries, sizes).result()
         figures |= pool.submit(subscription_curve, sub_queries, sample, sizes.subscriptions).result()
     figures |= _flatness(figures, sizes)
+    # the memory figure: the index at the largest size (100k in a full run)
+    figures["index_bytes_per_subscription"] = figures[f"subs_{max(sizes.subscriptions)}_bytes_per_sub"]
     figures["scale_peak_rss_mb"] = peak_rss_mb()
     return figures
 

@@ -33,12 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _engine() -> MatchEngine | None:
-    from bot.core.matching import LexiconError, MatchEngine
+    from bot.core.matching import LexiconError, MatchEngine, VocabularyError
 
     try:
         return MatchEngine.load()
-    except LexiconError as exc:
-        print(f"newsalert: the shipped lexicon is broken: {exc}", file=sys.stderr)
+    except (LexiconError, VocabularyError) as exc:
+        print(f"newsalert: the shipped lexicon or vocabulary is broken: {exc}", file=sys.stderr)
         return None
 
 
@@ -74,7 +74,7 @@ def run_match(args: argparse.Namespace, settings: Settings | None) -> int:
         print(f"query: {resolution.description}")
         print(f"match: {result.reason()}" if result.matched else "no match")
         for hit in result.hits:
-            print(f"  {hit.term}: {hit.surface!r} at {hit.start}-{hit.end}")
+            print(f"  {hit.term}: {hit.surface!r} at {hit.start}-{hit.end} ({hit.path})")
     return EXIT_OK if result.matched else EXIT_NO
 
 
@@ -84,7 +84,9 @@ def _as_json(query: str, resolved: str, result: MatchResult) -> dict[str, Any]:
         "resolved": resolved,
         "match": result.matched,
         "reason": result.reason() if result.matched else None,
-        "hits": [{"term": h.term, "surface": h.surface, "start": h.start, "end": h.end} for h in result.hits],
+        "hits": [
+            {"term": h.term, "surface": h.surface, "start": h.start, "end": h.end, "via": h.path} for h in result.hits
+        ],
     }
 
 

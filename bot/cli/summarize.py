@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported when the command runs, so `newsalert --help` stays instant
     from bot.core.summary.evaluation import CaseResult, EvalCase
@@ -26,8 +26,10 @@ class UsageError(Exception):
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    one = sub.add_parser("summarize", help="summary bullets of one article")
-    one.add_argument("--file", required=True, type=Path, help="the article: plain text or seed format")
+    one = sub.add_parser("summarize", help="summary bullets of one article (or of each record of a JSONL file)")
+    source = one.add_mutually_exclusive_group(required=True)
+    source.add_argument("--file", type=Path, help="the article: plain text or seed format")
+    source.add_argument("--jsonl", type=Path, help="records {id, title, text, lang}: one JSON line of bullets each")
     one.add_argument("--focus", help="a subscription query; the first bullet names it when the text does")
     one.add_argument("--title", help="the article's title (helps ranking; never repeated as a bullet)")
     one.add_argument("--lang", choices=("de", "en"), help="the article's language (guessed when omitted)")
@@ -35,8 +37,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     one.add_argument("--json", action="store_true", help="print one JSON object instead of bullet lines")
     one.set_defaults(func=run_summarize)
 
-    evaluate = sub.add_parser("summary-eval", help="score summary bullets against expected facts")
+    evaluate = sub.add_parser("summary-eval", help="score summary bullets against expected facts (or ROUGE)")
     evaluate.add_argument("file", type=Path, help="JSON lines: {id, lang, title, text, focus, focus_terms, facts}")
+    evaluate.add_argument(
+        "--rouge", action="store_true", help="cases {id, lang, title, text, reference}: ROUGE against the lead"
+    )
     _budget_arguments(evaluate)
     evaluate.set_defaults(func=run_summary_eval)
 
@@ -50,6 +55,8 @@ def run_summarize(args: argparse.Namespace, settings: Settings | None) -> int:
     from bot.core.ingest.seed import parse_seed_text
     from bot.core.summary import summarize
 
+    if args.jsonl is not None:
+        return run_summarize_jsonl(args)
     try:
         _check_budget(args)
         seed = parse_seed_text(_read_text(args.file))
@@ -77,9 +84,90 @@ def run_summarize(args: argparse.Namespace, settings: Settings | None) -> int:
     return EXIT_OK
 
 
+def run_summarize_jsonl(args: argparse.Namespace) -> int:
+    """One ``{"id", "bullets"}`` line per record, in input order; a bad record gets ``{"id", "error"}``."""
+    try:
+        _check_budget(args)
+        lines = _read_text(args.jsonl).splitlines()
+        focus = _focus_factory()(args.focus) if args.focus else None
+    except UsageError as exc:
+        return _fail(str(exc))
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            print(json.dumps(_summarize_record(line, number, focus, args), ensure_ascii=False), flush=False)
+    return EXIT_OK
+
+
+def _summarize_record(line: str, number: int, focus: Focus | None, args: argparse.Namespace) -> dict[str, Any]:
+    from bot.core.ingest.seed import parse_seed_text
+    from bot.core.summary import summarize
+
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return {"id": None, "error": f"line {number}: not valid JSON ({exc.msg})"}
+    if not isinstance(record, dict):
+        return {"id": None, "error": f"line {number}: not a JSON object"}
+    record_id = record.get("id")
+    text, title, lang = record.get("text"), record.get("title"), record.get("lang")
+    if not isinstance(text, str) or not text.strip():
+        return {"id": record_id, "error": "no text"}
+    if title is not None and not isinstance(title, str):
+        return {"id": record_id, "error": "title must be a string"}
+    lang = lang if lang in ("de", "en") else None
+    body = parse_seed_text(text).body
+    bullets = summarize(body, lang=lang, title=title, focus=focus, max_bullets=args.bullets, max_chars=args.max_chars)
+    return {"id": record_id, "bullets": bullets}
+
+
+def run_summary_rouge(args: argparse.Namespace) -> int:
+    """Per case one line of its scores, then the means: ``rouge1=… … lead_rougeL=… n=…``."""
+    from bot.core.summary import rouge, summarize
+
+    try:
+        _check_budget(args)
+        cases = list(_read_rouge_cases(args.file))
+        if not cases:
+            raise UsageError(f"{args.file}: no cases")
+    except UsageError as exc:
+        return _fail(str(exc))
+    results = []
+    for case_id, title, body, lang, reference in cases:
+        bullets = summarize(body, lang=lang, title=title, max_bullets=args.bullets, max_chars=args.max_chars)
+        scores = rouge.score(bullets, body, reference)
+        results.append(scores)
+        own = " ".join(f"{m}={scores.product[m]:.3f}" for m in rouge.MEASURES)
+        print(f"{case_id} {own} lead_rouge2={scores.lead['rouge2']:.3f}")
+    print(rouge.summary_line(results))
+    return EXIT_OK
+
+
+RougeCase = tuple[str, str | None, str, str | None, str]
+
+
+def _read_rouge_cases(path: Path) -> Iterator[RougeCase]:
+    from bot.core.ingest.seed import parse_seed_text
+
+    for number, line in enumerate(_read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+        fields = data if isinstance(data, dict) else {}
+        text, reference, title = fields.get("text"), fields.get("reference"), fields.get("title")
+        if not (isinstance(text, str) and isinstance(reference, str) and isinstance(title, str | None)):
+            raise UsageError(f"{path}:{number}: a case needs text and reference strings")
+        lang = fields.get("lang") if fields.get("lang") in ("de", "en") else None
+        yield str(fields.get("id", number)), title, parse_seed_text(text).body, lang, reference
+
+
 def run_summary_eval(args: argparse.Namespace, settings: Settings | None) -> int:
     from bot.core.summary.evaluation import EvalReport, evaluate_case
 
+    if args.rouge:
+        return run_summary_rouge(args)
     try:
         _check_budget(args)
         cases = list(_read_cases(args.file))

@@ -7,14 +7,19 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from bot.core.i18n import translator
+from bot.core.lang import detect_language
+from bot.core.matching.compounds import Decompounder
+from bot.core.matching.describe import DEFAULT_NAME_LANG, describe
 from bot.core.matching.lexicon import Lexicon
-from bot.core.matching.normalize import guess_language, normalize
+from bot.core.matching.normalize import normalize
 from bot.core.matching.query import And, Node, Not, Or, Term, parse_query, positive_terms, terms_of
 from bot.core.matching.scanner import RawHit, Scanner
 from bot.core.matching.terms import Atom, resolve_term
+from bot.core.matching.vocabulary import Vocabulary
 
 COMPILE_CACHE_SIZE = 4096
-DEFAULT_NAME_LANG = "de"  # the first corpus is German; used when a query reads the same in both languages
+VIA_ALIAS = "lexicon alias"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +28,12 @@ class Hit:
     surface: str
     start: int
     end: int
+    via: str = ""  # "translation", "compound part", "lexicon alias"; "" for the term as typed
+
+    @property
+    def path(self) -> str:
+        """How the surface relates to the term, for explanations ("as typed" when it is the term itself)."""
+        return self.via or "as typed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,15 +41,20 @@ class MatchResult:
     matched: bool
     hits: tuple[Hit, ...] = ()
 
-    def reason(self) -> str:
-        """Short explanation: ``Wladimir Putin (Kremlchef, Putins)``; several terms joined with '; '."""
+    def reason(self, label: Callable[[str], str] | None = None) -> str:
+        """Short explanation: ``Wladimir Putin (Kremlchef, Putins)``; a translated or compound surface says
+        so: ``Munition (Munitionsfabrik: compound part, ammunition: translation)``. ``label`` translates
+        those path words (default English); several terms are joined with '; '."""
         if not self.matched:
             return "no match"
         surfaces: dict[str, list[str]] = {}
         for hit in self.hits:
+            shown = hit.surface
+            if hit.via and hit.via != VIA_ALIAS:  # a lexicon name explains itself, as before
+                shown = f"{hit.surface}: {label(hit.via) if label else hit.via}"
             seen = surfaces.setdefault(hit.term, [])
-            if hit.surface not in seen:
-                seen.append(hit.surface)
+            if shown not in seen:
+                seen.append(shown)
         return "; ".join(f"{term} ({', '.join(forms)})" for term, forms in surfaces.items())
 
 
@@ -85,7 +101,7 @@ class BoundQuery:
             if atom.entry_id is not None:
                 self.targets[term] = scanner.entry_index[atom.entry_id]
             else:
-                self.targets[term] = scanner.add_term(atom.key, atom.forms, atom.label)
+                self.targets[term] = scanner.add_term(atom.key, atom.forms, atom.label, atom.weak, atom.context)
                 self._registered.append(atom.key)
         self.positive = tuple(sorted({self.targets[t] for t in positive_terms(compiled.node)}))
         # a query that is false when nothing is present needs one of these targets to be true
@@ -151,7 +167,10 @@ class ArticleView:
         if cached is None:
             name = self._name(target)
             found = self.present.get(target, ())
-            cached = tuple([Hit(name, surface, start, end) for _, _, start, end, surface in found])
+            entry = self.scanner.is_entry(target)
+            cached = tuple(
+                [Hit(name, h.surface, h.start, h.end, VIA_ALIAS if entry and not h.via else h.via) for h in found]
+            )
             self._hits[target] = cached
         return cached
 
@@ -160,7 +179,7 @@ class ArticleView:
         if not self.scanner.is_entry(target):
             return self.scanner.term_label(target)
         if self.lang is None:
-            self.lang = guess_language(normalize(self.text[:4000]), self.text)
+            self.lang = detect_language(self.text)
         return self.scanner.entry_name(target, self.lang)
 
 
@@ -206,19 +225,48 @@ def _necessary(node: Node, targets: dict[Term, int], rarity: Callable[[int], int
     return max(known, key=lambda f: (min(rarity(t) for t in f), -len(f))) if known else None
 
 
+@dataclass(frozen=True, slots=True)
+class FocusTest:
+    """A sentence test for summaries: any mention, and (``by_name``) a mention by the entity's own name."""
+
+    mentions: Callable[[str], bool]
+    by_name: Callable[[str], bool]
+
+    def __call__(self, sentence: str) -> bool:
+        return self.mentions(sentence)
+
+
+_NAME_ENDINGS = ("'s", "s", "es", "en", "n")
+
+
+def _stems(surface: str) -> set[str]:
+    """Words of a surface with a possessive or case ending dropped ("Putins" → "putin")."""
+    found = set()
+    for word in normalize(surface).split():
+        found.add(word)
+        found.update(word[: -len(e)] for e in _NAME_ENDINGS if word.endswith(e) and len(word) > len(e) + 2)
+    return found
+
+
 class MatchEngine:
-    def __init__(self, lexicon: Lexicon) -> None:
+    def __init__(self, lexicon: Lexicon, vocabulary: Vocabulary | None = None) -> None:
         self.lexicon = lexicon
+        self.vocabulary = vocabulary or Vocabulary()
+        self.decompounder = Decompounder()  # one word cache for every scanner of this engine
         self._compiled: OrderedDict[str, CompiledQuery] = OrderedDict()
         self._bound: OrderedDict[str, BoundQuery] = OrderedDict()
-        self._scanner = Scanner(lexicon)
+        self._scanner = self.new_scanner()
         # Callers match from worker threads (archive scans, summaries) while the loop compiles queries; the
         # caches and the shared scanner (rebuilt lazily when terms are registered) are not thread-safe.
         self._lock = threading.RLock()
 
     @classmethod
     def load(cls) -> MatchEngine:
-        return cls(Lexicon.load())
+        """The shipped lexicon and vocabulary; raises LexiconError / VocabularyError naming the bad file."""
+        return cls(Lexicon.load(), Vocabulary.load())
+
+    def new_scanner(self) -> Scanner:
+        return Scanner(self.lexicon, self.vocabulary, self.decompounder)
 
     # -- queries ------------------------------------------------------------------------------------------
     def compile(self, query: str) -> CompiledQuery:
@@ -232,7 +280,7 @@ class MatchEngine:
             self._compiled.move_to_end(query)
             return cached
         node = parse_query(query)
-        atoms = {term: resolve_term(term, self.lexicon) for term in terms_of(node)}
+        atoms = {term: resolve_term(term, self.lexicon, self.vocabulary) for term in terms_of(node)}
         compiled = CompiledQuery(query.strip(), node, atoms)
         self._compiled[query] = compiled
         if len(self._compiled) > COMPILE_CACHE_SIZE:
@@ -247,41 +295,9 @@ class MatchEngine:
         compiled = self.compile(query)
         atoms = list({a.key: a for a in compiled.atoms.values()}.values())
         candidates = tuple(self.lexicon.entries[c].name(lang or DEFAULT_NAME_LANG) for a in atoms for c in a.candidates)
-        if isinstance(compiled.node, Term):
-            description = self._describe_atom(compiled.atoms[compiled.node], lang)
-        else:
-            description = f"{compiled.text} → {self._render(compiled.node, compiled.atoms, lang)}"
-        if candidates:
-            alternatives = candidates[1:] if _is_entity(compiled) else candidates
-            if alternatives:
-                description += f" — {_word(lang, 'could_mean')}: {', '.join(alternatives)}"
+        t = translator(lang)
+        description = describe(self.lexicon, compiled.text, compiled.node, compiled.atoms, candidates, t, lang)
         return Resolution(compiled.text, compiled.key, description, candidates)
-
-    def _describe_atom(self, atom: Atom, lang: str | None) -> str:
-        if atom.entry_id is None:
-            extra = [f.norm for f in atom.forms if f.norm != normalize(atom.label)]
-            also = f" ({_word(lang, 'also')} {', '.join(extra)})" if extra else ""
-            return f"{atom.label} → {_word(lang, 'keyword')} “{atom.label}”{also}"
-        entry = self.lexicon.entries[atom.entry_id]
-        name = entry.name(lang or atom.matched_lang or DEFAULT_NAME_LANG)
-        names = entry.surface_names()
-        shown = {normalize(atom.label), normalize(name)}
-        # an example the user would not have guessed: not containing the query, in Latin script
-        example = next((n for n in names if not any(s in normalize(n) for s in shown) and normalize(n).isascii()), None)
-        incl = _word(lang, "incl").format(example=example) if example else ""
-        return f"{atom.label} → {name}, {len(names)} {_word(lang, 'names')}{incl}"
-
-    def _render(self, node: Node, atoms: dict[Term, Atom], lang: str | None, nested: bool = False) -> str:
-        if isinstance(node, Term):
-            atom = atoms[node]
-            if atom.entry_id is None:
-                return f"“{atom.label}”"
-            return self.lexicon.entries[atom.entry_id].name(lang or atom.matched_lang or DEFAULT_NAME_LANG)
-        if isinstance(node, Not):
-            return f"NOT {self._render(node.child, atoms, lang, nested=True)}"
-        joiner = " AND " if isinstance(node, And) else " OR "
-        text = joiner.join(self._render(c, atoms, lang, nested=True) for c in node.children)
-        return f"({text})" if nested else text
 
     # -- matching -----------------------------------------------------------------------------------------
     def _bind(self, query: str) -> BoundQuery:
@@ -301,18 +317,35 @@ class MatchEngine:
             bound = self._bind(query)
             return bound.result(ArticleView(self.lexicon, self._scanner, text, lang))
 
-    def focus_predicate(self, query: str) -> Callable[[str], bool]:
-        """Does a sentence (of an article that matched) mention what the query is about?"""
+    def focus_predicate(self, query: str) -> FocusTest:
+        """Does a sentence (of an article that matched) mention what the query is about? Its ``by_name``
+        tells whether it does so by a name ("Putin", "Wladimir Putins") rather than an office title or
+        epithet alone ("Russia's president", "Kremlchef"): summaries prefer those sentences."""
         with self._lock:
             bound = self._bind(query)
         scanner, lock = self._scanner, self._lock
+        name_words = {t: self._name_words(scanner.entry_ids[t]) for t in bound.positive if scanner.is_entry(t)}
 
-        def mentions(sentence: str) -> bool:
+        def found(sentence: str) -> dict[int, list[RawHit]]:
             with lock:
                 present = scanner.present(scanner.scan(sentence), relaxed=True)
-            return any(target in present for target in bound.positive)
+            return {t: present[t] for t in bound.positive if t in present}
 
-        return mentions
+        def mentions(sentence: str) -> bool:
+            return bool(found(sentence))
+
+        def by_name(sentence: str) -> bool:
+            for target, hits in found(sentence).items():
+                words = name_words.get(target)
+                if words is None or any(not words.isdisjoint(_stems(h.surface)) for h in hits):
+                    return True
+            return False
+
+        return FocusTest(mentions, by_name)
+
+    def _name_words(self, entry_id: str) -> frozenset[str]:
+        names = self.lexicon.entries[entry_id].names.values()
+        return frozenset(word for name in names for word in normalize(name).split())
 
     def focus_terms(self, query: str) -> list[str]:
         names: dict[str, str] = {}
@@ -324,34 +357,6 @@ class MatchEngine:
             for name in found:
                 names.setdefault(normalize(name), name)
         return list(names.values())
-
-
-# The few words of a query explanation, in the chat's language (names come from the lexicon).
-_WORDS = {
-    "en": {
-        "could_mean": "could also mean",
-        "also": "also",
-        "keyword": "keyword",
-        "incl": " incl. {example}",
-        "names": "names",
-    },
-    "de": {
-        "could_mean": "kann auch meinen",
-        "also": "auch",
-        "keyword": "Stichwort",
-        "incl": ", darunter {example}",
-        "names": "Namen",
-    },
-}
-
-
-def _word(lang: str | None, key: str) -> str:
-    return _WORDS.get(lang or "en", _WORDS["en"])[key]
-
-
-def _is_entity(compiled: CompiledQuery) -> bool:
-    """Whether the first ambiguous term resolved to a lexicon entry (listed first among its candidates)."""
-    return next(a.entry_id is not None for a in compiled.atoms.values() if a.candidates)
 
 
 def _canonical(node: Node, atoms: dict[Term, Atom]) -> str:

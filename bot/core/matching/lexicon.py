@@ -39,6 +39,9 @@ class Form:
     acronym: bool = False  # must appear in capitals
     capital: bool = False  # short name: must start with a capital letter
     exact: bool = False  # no plural or case endings, only a possessive ("Russian President's")
+    via: str = ""  # how the form relates to the query: "" as typed or a lexicon name, else a Via value
+    compound: bool = False  # may be a part of a German compound found by decompounding ("Munitions|fabrik")
+    sense: frozenset[str] = frozenset()  # English content words of its vocabulary sense (compound checks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +72,13 @@ class Lexicon:
     by_form: dict[str, tuple[str, ...]] = field(default_factory=dict)  # normalised name → entry ids
     by_token: dict[str, tuple[str, ...]] = field(default_factory=dict)  # word of a person's name → ids
     by_name_word: dict[str, tuple[str, ...]] = field(default_factory=dict)  # word of any canonical name → ids
+    opaque: frozenset[str] = frozenset()  # German compounds whose meaning is not their parts' (Brückentag)
 
     @classmethod
     def load(cls, folder: Traversable | None = None) -> Lexicon:
         folder = folder or resources.files("config") / "lexicon"
         entries: dict[str, Entry] = {}
+        opaque: set[str] = set()
         files = sorted((f for f in folder.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name)
         if not files:
             raise LexiconError(f"no lexicon files found in {folder}")
@@ -82,6 +87,7 @@ class Lexicon:
                 data = tomllib.loads(file.read_text(encoding="utf-8"))
             except tomllib.TOMLDecodeError as exc:
                 raise LexiconError(f"{file.name}: {exc}") from None
+            opaque.update(normalize(word) for word in data.get("opaque_compounds", []))
             for entry in _entries_from(file.name, data):
                 if entry.id in entries:
                     raise LexiconError(f"{file.name}: duplicate id {entry.id!r}")
@@ -90,7 +96,7 @@ class Lexicon:
             unknown = [c for c in entry.context if c not in entries]
             if unknown:
                 raise LexiconError(f"{entry.id}: unknown context ids {unknown}")
-        return cls(entries, *_indexes(entries.values()))
+        return cls(entries, *_indexes(entries.values()), frozenset(opaque))
 
     def lookup(self, norm: str) -> tuple[str, ...]:
         return self.by_form.get(norm, ())

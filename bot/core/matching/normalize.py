@@ -14,7 +14,6 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-_GERMAN_LETTERS = frozenset("äöüßÄÖÜ")
 _UMLAUTS = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ł": "l"}
 _APOSTROPHES = frozenset("'’ʼ‘`´")
 _WORD_RE = re.compile(r"[^\s']+(?:'[^\s']+)*")
@@ -26,8 +25,8 @@ def _wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# A handful of function words is enough to tell German from English on news text; words that exist in
-# both languages ("in", "was", "die", "an") are left out.
+# Function words of each language, never worth following as a query term (the language of a text is told
+# by bot/core/lang.py).
 _DE_MARKERS = _wordset(
     "der das und ist nicht ein eine einen einem einer eines dem den des mit auf fuer sich von zu im wurde "
     "wird auch ab bei nach aus zum zur vom beim sind hat haben werden noch gegen ueber unter seit dass sie er"
@@ -114,13 +113,3 @@ def normalize(text: str) -> str:
 
 def words(normalised: str) -> list[str]:
     return _WORD_RE.findall(normalised)
-
-
-def guess_language(normalised: str, source: str = "") -> str:
-    """'de' or 'en' from function-word counts; on a tie German letters decide, else English (most feeds)."""
-    tokens = words(normalised[:4000])
-    german = sum(1 for t in tokens if t in _DE_MARKERS)
-    english = sum(1 for t in tokens if t in _EN_MARKERS)
-    if german == english:
-        return "de" if any(c in _GERMAN_LETTERS for c in source[:4000]) else "en"
-    return "de" if german > english else "en"

@@ -16,8 +16,11 @@ from typing import NamedTuple
 
 import ahocorasick
 
+from bot.core.lang import detect_language
+from bot.core.matching.compounds import CompoundMatcher, Decompounder
 from bot.core.matching.lexicon import Form, Lexicon
-from bot.core.matching.normalize import NormalText, guess_language, normalize_text
+from bot.core.matching.normalize import NormalText, normalize_text
+from bot.core.matching.vocabulary import Vocabulary
 
 # Endings a name or noun may take and still be the same word. English only adds -s (plural, possessive);
 # German adds case and plural endings, which in English text would turn "deal" into "dealer".
@@ -27,6 +30,8 @@ ENDINGS_SHORT = frozenset({"", "s", "'s", "'"})
 ENDINGS_POSSESSIVE = frozenset({"", "'s", "'"})
 MAX_ENDING = max(len(e) for e in ENDINGS_DE)
 MIN_COMPOUND_HEAD = 3  # letters before a compound tail ("Gipfel|treffen"), so "ideal" is not "i|deal"
+CONTEXT_WINDOW = 200  # characters around an ambiguous translation ("shells") where its context must be
+VIA_COMPOUND = "compound part"
 
 
 class Role(IntEnum):
@@ -42,6 +47,7 @@ class RawHit(NamedTuple):  # a tuple: tens of them are made per article
     start: int  # source offsets
     end: int
     surface: str
+    via: str = ""  # "" for a name or the term as typed, else how the surface relates to it
 
     def overlaps(self, other: RawHit) -> bool:
         return self.start < other.end and other.start < self.end
@@ -67,8 +73,14 @@ def _pattern(target: int, role: Role, form: Form) -> _Pattern:
 class Scanner:
     """Targets are small ints: lexicon entries first (their index in ``entry_ids``), then free-text terms."""
 
-    def __init__(self, lexicon: Lexicon) -> None:
+    def __init__(
+        self, lexicon: Lexicon, vocabulary: Vocabulary | None = None, decompounder: Decompounder | None = None
+    ) -> None:
         self.lexicon = lexicon
+        self._compounds = CompoundMatcher(
+            decompounder or Decompounder(), vocabulary or Vocabulary(), lexicon.opaque, ENDINGS_DE
+        )
+        self._parts: dict[str, list[_Pattern]] = defaultdict(list)  # compound-part forms by spelling
         self.entry_ids: list[str] = list(lexicon.entries)
         self.entry_index = {eid: i for i, eid in enumerate(self.entry_ids)}
         self._patterns: dict[str, list[_Pattern]] = defaultdict(list)
@@ -101,22 +113,29 @@ class Scanner:
                 self._changed.add(_key(form))
         self._context[index] = frozenset(self.entry_index[c] for c in entry.context)
 
-    def add_term(self, key: str, forms: Iterable[Form], label: str) -> int:
-        """Register a free-text term (reference-counted); returns its target id."""
+    def add_term(
+        self, key: str, forms: Iterable[Form], label: str, weak: Iterable[Form] = (), context: Iterable[Form] = ()
+    ) -> int:
+        """Register a free-text term (reference-counted); returns its target id. ``weak`` forms count only
+        with one of the ``context`` forms nearby."""
         target = self._term_targets.get(key)
         if target is not None:
             self._term_refs[target] += 1
             return target
         # ids are never reused: a focus predicate still holding an old id then simply finds nothing
         target = self._take_target()
-        frozen = tuple(forms)
+        roles = [(Role.STRONG, f) for f in forms] + [(Role.WEAK, f) for f in weak]
+        roles += [(Role.CONTEXT, f) for f in context]
         self._term_targets[key] = target
-        self._term_forms[target] = frozen
+        self._term_forms[target] = tuple(roles)
         self._term_refs[target] = 1
         self._term_labels[target] = label
-        for form in frozen:
-            self._patterns[_key(form)].append(_pattern(target, Role.STRONG, form))
+        for role, form in roles:
+            pattern = _pattern(target, role, form)
+            self._patterns[_key(form)].append(pattern)
             self._changed.add(_key(form))
+            if form.compound and role is Role.STRONG:
+                self._parts[form.norm].append(pattern)
         return target
 
     def release_term(self, key: str) -> None:
@@ -126,11 +145,14 @@ class Scanner:
         self._term_refs[target] -= 1
         if self._term_refs[target] > 0:
             return
-        for form in self._term_forms.pop(target):
-            patterns = self._patterns[_key(form)]
-            patterns[:] = [p for p in patterns if p.target != target]
-            if not patterns:
-                del self._patterns[_key(form)]
+        for _, form in self._term_forms.pop(target):
+            for table, spelling in ((self._patterns, _key(form)), (self._parts, form.norm)):
+                patterns = table.get(spelling)
+                if patterns is None:
+                    continue
+                patterns[:] = [p for p in patterns if p.target != target]
+                if not patterns:
+                    del table[spelling]
             self._changed.add(_key(form))
         del self._term_targets[key], self._term_refs[target], self._term_labels[target]
 
@@ -145,7 +167,7 @@ class Scanner:
             entry = self.lexicon.entries[self.entry_ids[target]]
             forms = [*entry.forms, *entry.weak]
         else:
-            forms = list(self._term_forms.get(target, ()))
+            forms = [f for role, f in self._term_forms.get(target, ()) if role is not Role.CONTEXT]
         return min((len(f.norm) for f in forms), default=0)
 
     def entry_name(self, target: int, lang: str) -> str:
@@ -157,6 +179,9 @@ class Scanner:
 
     def term_label(self, target: int) -> str:
         return self._term_labels.get(target, "?")
+
+    def surface_keys(self) -> list[str]:
+        return list(self._patterns)
 
     def is_entry(self, target: int) -> bool:
         return target < len(self.entry_ids)
@@ -194,7 +219,7 @@ class Scanner:
             for pattern in patterns:
                 if whole_word and pattern.plain:  # the common case, without further checks
                     start, end = normal.source_span(begin, last)
-                    hits.append(RawHit(pattern.target, pattern.role, start, end, source[start:end]))
+                    hits.append(RawHit(pattern.target, pattern.role, start, end, source[start:end], pattern.form.via))
                     continue
                 hit = self._check(pattern, padded, normal, begin + 1, stop, language)
                 if hit is not None:
@@ -209,6 +234,10 @@ class Scanner:
                     hit = self._check(pattern, padded, normal, word_start, last + 1, language)
                     if hit is not None:
                         hits.append(hit)
+        if self._parts and _language(language, normal) == "de":
+            for pattern, begin, stop in self._compounds.matches(padded, self._parts):
+                start, end = normal.source_span(begin - 1, stop - 1)
+                hits.append(RawHit(pattern.target, pattern.role, start, end, source[start:end], VIA_COMPOUND))
         return Scan(hits, language[0])
 
     def _check(
@@ -225,9 +254,10 @@ class Scanner:
             return None
         if form.capital and not normal.source[start : start + 1].isupper():
             return None
-        if pattern.role is Role.WEAK and _starts_full_name(normal.source, end, normal, language):
+        weak_name = pattern.role is Role.WEAK and self.is_entry(pattern.target)
+        if weak_name and _starts_full_name(normal.source, end, normal, language):
             return None
-        return RawHit(pattern.target, pattern.role, start, end, normal.source[start:end])
+        return RawHit(pattern.target, pattern.role, start, end, normal.source[start:end], form.via)
 
     @staticmethod
     def _ending_ok(form: Form, ending: str, normal: NormalText, language: list) -> bool:
@@ -240,32 +270,45 @@ class Scanner:
         return ending in ENDINGS_DE and _language(language, normal) == "de"
 
     # -- interpretation -----------------------------------------------------------------------------------
+    def _supported(self, hit: RawHit, context: Iterable[RawHit]) -> bool:
+        """A lexicon entry's context words count anywhere in the text; a vocabulary sense's only nearby
+        (an article can mention artillery far from where it says "shells" of another kind)."""
+        if self.is_entry(hit.target):
+            return any(True for _ in context)
+        return _near(hit, context)
+
     def present(self, scan: Scan, relaxed: bool = False) -> dict[int, list[RawHit]]:
         """Targets the text is about, with their hits. Weak names count only with support in the text
         (or always when ``relaxed``, e.g. a sentence of an article that already matched)."""
         hits = scan.hits
         strong: dict[int, list[RawHit]] = defaultdict(list)
         weak: list[RawHit] = []
-        context: set[int] = set()
+        context: dict[int, list[RawHit]] = defaultdict(list)
+        negatives: list[RawHit] = []
         for hit in hits:
-            if hit.role is Role.STRONG:
+            role = hit.role
+            if role is Role.STRONG:
                 strong[hit.target].append(hit)
-            elif hit.role is Role.WEAK:
+            elif role is Role.CONTEXT:
+                context[hit.target].append(hit)
+            elif role is Role.WEAK:
                 weak.append(hit)
-            elif hit.role is Role.CONTEXT:
-                context.add(hit.target)
-        for hit in weak:
-            if _shadowed(hit, hits):
-                continue
-            supported = (
-                relaxed
-                or hit.target in strong
-                or hit.target in context
-                or any(c in strong for c in self._context.get(hit.target, ()))
-            )
-            if supported:
-                strong[hit.target].append(hit)
-        negatives = [h for h in hits if h.role is Role.NEGATIVE]
+            else:
+                negatives.append(hit)
+        if weak:
+            # context words never shadow a name: only the other hits need comparing (a third of them)
+            rivals = [h for h in hits if h.role is not Role.CONTEXT]
+            for hit in weak:
+                if _shadowed(hit, rivals):
+                    continue
+                supported = (
+                    relaxed
+                    or hit.target in strong
+                    or self._supported(hit, context.get(hit.target, ()))
+                    or any(c in strong for c in self._context.get(hit.target, ()))
+                )
+                if supported:
+                    strong[hit.target].append(hit)
         present = {}
         for target, found in strong.items():
             if negatives:
@@ -275,6 +318,10 @@ class Scanner:
             if found:
                 present[target] = found
         return present
+
+
+def _near(hit: RawHit, others: Iterable[RawHit]) -> bool:
+    return any(o.start - CONTEXT_WINDOW <= hit.start <= o.end + CONTEXT_WINDOW for o in others)
 
 
 def _outermost(hits: Iterable[RawHit]) -> list[RawHit]:
@@ -352,5 +399,5 @@ def _head_length(padded: str, begin: int) -> int:
 
 def _language(cache: list, normal: NormalText) -> str:
     if cache[0] is None:
-        cache[0] = guess_language(normal.text, normal.source)
+        cache[0] = detect_language(normal.source)
     return cache[0]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from bot.core.summary.text import guess_lang, normalize, word_set
+from bot.core.lang import detect_language
+from bot.core.summary.text import normalize, word_set
 
 # Never end a sentence: titles and abbreviations that are followed by a name, a number or more text.
 _NEVER_FINAL = word_set(
@@ -92,7 +93,7 @@ def _continues(previous: str, line: str) -> bool:
 
 def split_sentences(text: str, lang: str | None = None) -> list[str]:
     """All sentences of ``text`` in order; a line without end punctuation (a sub-heading) is its own unit."""
-    lang = lang or guess_lang(text)
+    lang = lang or detect_language(text)
     return [sentence for block in split_blocks(text) for sentence in split_block(block, lang)]
 
 

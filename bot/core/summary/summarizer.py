@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from bot.core.lang import detect_language
 from bot.core.summary.cleaning import (
     credit_stripped,
     feed_tail_stripped,
@@ -17,7 +18,7 @@ from bot.core.summary.keypoints import KeyPoints, find_key_points
 from bot.core.summary.ranking import Candidate, make_candidate, select, similarity
 from bot.core.summary.sentences import split_block, split_blocks
 from bot.core.summary.shorten import shorten
-from bot.core.summary.text import guess_lang, words
+from bot.core.summary.text import words
 
 Focus = Callable[[str], bool]
 
@@ -59,11 +60,20 @@ def summarize(
     if teaser_only:
         return _teaser_bullet(candidates, focus, max_chars)
     if focus is not None:
-        focus = _surviving_focus(focus, candidates, max_chars)
+        focus = _surviving_focus(_named_focus(focus, candidates), candidates, max_chars)
     if box is not None:
         return _box_bullets(box, candidates, focus, max_bullets, max_chars)
     chosen = _extract(candidates, title, focus, max_bullets, max_chars)
     return [shorten(c.text, max_chars, keep=focus if i == 0 else None) for i, c in enumerate(chosen)]
+
+
+def _named_focus(focus: Focus, candidates: list[Candidate]) -> Focus:
+    """The stricter "names it" test when the focus has one and some sentence passes it: a bullet that says
+    "Putin" beats one that only says "Russia's president" (the matching engine's ``FocusTest.by_name``)."""
+    by_name: Focus | None = getattr(focus, "by_name", None)
+    if by_name is not None and any(by_name(c.source) for c in candidates):
+        return by_name
+    return focus
 
 
 def _surviving_focus(focus: Focus, candidates: list[Candidate], max_chars: int) -> Focus:
@@ -195,4 +205,4 @@ def _box_bullets(
 
 def _lang(lang: str | None, text: str) -> str:
     code = (lang or "").strip().casefold()[:2]
-    return code if code in ("de", "en") else guess_lang(text)
+    return code if code in ("de", "en") else detect_language(text)

@@ -66,11 +66,3 @@ def stems(text: str) -> list[str]:
             continue
         result.append(lower[:6])
     return result
-
-
-def guess_lang(text: str) -> str:
-    """'de' or 'en' by stop-word counts; news text gives a clear signal within a few sentences."""
-    sample = [w.casefold() for w in words(text[:3000])]
-    german = sum(1 for w in sample if w in STOPWORDS_DE and w not in STOPWORDS_EN)
-    english = sum(1 for w in sample if w in STOPWORDS_EN and w not in STOPWORDS_DE)
-    return "de" if german > english else "en"

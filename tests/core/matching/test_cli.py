@@ -29,7 +29,9 @@ def test_match_json_from_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert main(["match", "-q", '"arms deal" -Ukraine', "--file", str(article), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["match"] is True
-    assert data["hits"] == [{"term": "Waffendeal", "surface": "Waffendeal", "start": 4, "end": 14}]
+    assert data["hits"] == [
+        {"term": "Waffendeal", "surface": "Waffendeal", "start": 4, "end": 14, "via": "lexicon alias"}
+    ]
 
 
 def test_match_bad_input_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

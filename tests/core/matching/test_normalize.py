@@ -3,7 +3,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.matching.normalize import guess_language, normalize, normalize_text
+from bot.core.lang import detect_language
+from bot.core.matching.normalize import normalize, normalize_text
 
 
 def test_case_umlauts_and_sharp_s_fold_together() -> None:
@@ -42,5 +43,5 @@ def test_offsets_are_always_inside_the_source(text: str) -> None:
 
 
 def test_language_guess() -> None:
-    assert guess_language(normalize("Das Treffen zwischen Putin und Kim soll stattfinden.")) == "de"
-    assert guess_language(normalize("The meeting will take place in Vladivostok next week.")) == "en"
+    assert detect_language("Das Treffen zwischen Putin und Kim soll stattfinden.") == "de"
+    assert detect_language("The meeting will take place in Vladivostok next week.") == "en"
