@@ -64,7 +64,9 @@ class NewsScheduler:
                 replace_existing=True,
                 next_run_time=self._clock.now() + timedelta(seconds=1),
             )
-        self._scheduler.add_job(self._tracked(self.ensure_planned), "interval", seconds=REPLAN_SECONDS, id="replan")
+        self._scheduler.add_job(
+            self._tracked(self.ensure_planned), "interval", seconds=REPLAN_SECONDS, id="replan", replace_existing=True
+        )  # replace: a scheduler started again (this instance leads again) still has the job
         await self.plan_all()
 
     async def stop(self) -> None:
