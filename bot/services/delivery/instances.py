@@ -79,11 +79,17 @@ class SharedDelivery:
         # How many holders in this process (a pass, a digest) each leased chat has: the lease is given back
         # when the last one is done, never under a digest that is still sending.
         self._held: Counter[int] = Counter()
+        self._claiming = asyncio.Lock()
+        self.newly_held: list[int] = []  # of the last claim: chats no pass or digest of this process held
 
     async def claim(self, now: datetime, platforms: Iterable[str]) -> list[int]:
-        chats = await self._storage.claims.claim_chats(
-            self.owner, now, limit=CLAIM_LIMIT, lease=self._lease, platforms=sorted(platforms)
-        )
+        # One claim at a time per process: two passes of this instance (the worker's and a flush) must not
+        # skip each other's locked rows (SKIP LOCKED) and miss a chat this instance is delivering.
+        async with self._claiming:
+            chats = await self._storage.claims.claim_chats(
+                self.owner, now, limit=CLAIM_LIMIT, lease=self._lease, platforms=sorted(platforms)
+            )
+        self.newly_held = [c for c in chats if self._held[c] == 0]
         self._held.update(chats)  # a chat this instance already held is returned again: one more holder
         return chats
 

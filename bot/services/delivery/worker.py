@@ -26,7 +26,7 @@ from bot.core.messaging import Messenger
 from bot.core.models import Article, Chat, Mode, OutboxItem, OutboxStatus
 from bot.services.delivery.batches import BatchDelivery
 from bot.services.delivery.chat_locks import ChatLocks
-from bot.services.delivery.instances import delivery_instances
+from bot.services.delivery.instances import SharedDelivery, delivery_instances
 from bot.services.delivery.marks import SentMarks
 from bot.services.delivery.rendering import AlertRenderer, Rendered
 from bot.services.delivery.results import DeliveryResult, total
@@ -198,15 +198,15 @@ class DeliveryService:
         claimed = await self._instances.claim(now, self._messengers)
         try:
             async with self._instances.renewing():
-                if self._instances.shared:
-                    await self._claim_leftovers(claimed)
+                if isinstance(self._instances, SharedDelivery):
+                    await self._claim_leftovers(self._instances.newly_held)
                 return await self._run_plans(await self._deliverable(now, claimed))
         finally:
             await self._instances.release(claimed)
 
     async def _claim_leftovers(self, claimed: list[int]) -> None:
-        """Rows in flight in chats this instance now leases: no live instance is sending them (the lease
-        was free, and this one's own earlier passes are over), so a dead instance left them: resend once."""
+        """Rows in flight in chats this instance just leased: no live instance is sending them (the lease
+        was free, and no pass or digest of this process holds the chat), so a dead instance left them."""
         if claimed:
             chats = set(claimed)
             in_flight = await self._storage.outbox.claimed_by_chat()
