@@ -25,8 +25,10 @@ from bot.storage.store import Storage
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)
-CLAIM_LIMIT = 2000  # chats leased per pass; what one instance cannot finish soon is left to the others
+# Renewed every third of it while a pass runs, so only a dead (or stalled) instance loses its chats; short, so
+# the chats of an instance that died are delivered by the others within seconds.
+LEASE = timedelta(seconds=15)
+CLAIM_LIMIT = 256  # chats leased per pass: a fan-out is shared out in such slices among the instances
 SHARED_POLL_SECONDS = 2.0  # other instances' new rows do not kick this one: look this often
 
 
@@ -81,6 +83,7 @@ class SharedDelivery:
         self._held: Counter[int] = Counter()
         self._claiming = asyncio.Lock()
         self.newly_held: list[int] = []  # of the last claim: chats no pass or digest of this process held
+        self.claimed_last = 0  # chats the last claim returned: while there is work, the next pass starts at once
 
     async def claim(self, now: datetime, platforms: Iterable[str]) -> list[int]:
         # One claim at a time per process: two passes of this instance (the worker's and a flush) must not
@@ -90,6 +93,7 @@ class SharedDelivery:
                 self.owner, now, limit=CLAIM_LIMIT, lease=self._lease, platforms=sorted(platforms)
             )
         self.newly_held = [c for c in chats if self._held[c] == 0]
+        self.claimed_last = len(chats)
         self._held.update(chats)  # a chat this instance already held is returned again: one more holder
         return chats
 

@@ -169,6 +169,8 @@ class DeliveryService:
     async def _seconds_to_next_wake(self) -> float:
         now = self._clock.now()
         poll = self._instances.poll_seconds
+        if isinstance(self._instances, SharedDelivery) and self._instances.claimed_last:
+            return 0.0  # the last pass had chats: more of a fan-out may be waiting
         if poll is None and await self._deliverable(now, await self._storage.outbox.chats_with_due(now)):
             return 0.0  # retries came due (or rows arrived) while the last pass was busy
         # Shared outbox: other instances' rows do not kick this one, and due chats may be theirs: poll.
