@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -39,6 +39,7 @@ from handlers.registry import Dispatcher, Registry, build_registry
 log = logging.getLogger(__name__)
 
 MATRIX_SENDS_PER_SECOND = 20.0
+SUBSCRIPTION_SYNC_SECONDS = 30.0  # several instances: how soon another instance's /subscribe matches here
 LEADER_RESTART_SECONDS = 5.0  # after the leader's receivers failed to start, try leading again this much later
 
 
@@ -53,6 +54,13 @@ class App:
         self.dispatcher = Dispatcher(registry, services)
         self.transports: list[Transport] = []
         self.console: ConsoleTransport | None = None
+        self._stop_leading: Callable[[], Awaitable[None]] | None = None
+
+    async def stop_leading(self) -> None:
+        """Several instances: stop the receivers that run once and release leadership (shutdown does this
+        first, so a follower takes over at once). Idempotent; nothing to do on SQLite."""
+        if self._stop_leading is not None:
+            await self._stop_leading()
 
     @property
     def storage(self) -> Storage:
@@ -163,6 +171,8 @@ class OnceReceivers:
 
     async def start(self) -> None:
         self._running = True
+        # The old leader may have taken subscriptions since this instance loaded its index.
+        await self.app.pipeline.sync()
         for poller in self.pollers:
             await poller.start_receiving()  # type: ignore[attr-defined]
         for device in self.devices:
@@ -183,6 +193,20 @@ class OnceReceivers:
             await device.stop()
         for poller in self.pollers:
             await poller.stop_receiving()  # type: ignore[attr-defined]
+
+
+async def _sync_subscriptions_forever(pipeline: MatchPipeline) -> None:
+    """Several instances: each matches what it ingests (feeds on the leader, ``addseed`` anywhere) against
+    subscriptions other instances took as well."""
+    while True:
+        await asyncio.sleep(SUBSCRIPTION_SYNC_SECONDS)
+        try:
+            changed = await pipeline.sync()
+        except Exception:  # the database is away for a moment: the next round catches up
+            log.exception("could not follow other instances' subscriptions")
+            continue
+        if changed:
+            log.info("followed %d subscription change(s) made on other instances", changed)
 
 
 async def _lead_forever(leadership: Leadership, receivers: OnceReceivers) -> None:
@@ -234,17 +258,22 @@ async def _start_transports(app: App, stack: AsyncExitStack, receivers: OnceRece
         stack.push_async_callback(transport.stop)
 
 
-async def _start_leadership(stack: AsyncExitStack, leadership: Leadership, receivers: OnceReceivers) -> None:
+async def _start_leadership(app: App, stack: AsyncExitStack, leadership: Leadership, receivers: OnceReceivers) -> None:
     """Lead in the background; at shutdown stop the receivers and release the lock, so that a follower
     takes over at once instead of after a timeout."""
-    task = asyncio.create_task(_lead_forever(leadership, receivers), name="leadership")
+    tasks = [
+        asyncio.create_task(_lead_forever(leadership, receivers), name="leadership"),
+        asyncio.create_task(_sync_subscriptions_forever(receivers.app.pipeline), name="subscription-sync"),
+    ]
 
     async def stop() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await receivers.stop()  # cancelled between acquire and start: run_as_leader had nothing to stop
 
+    app._stop_leading = stop
     stack.push_async_callback(stop)
 
 
@@ -293,7 +322,7 @@ async def running_app(
             await services.scheduler.start()
             stack.push_async_callback(services.scheduler.stop)
         else:
-            await _start_leadership(stack, leadership, receivers)
+            await _start_leadership(app, stack, leadership, receivers)
         log.info(
             "newsalert running: %s; %d subscriptions",
             ", ".join(t.messenger.platform for t in app.transports) or ("console" if console else "no transport"),
