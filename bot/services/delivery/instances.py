@@ -83,7 +83,6 @@ class SharedDelivery:
         self._held: Counter[int] = Counter()
         self._claiming = asyncio.Lock()
         self.newly_held: list[int] = []  # of the last claim: chats no pass or digest of this process held
-        self.claimed_last = 0  # chats the last claim returned: while there is work, the next pass starts at once
 
     async def claim(self, now: datetime, platforms: Iterable[str]) -> list[int]:
         # One claim at a time per process: two passes of this instance (the worker's and a flush) must not
@@ -93,7 +92,6 @@ class SharedDelivery:
                 self.owner, now, limit=CLAIM_LIMIT, lease=self._lease, platforms=sorted(platforms)
             )
         self.newly_held = [c for c in chats if self._held[c] == 0]
-        self.claimed_last = len(chats)
         self._held.update(chats)  # a chat this instance already held is returned again: one more holder
         return chats
 

@@ -155,8 +155,8 @@ class DeliveryService:
         while not self._stopping:
             self._wake.clear()
             try:
-                await self.run_due()
-                timeout = await self._seconds_to_next_wake()
+                result = await self.run_due()
+                timeout = await self._seconds_to_next_wake(result)
             except Exception:
                 log.exception("outbox worker pass failed; retrying shortly")
                 timeout = 5.0
@@ -166,11 +166,13 @@ class DeliveryService:
                 async with asyncio.timeout(timeout):
                     await self._wake.wait()
 
-    async def _seconds_to_next_wake(self) -> float:
+    async def _seconds_to_next_wake(self, last: DeliveryResult) -> float:
         now = self._clock.now()
         poll = self._instances.poll_seconds
-        if isinstance(self._instances, SharedDelivery) and self._instances.claimed_last:
-            return 0.0  # the last pass had chats: more of a fan-out may be waiting
+        if poll is not None and last.sent_items:
+            # The last pass sent: more of a fan-out may be waiting. (Not "it claimed chats": digest chats
+            # with held rows are claimable on every pass and would keep the worker spinning.)
+            return 0.0
         if poll is None and await self._deliverable(now, await self._storage.outbox.chats_with_due(now)):
             return 0.0  # retries came due (or rows arrived) while the last pass was busy
         # Shared outbox: other instances' rows do not kick this one, and due chats may be theirs: poll.
