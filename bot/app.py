@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 MATRIX_SENDS_PER_SECOND = 20.0
 SUBSCRIPTION_SYNC_SECONDS = 30.0  # several instances: how soon another instance's /subscribe matches here
 LEADER_RESTART_SECONDS = 5.0  # after the leader's receivers failed to start, try leading again this much later
+FIRST_LEAD_SECONDS = 1.0  # at start, how long the first try for leadership may take (one try; then background)
 
 
 class App:
@@ -170,6 +171,8 @@ class OnceReceivers:
     _running: bool = False
 
     async def start(self) -> None:
+        if self._running:  # started in line at the first start already (see _start_leadership)
+            return
         self._running = True
         # The old leader may have taken subscriptions since this instance loaded its index.
         await self.app.pipeline.sync()
@@ -260,7 +263,18 @@ async def _start_transports(app: App, stack: AsyncExitStack, receivers: OnceRece
 
 async def _start_leadership(app: App, stack: AsyncExitStack, leadership: Leadership, receivers: OnceReceivers) -> None:
     """Lead in the background; at shutdown stop the receivers and release the lock, so that a follower
-    takes over at once instead of after a timeout."""
+    takes over at once instead of after a timeout. When nobody leads yet, this instance leads before
+    ``running_app`` returns, and a receiver that cannot start fails the start (as on SQLite)."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(FIRST_LEAD_SECONDS):
+            await leadership.acquire()
+    if leadership.is_leader:
+        try:
+            await receivers.start()
+        except BaseException:
+            await receivers.stop()
+            await leadership.release()
+            raise
     tasks = [
         asyncio.create_task(_lead_forever(leadership, receivers), name="leadership"),
         asyncio.create_task(_sync_subscriptions_forever(receivers.app.pipeline), name="subscription-sync"),

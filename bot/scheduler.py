@@ -135,7 +135,12 @@ class NewsScheduler:
 
     def planned(self, chat_id: int) -> datetime | None:
         job = self._scheduler.get_job(f"digest-{chat_id}")
-        return job.next_run_time if job else None
+        if job is None:
+            return None
+        # A job planned while the scheduler is not running (an instance that does not lead) has no
+        # next_run_time yet: its trigger knows the time.
+        when = getattr(job, "next_run_time", None)
+        return when if when is not None else job.trigger.get_next_fire_time(None, self._clock.now())
 
     async def run_digest(self, chat_id: int) -> None:
         chat = await self._storage.chats.get(chat_id)
