@@ -64,7 +64,9 @@ class NewsScheduler:
                 replace_existing=True,
                 next_run_time=self._clock.now() + timedelta(seconds=1),
             )
-        self._scheduler.add_job(self._tracked(self.ensure_planned), "interval", seconds=REPLAN_SECONDS, id="replan")
+        self._scheduler.add_job(
+            self._tracked(self.ensure_planned), "interval", seconds=REPLAN_SECONDS, id="replan", replace_existing=True
+        )  # replace: a scheduler started again (this instance leads again) still has the job
         await self.plan_all()
 
     async def stop(self) -> None:
@@ -133,7 +135,12 @@ class NewsScheduler:
 
     def planned(self, chat_id: int) -> datetime | None:
         job = self._scheduler.get_job(f"digest-{chat_id}")
-        return job.next_run_time if job else None
+        if job is None:
+            return None
+        # A job planned while the scheduler is not running (an instance that does not lead) has no
+        # next_run_time yet: its trigger knows the time.
+        when = getattr(job, "next_run_time", None)
+        return when if when is not None else job.trigger.get_next_fire_time(None, self._clock.now())
 
     async def run_digest(self, chat_id: int) -> None:
         chat = await self._storage.chats.get(chat_id)

@@ -48,6 +48,43 @@ class TelegramSettings(BaseModel):
     poll_timeout: int = Field(default=10, ge=0)
     # Paid broadcasts (``allow_paid_broadcast``, billed in Stars) lift Telegram's limit to 1,000 msg/s.
     paid_broadcast: bool = False
+    # Webhook mode (instead of polling): Telegram posts updates to WEBHOOK_URL (a reverse proxy forwards them
+    # to WEBHOOK_LISTEN on every instance); each request must carry WEBHOOK_SECRET.
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1:8443"
+    webhook_secret: SecretStr | None = None
+
+    @field_validator("webhook_url", mode="before")
+    @classmethod
+    def _webhook_url(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, str) and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value.strip()):
+            raise ValueError("must be an https:// URL that Telegram can reach, e.g. https://bot.example.org/telegram")
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _webhook_listen(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("must be host:port, e.g. 127.0.0.1:8443 or 0.0.0.0:8443")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's rule for secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -.
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> TelegramSettings:
+        # Without the secret anyone who learns the URL could post fake updates (admin commands included).
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError("NEWSALERT_TELEGRAM__WEBHOOK_SECRET is required when WEBHOOK_URL is set")
+        return self
 
     @property
     def enabled(self) -> bool:

@@ -10,6 +10,7 @@ import pytest
 from bot.app import App, running_app
 from bot.core.matching import MatchEngine
 from config.settings import Settings
+from tests.backends import backend_settings, db_backend, pg_databases, pytest_generate_tests  # noqa: F401
 from tests.fakes import RecordingMessenger
 from tests.pg import backend_name, pg_database_url, pg_server, storage_backend  # noqa: F401  (fixtures)
 
@@ -21,8 +22,8 @@ SEED_FILE = SEEDS / "000_a4bb6051e356c940.txt"
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(db_path=tmp_path / "db" / "news.db", seeds_dir=SEEDS, _env_file=None)  # type: ignore[call-arg]
+def settings(tmp_path: Path, db_backend: str, request: pytest.FixtureRequest) -> Settings:  # noqa: F811
+    return backend_settings(tmp_path, db_backend, request, SEEDS)  # SQLite; also PostgreSQL in tests/backends
 
 
 @pytest.fixture

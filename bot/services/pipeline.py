@@ -93,6 +93,18 @@ class MatchPipeline:
                 del self._subs[sub_id]
                 self._index.remove(sub_id)
 
+    async def sync(self) -> int:
+        """Follow subscriptions other instances added or removed (several instances on one database): only
+        the difference is compiled. Returns how many changed."""
+        subs = {sub.id: sub for sub in await self._storage.subscriptions.all_active()}
+        gone = [sub_id for sub_id in list(self._subs) if sub_id not in subs]
+        new = [sub for sub_id, sub in subs.items() if sub_id not in self._subs]
+        for sub_id in gone:
+            self.remove(sub_id)
+        if new:
+            await asyncio.to_thread(self._add_all, new)
+        return len(gone) + len(new)
+
     def __len__(self) -> int:
         return len(self._subs)
 

@@ -24,15 +24,25 @@ class OutboxClaims:
         self._db = db
 
     async def claim_chats(
-        self, owner: str, now: datetime, *, limit: int = 50, lease: timedelta = timedelta(seconds=60)
+        self,
+        owner: str,
+        now: datetime,
+        *,
+        limit: int = 50,
+        lease: timedelta = timedelta(seconds=60),
+        platforms: Sequence[str] | None = None,
     ) -> list[int]:
         """Lease up to ``limit`` active chats with due alerts that no other live instance holds; returns
-        their ids (the ones this owner already held are renewed and included)."""
+        their ids (the ones this owner already held are renewed and included). ``platforms`` limits the
+        claim to chats this instance can deliver to (an instance without Matrix must not hold Matrix chats)."""
+        if platforms is not None and not platforms:
+            return []
         stamp, until = to_db_time(now), to_db_time(now + lease)
+        only = f" AND c.platform IN ({marks(len(platforms))})" if platforms else ""
         # The upsert's WHERE is the real guard: it sees the newest lease row even when this statement's
         # snapshot is older than another instance's commit.
         sql = (
-            "WITH due AS (SELECT c.id FROM chats c WHERE c.active = 1"
+            f"WITH due AS (SELECT c.id FROM chats c WHERE c.active = 1{only}"
             " AND EXISTS (SELECT 1 FROM outbox o WHERE o.chat_id = c.id"
             " AND o.status IN ('pending', 'failed', 'sending') AND o.next_attempt_at <= ?)"
             " AND NOT EXISTS (SELECT 1 FROM delivery_leases l WHERE l.chat_id = c.id AND l.owner != ?"
@@ -44,8 +54,23 @@ class OutboxClaims:
             " RETURNING chat_id"
         )
         async with self._db.transaction() as tx:
-            rows = await tx.fetch_all(sql, (stamp, owner, stamp, limit, owner, until, stamp))
+            rows = await tx.fetch_all(sql, (*(platforms or ()), stamp, owner, stamp, limit, owner, until, stamp))
         return sorted(int(row[0]) for row in rows)
+
+    async def claim_chat(
+        self, owner: str, chat_id: int, now: datetime, *, lease: timedelta = timedelta(seconds=60)
+    ) -> bool:
+        """Lease one given chat (a digest, the ``digest`` command), due rows or not; False while another live
+        instance holds it."""
+        async with self._db.transaction() as tx:
+            row = await tx.fetch_one(
+                "INSERT INTO delivery_leases(chat_id, owner, expires_at) VALUES (?, ?, ?)"
+                " ON CONFLICT(chat_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at"
+                " WHERE delivery_leases.owner = excluded.owner OR delivery_leases.expires_at <= ?"
+                " RETURNING chat_id",
+                (chat_id, owner, to_db_time(now + lease), to_db_time(now)),
+            )
+        return row is not None
 
     async def renew(self, owner: str, chat_ids: Sequence[int], until: datetime) -> list[int]:
         """Extend this owner's leases; returns the chats still held (a lease that ran out and was taken by

@@ -13,6 +13,7 @@ from tests.telegram_server.faults import SendGate
 from tests.telegram_server.methods import BotApiMethods
 from tests.telegram_server.models import Fault, FloodWindow, SendAttempt, TgChat
 from tests.telegram_server.plumbing import HttpFront
+from tests.telegram_server.webhook import WebhookPusher
 from tests.telegram_server.world import World
 
 
@@ -31,16 +32,19 @@ class BotApiServer(World):
         self._port = 0
         self._gate = SendGate(self, send_rate_limit)
         self._methods = BotApiMethods(self)
+        self.webhook = WebhookPusher(self, self._methods.table)  # setWebhook: updates are pushed, not polled
         self._http = HttpFront(self, self._gate, self._methods)
 
     # ---------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
         self._port = await self._http.start(self._host)
+        await self.webhook.start()
 
     async def stop(self) -> None:
         self.closing = True
         self.notify()  # long polls return at once
+        await self.webhook.stop()
         await self._http.stop()
 
     async def __aenter__(self) -> BotApiServer:

@@ -42,8 +42,18 @@ ChatMovedCallback = Callable[[ChatKey, str], Awaitable[None]]
 
 
 class OutboxSender:
-    def __init__(self, storage: Storage, clock: Clock, marks: SentMarks, kick: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        clock: Clock,
+        marks: SentMarks,
+        kick: Callable[[], None],
+        shared_pace: Callable[[str, float], Awaitable[None]] | None = None,
+    ) -> None:
+        """``shared_pace(platform, rate)`` waits for a slot of the budget all instances share (PostgreSQL)."""
         self._storage = storage
+        self._shared_pace = shared_pace
+        self._global_rates: dict[str, float] = {}
         self._clock = clock
         self._marks = marks
         self._kick = kick
@@ -52,8 +62,10 @@ class OutboxSender:
         self._on_chat_gone: ChatGoneCallback | None = None
         self._on_chat_moved: ChatMovedCallback | None = None
 
-    def pace(self, platform: str, limiter: RateLimiter) -> None:
+    def pace(self, platform: str, limiter: RateLimiter, global_rate: float | None = None) -> None:
         self._limiters[platform] = limiter
+        if global_rate is not None:
+            self._global_rates[platform] = global_rate
 
     def on_chat_changes(self, gone: ChatGoneCallback, moved: ChatMovedCallback) -> None:
         self._on_chat_gone, self._on_chat_moved = gone, moved
@@ -74,6 +86,7 @@ class OutboxSender:
         """Send the parts not yet delivered; None when the chat went away or moved (rows released)."""
         ids, parts = list(message.ids), message.parts
         limiter = self._limiters.get(chat.platform)
+        global_rate = self._global_rates.get(chat.platform)
         progress_key = (chat.id, tuple(sorted(ids)))
         first = self._parts_done.pop(progress_key, 0)  # a retry does not repeat parts already delivered
         index = first
@@ -83,6 +96,8 @@ class OutboxSender:
                 outgoing = OutgoingMessage(
                     parts[index], message.buttons if last else (), idempotency_key=f"{message.batch}.{index}"
                 )
+                if global_rate is not None and self._shared_pace is not None:
+                    await self._shared_pace(chat.platform, global_rate)
                 if limiter is not None:
                     # A forum topic is paced with its group: Telegram counts the group's messages.
                     async with limiter.slot(pacing_key(chat.chat_id), chat.is_group):

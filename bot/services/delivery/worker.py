@@ -26,6 +26,7 @@ from bot.core.messaging import Messenger
 from bot.core.models import Article, Chat, Mode, OutboxItem, OutboxStatus
 from bot.services.delivery.batches import BatchDelivery
 from bot.services.delivery.chat_locks import ChatLocks
+from bot.services.delivery.instances import SharedDelivery, delivery_instances
 from bot.services.delivery.marks import SentMarks
 from bot.services.delivery.rendering import AlertRenderer, Rendered
 from bot.services.delivery.results import DeliveryResult, total
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 DEFAULT_CONCURRENCY = 32  # chats served at once; also the most messages a crash can repeat (in flight)
 IDLE_WAKE_SECONDS = 60.0  # re-check even without a kick (cheap), so a lost wake-up costs a minute at most
 STOP_GRACE_SECONDS = 10.0
+CLAIM_WAIT_SECONDS = 10.0  # a digest waits this long for a chat another instance is delivering right now
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +65,9 @@ class DeliveryService:
         self._renderer = AlertRenderer(storage, self._summaries, digest_cap=digest_cap)
         # Half the senders' confirmations per commit: the other half keep the platform busy meanwhile.
         self._marks = SentMarks(storage, clock, batch=concurrency // 2)
-        self._sender = OutboxSender(storage, clock, self._marks, self.kick)
+        self._instances = delivery_instances(storage, clock)
+        shared_pace = self._instances.pace if self._instances.shared else None  # SQLite: no query per send
+        self._sender = OutboxSender(storage, clock, self._marks, self.kick, shared_pace)
         self._messengers: dict[str, Messenger] = {}
         self._slots = asyncio.Semaphore(concurrency)
         self._chat_locks = ChatLocks()
@@ -84,10 +88,18 @@ class DeliveryService:
         self._leftovers: dict[int, set[int]] = {}  # per chat, rows claimed when this process started
 
     # --- wiring -----------------------------------------------------------------------------------------
-    def register(self, messenger: Messenger, limiter: RateLimiter | None = None) -> None:
+    def register(
+        self, messenger: Messenger, limiter: RateLimiter | None = None, *, global_rate: float | None = None
+    ) -> None:
+        """``global_rate``: messages/s the platform allows this bot in all, shared by every instance on
+        PostgreSQL (the limiter keeps the per-chat and per-group limits, and the rate within the process)."""
         self._messengers[messenger.platform] = messenger
         if limiter is not None:
-            self._sender.pace(messenger.platform, limiter)
+            self._sender.pace(messenger.platform, limiter, global_rate)
+
+    def unregister(self, platform: str) -> None:
+        """Stop delivering to a platform (this instance no longer leads its device); its rows wait."""
+        self._messengers.pop(platform, None)
 
     def serves(self, platform: str) -> bool:
         return platform in self._messengers
@@ -99,7 +111,9 @@ class DeliveryService:
     async def start(self) -> None:
         if self._worker is None:
             self._stopping = False
-            self._leftovers = await self._storage.outbox.claimed_by_chat()
+            # Several instances: a row in flight may be another live instance's; leftovers are found per
+            # chat when this instance leases it (see _claim_leftovers).
+            self._leftovers = {} if self._instances.shared else await self._storage.outbox.claimed_by_chat()
             if self._leftovers:
                 count = sum(len(ids) for ids in self._leftovers.values())
                 log.warning("%d alert(s) were in flight at the last stop; resending them", count)
@@ -119,6 +133,7 @@ class DeliveryService:
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._worker
             self._worker = None
+        await self._instances.close()
 
     def kick(self) -> None:
         """Something new is in the outbox: deliver without waiting for a tick."""
@@ -140,8 +155,8 @@ class DeliveryService:
         while not self._stopping:
             self._wake.clear()
             try:
-                await self.run_due()
-                timeout = await self._seconds_to_next_wake()
+                result = await self.run_due()
+                timeout = await self._seconds_to_next_wake(result)
             except Exception:
                 log.exception("outbox worker pass failed; retrying shortly")
                 timeout = 5.0
@@ -151,11 +166,17 @@ class DeliveryService:
                 async with asyncio.timeout(timeout):
                     await self._wake.wait()
 
-    async def _seconds_to_next_wake(self) -> float:
+    async def _seconds_to_next_wake(self, last: DeliveryResult) -> float:
         now = self._clock.now()
-        if await self._deliverable(now):
+        poll = self._instances.poll_seconds
+        if poll is not None and last.sent_items:
+            # The last pass sent: more of a fan-out may be waiting. (Not "it claimed chats": digest chats
+            # with held rows are claimable on every pass and would keep the worker spinning.)
+            return 0.0
+        if poll is None and await self._deliverable(now, await self._storage.outbox.chats_with_due(now)):
             return 0.0  # retries came due (or rows arrived) while the last pass was busy
-        candidates = [IDLE_WAKE_SECONDS]
+        # Shared outbox: other instances' rows do not kick this one, and due chats may be theirs: poll.
+        candidates = [IDLE_WAKE_SECONDS if poll is None else poll]
         retry_at = await self._storage.outbox.next_retry_at(now)
         if retry_at is not None:
             candidates.append((retry_at - now).total_seconds())
@@ -177,7 +198,25 @@ class DeliveryService:
     async def run_due(self) -> DeliveryResult:
         """One pass over every chat that may receive now; one chat's trouble never stops the others."""
         await self._marks.retry_unmarked()
-        plans = await self._deliverable(self._clock.now())
+        now = self._clock.now()
+        claimed = await self._instances.claim(now, self._messengers)
+        try:
+            async with self._instances.renewing():
+                if isinstance(self._instances, SharedDelivery):
+                    await self._claim_leftovers(self._instances.newly_held)
+                return await self._run_plans(await self._deliverable(now, claimed))
+        finally:
+            await self._instances.release(claimed)
+
+    async def _claim_leftovers(self, claimed: list[int]) -> None:
+        """Rows in flight in chats this instance just leased: no live instance is sending them (the lease
+        was free, and no pass or digest of this process holds the chat), so a dead instance left them."""
+        if claimed:
+            chats = set(claimed)
+            in_flight = await self._storage.outbox.claimed_by_chat()
+            self._leftovers.update({c: ids for c, ids in in_flight.items() if c in chats})
+
+    async def _run_plans(self, plans: list[tuple[Chat, _Plan]]) -> DeliveryResult:
         # Instant chats go out in batches; a crash's leftovers, retries and digests one chat at a time.
         single = [(c, p) for c, p in plans if p.as_digest or c.id in self._leftovers]
         instant = [(c, self._messengers[c.platform]) for c, p in plans if not (p.as_digest or c.id in self._leftovers)]
@@ -192,11 +231,10 @@ class DeliveryService:
                 log.error("delivery to %s failed unexpectedly", where, exc_info=outcome)
         return total(o for o in outcomes if isinstance(o, DeliveryResult))
 
-    async def _deliverable(self, now: datetime) -> list[tuple[Chat, _Plan]]:
-        """Chats with due rows, and how to serve them: instant chats outside quiet hours get their alerts;
+    async def _deliverable(self, now: datetime, ids: list[int]) -> list[tuple[Chat, _Plan]]:
+        """How to serve these chats with due rows: instant chats outside quiet hours get their alerts;
         otherwise only failed rows whose backoff ran out go out (held and digest rows wait), and rows a
         crash left in flight are finished whatever the mode."""
-        ids = await self._storage.outbox.chats_with_due(now)
         chats = await self._storage.chats.get_many(ids)
         retries: set[int] | None = None  # asked once per pass, and only when a chat is not instant
         plan: list[tuple[Chat, _Plan]] = []
@@ -223,16 +261,28 @@ class DeliveryService:
             messenger = self._messengers.get(chat.platform)
             if messenger is None:
                 return DeliveryResult()
-            await self._marks.retry_unmarked()
-            result = await self._finish_crash_leftovers(chat, messenger)
-            now = self._clock.now()
-            items = await self._storage.outbox.waiting_for_chat(chat.id, None if force else now)
-            items = [i for i in items if i.status is not OutboxStatus.SENDING]
-            if retries_only:
-                items = [i for i in items if i.status is OutboxStatus.FAILED]
-            if not items:
-                return result
-            return total([result, await self._prepare_and_send(chat, messenger, items, as_digest)])
+            async with self._instances.holding(chat.id, self._clock, CLAIM_WAIT_SECONDS) as held:
+                if not held:
+                    log.warning("chat %s: another instance kept delivering it; its rows wait", chat.id)
+                    return DeliveryResult()
+                return await self._deliver_held(
+                    chat, messenger, force=force, as_digest=as_digest, retries_only=retries_only
+                )
+
+    async def _deliver_held(
+        self, chat: Chat, messenger: Messenger, *, as_digest: bool, force: bool, retries_only: bool
+    ) -> DeliveryResult:
+        """:meth:`deliver_chat` once this instance holds the chat (its lock, and on PostgreSQL its lease)."""
+        await self._marks.retry_unmarked()
+        result = await self._finish_crash_leftovers(chat, messenger)
+        now = self._clock.now()
+        items = await self._storage.outbox.waiting_for_chat(chat.id, None if force else now)
+        items = [i for i in items if i.status is not OutboxStatus.SENDING]
+        if retries_only:
+            items = [i for i in items if i.status is OutboxStatus.FAILED]
+        if not items:
+            return result
+        return total([result, await self._prepare_and_send(chat, messenger, items, as_digest)])
 
     async def _prepare_and_send(
         self, chat: Chat, messenger: Messenger, items: list[OutboxItem], as_digest: bool

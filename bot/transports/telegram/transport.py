@@ -24,6 +24,7 @@ from bot.transports.telegram.session import (
     shut_down,
 )
 from bot.transports.telegram.updates import ALLOWED_UPDATES, UpdateHandler
+from bot.transports.telegram.webhook import start_webhook, webhook_enabled
 from config.settings import TelegramSettings
 
 log = logging.getLogger(__name__)
@@ -58,24 +59,44 @@ class TelegramTransport:
     def bot_username(self) -> str | None:
         return self._updates.bot_username
 
-    async def start(self) -> None:
+    @property
+    def receives_everywhere(self) -> bool:
+        """Webhook mode: every instance receives (behind a proxy); polling must run on one instance only."""
+        return webhook_enabled(self._settings)
+
+    async def start(self, *, receive: bool = True) -> None:
+        """Log in and make sending work; ``receive=False`` leaves receiving to :meth:`start_receiving` (an
+        instance that is not the leader sends alerts but must not poll)."""
         self._stopping.clear()
         await log_in(self._application, self._settings)
         try:
             await self._codec.load()
             await publish_commands(self._application, self._host)
             await self._application.start()
-            updater = self._application.updater
-            assert updater is not None
-            await updater.start_polling(
-                timeout=self._settings.poll_timeout,
-                allowed_updates=list(ALLOWED_UPDATES),
-                error_callback=self._updates.on_polling_error,
-            )
+            if receive:
+                await self.start_receiving()
         except BaseException:
             await self.stop()  # the caller only stops what started, so undo a half start here
             raise
+
+    async def start_receiving(self) -> None:
+        """Long polling, or the webhook server when a webhook URL is set."""
+        updater = self._application.updater
+        assert updater is not None
+        if webhook_enabled(self._settings):
+            await start_webhook(updater, self._settings, list(ALLOWED_UPDATES))
+            return
+        await updater.start_polling(
+            timeout=self._settings.poll_timeout,
+            allowed_updates=list(ALLOWED_UPDATES),
+            error_callback=self._updates.on_polling_error,
+        )
         log.info("Telegram bot @%s is polling for updates", self.bot_username)
+
+    async def stop_receiving(self) -> None:
+        updater = self._application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
 
     async def stop(self) -> None:
         self._stopping.set()
