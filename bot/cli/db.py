@@ -5,17 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 from pathlib import Path
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from typing import TYPE_CHECKING
 
 from bot.cli.common import fail
-from bot.storage.copy import CopyReport, copy_database, row_counts
-from bot.storage.leader import current_leader
-from bot.storage.postgres import PostgresDatabase
-from bot.storage.sql import SqlDatabase, StorageError, load_migrations
-from bot.storage.store import open_database
-from config.settings import Settings
+
+if TYPE_CHECKING:  # database drivers load when a db command runs, never for `newsalert --help`
+    from rich.progress import TaskID
+
+    from bot.storage.copy import CopyReport
+    from bot.storage.postgres import PostgresDatabase
+    from bot.storage.sql import SqlDatabase
+    from config.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 async def check_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage.sql import StorageError
+    from bot.storage.store import open_database
+
     url = settings.database_url.get_secret_value() if settings.database_url else None
     if url is None and not await asyncio.to_thread(settings.db_path.exists):
         return fail(f"no database at {settings.db_path} (it is created when the bot first starts)")
@@ -47,6 +50,10 @@ async def check_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _print_check(db: SqlDatabase) -> None:
+    from bot.storage.copy import row_counts
+    from bot.storage.leader import current_leader
+    from bot.storage.sql import load_migrations
+
     version, latest = await db.schema_version(), load_migrations(db.dialect)[-1].version
     engine = "PostgreSQL" if db.dialect == "postgres" else "SQLite"
     print(f"database: {engine} {db.describe()}")
@@ -59,6 +66,10 @@ async def _print_check(db: SqlDatabase) -> None:
 
 
 async def copy_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage.postgres import PostgresDatabase
+    from bot.storage.sql import StorageError
+    from bot.storage.store import open_database
+
     source_path = Path(args.source)
     if not await asyncio.to_thread(source_path.is_file):
         return fail(f"no SQLite database at {source_path}")
@@ -84,6 +95,11 @@ async def copy_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _copy_with_progress(source: SqlDatabase, target: PostgresDatabase, resume: bool) -> CopyReport:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from bot.storage.copy import copy_database
+
     console = Console(stderr=True)
     tasks: dict[str, TaskID] = {}
     with Progress(

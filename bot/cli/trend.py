@@ -9,15 +9,15 @@ import re
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.cli.common import CliError, fail, open_storage
-from bot.core.clock import SystemClock
 from bot.core.i18n import LANGUAGES, translator
-from bot.core.matching import LexiconError, MatchEngine
 from bot.core.messaging import html_to_text
-from bot.core.trends import DEFAULT_DAYS, TrendRefused
-from bot.services.trends import TrendReport, TrendService
-from config.settings import Settings
+
+if TYPE_CHECKING:  # the engine and the service load when the command runs: `newsalert --help` stays instant
+    from bot.services.trends import TrendReport
+    from config.settings import Settings
 
 EXIT_OK, EXIT_NO = 0, 1
 _SLUG = re.compile(r"[^a-z0-9]+")
@@ -26,7 +26,9 @@ _SLUG = re.compile(r"[^a-z0-9]+")
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("trend", help="mention-volume chart of the archive and its numbers")
     parser.add_argument("query", nargs="+", help="query as for subscribe; several separated by commas (up to 3)")
-    parser.add_argument("--days", type=int, default=DEFAULT_DAYS, help=f"period in days (default {DEFAULT_DAYS})")
+    # The default lives with the chat command (bot.core.trends.DEFAULT_DAYS); importing it here would load the
+    # matching engine for every `newsalert` command.
+    parser.add_argument("--days", type=int, default=None, help="period in days (default 30, as in the chat)")
     parser.add_argument("--out", type=Path, metavar="FILE.png", help="where to write the chart (default: charts/ "
                         "beside the database)")
     parser.add_argument("--json", action="store_true", help="print {query: {day: count}} instead of a chart")
@@ -44,6 +46,11 @@ def _iso_date(text: str) -> date:
 
 
 async def trend(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.core.clock import SystemClock
+    from bot.core.matching import LexiconError, MatchEngine
+    from bot.core.trends import DEFAULT_DAYS, TrendRefused
+    from bot.services.trends import TrendService
+
     queries = [q.strip() for q in " ".join(args.query).split(",") if q.strip()]
     t = translator(args.lang)
     try:
@@ -57,8 +64,8 @@ async def trend(args: argparse.Namespace, settings: Settings) -> int:
             if pending:
                 print(f"reading {pending:,} article(s) not indexed yet …", file=sys.stderr)
                 await service.index_pending()
-            report = await service.report(queries, args.days, timezone=args.timezone, lang=args.lang,
-                                          until=args.until)
+            days = DEFAULT_DAYS if args.days is None else args.days
+            report = await service.report(queries, days, timezone=args.timezone, lang=args.lang, until=args.until)
             if args.json:
                 print(json.dumps({s.query: s.as_json() for s in report.series}, ensure_ascii=False, indent=1))
                 return EXIT_NO if report.empty else EXIT_OK

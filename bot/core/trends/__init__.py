@@ -2,7 +2,6 @@
 their statistics, the caption and the chart. Nothing here touches storage or a platform."""
 
 from bot.core.trends.periods import DEFAULT_DAYS, MAX_DAYS, Period, TrendRefused, parse_trend_args
-from bot.core.trends.plan import QueryPlan, plan_query
 from bot.core.trends.series import ArticleMentions, TrendSeries, mention_day
 
 __all__ = [
@@ -17,3 +16,13 @@ __all__ = [
     "parse_trend_args",
     "plan_query",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The query plan needs the matching engine; loading it lazily keeps `bot.core.trends.series` (imported by
+    # storage, and so by every command that opens the database) free of the engine's import cost.
+    if name in ("QueryPlan", "plan_query"):
+        from bot.core.trends import plan
+
+        return getattr(plan, name)
+    raise AttributeError(name)
