@@ -156,17 +156,18 @@ class TrendRepository:
             found.update({row[0]: date.fromisoformat(row[1]) for row in rows})
         return found
 
-    async def texts(self, article_ids: Sequence[int]) -> list[tuple[int, str, str]]:
-        """(id, title + blank line + body, language) of candidates the matcher confirms: one fetch per chunk
-        instead of a row-by-row cursor and full Article objects."""
-        found: list[tuple[int, str, str]] = []
+    async def texts(self, article_ids: Sequence[int]) -> list[tuple[int, str, str, bool]]:
+        """(id, title + blank line + body, language, entity keys stored?) of candidates to confirm: one fetch
+        per chunk instead of a row-by-row cursor and full Article objects."""
+        found: list[tuple[int, str, str, bool]] = []
         ids = list(article_ids)
         for begin in range(0, len(ids), CHUNK):
             chunk = ids[begin : begin + CHUNK]
             rows = await self._db.fetch_all(
-                f"SELECT id, title, body, lang FROM articles WHERE id IN ({marks(len(chunk))})", chunk
+                f"SELECT id, title, body, lang, mentions_indexed FROM articles WHERE id IN ({marks(len(chunk))})",
+                chunk,
             )
-            found.extend((row[0], f"{row[1]}\n\n{row[2]}", row[3]) for row in rows)
+            found.extend((row[0], f"{row[1]}\n\n{row[2]}", row[3], bool(row[4])) for row in rows)
         return found
 
     async def co_mentions(self, article_ids: Sequence[int]) -> Counter[str]:
