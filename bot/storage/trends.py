@@ -24,6 +24,7 @@ _IN_PERIOD = (
 # SQLite's LIKE ignores ASCII case already; PostgreSQL's needs ILIKE (which also folds non-ASCII letters:
 # a wider candidate set is harmless, the matcher decides).
 _LIKE: dict[Dialect, str] = {"sqlite": "LIKE", "postgres": "ILIKE"}
+SCAN_SHARE = 10  # a period with at least 1/SCAN_SHARE of the archive is searched by reading the whole table
 
 
 def _period_args(start: date, end: date) -> tuple[str, str, str, str]:
@@ -144,17 +145,31 @@ class TrendRepository:
         """German articles of the period containing one of ``tails`` inside a word ("Gipfeltreffen" for
         "treffen"): the full-text index only knows whole words and their prefixes."""
         like = _LIKE[self._db.dialect]
+        source = "articles a NOT INDEXED" if tails and await self._scan_is_cheaper(start, end) else "articles a"
         found: dict[int, date] = {}
         for tail in tails:
             # No wildcard or escape character of the user's survives (PostgreSQL escapes with "\").
             pattern = "%" + tail.replace("%", "").replace("_", "").replace("\\", "") + "%"
             rows = await self._db.fetch_all(
-                f"SELECT a.id, {_DAY} FROM articles a WHERE a.lang = 'de' AND {_IN_PERIOD}"
+                f"SELECT a.id, {_DAY} FROM {source} WHERE a.lang = 'de' AND {_IN_PERIOD}"
                 f" AND (a.title {like} ? OR a.body {like} ?)",
                 (*_period_args(start, end), pattern, pattern),
             )
             found.update({row[0]: date.fromisoformat(row[1]) for row in rows})
         return found
+
+    async def _scan_is_cheaper(self, start: date, end: date) -> bool:
+        """SQLite without statistics walks the date index and fetches each row of the period out of order;
+        reading the whole table in order costs ~1/20 per row (measured: 122,753 of 500,000 rows in 0.97 s
+        by the index, all 500,000 in 0.21 s). So scan when the period holds a tenth of the archive or
+        more. PostgreSQL's planner has statistics and decides itself."""
+        if self._db.dialect != "sqlite":
+            return False
+        total = int(await self._db.fetch_val("SELECT COUNT(*) FROM articles") or 0)
+        in_period = await self._db.fetch_val(
+            f"SELECT COUNT(*) FROM articles a WHERE {_IN_PERIOD}", _period_args(start, end)
+        )
+        return int(in_period or 0) * SCAN_SHARE >= total
 
     async def texts(self, article_ids: Sequence[int]) -> list[tuple[int, str, str, bool]]:
         """(id, title + blank line + body, language, entity keys stored?) of candidates to confirm: one fetch
