@@ -87,3 +87,16 @@ async def test_texts_say_whether_the_keys_are_stored(storage: Storage) -> None:
         (1, "Gipfeltreffen in Pjöngjang\n\nKremlchef Putin traf Kim Jong-un.", "de", False),
         (2, "Cold war rhetoric\n\nThe Kremlin spoke of a new cold war with the West.", "en", True),
     ]
+
+
+async def test_a_short_period_of_a_long_archive_finds_the_same_tails(storage: Storage) -> None:
+    """Few of the archive's articles in the period: the date index is used instead of reading the whole
+    table (SQLite); the answer must not depend on the way."""
+    old = [
+        (f"old-{n}", ArticleDraft(f"Krisentreffen {n}", "Ein Treffen.", "de", date(2020, 1, 1 + n % 28)))
+        for n in range(60)
+    ]
+    await storage.articles.insert_many(old, NOW)
+    assert await storage.trends.tail_candidates(["treffen"], START, END) == {1: date(2024, 6, 19)}
+    january = await storage.trends.tail_candidates(["treffen"], date(2020, 1, 1), date(2020, 1, 31))
+    assert len(january) == 60
