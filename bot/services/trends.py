@@ -24,6 +24,7 @@ from bot.core.matching.keys import KeyScanner, entity_id
 from bot.core.models import Article
 from bot.core.trends.caption import caption, empty_text
 from bot.core.trends.chart import HEIGHT, WIDTH, render_png
+from bot.core.trends.confirm import TextConfirmer
 from bot.core.trends.periods import Period, TrendRefused, check_days
 from bot.core.trends.plan import QueryPlan, matching_ids, plan_query
 from bot.core.trends.series import ArticleMentions, TrendSeries, mention_day
@@ -183,21 +184,30 @@ class TrendService:
             candidates.update(await self._storage.trends.fts_candidates(search.word_sets, start, end))
             if search.tails:
                 candidates.update(await self._storage.trends.tail_candidates(search.tails, start, end))
-        return await self._confirm(plan, candidates)
+        return await self._confirm(plan, candidates, TextConfirmer(plan, naming))
 
-    async def _confirm(self, plan: QueryPlan, candidates: dict[int, date]) -> dict[int, date]:
-        """The matcher decides about every candidate, exactly as for a subscription."""
+    async def _confirm(
+        self, plan: QueryPlan, candidates: dict[int, date], confirmer: TextConfirmer
+    ) -> dict[int, date]:
+        """Every candidate decided exactly as for a subscription: by the query's own free-text terms and the
+        entity keys stored at ingest, or by the full matcher where the keys are not stored yet."""
         ids = sorted(candidates)
         matched: dict[int, date] = {}
         for begin in range(0, len(ids), CONFIRM_BATCH):
             texts = await self._storage.trends.texts(ids[begin : begin + CONFIRM_BATCH])
-            found = await asyncio.to_thread(self._matching_ids, plan.query, texts)
+            found = await asyncio.to_thread(self._matching_ids, plan.query, confirmer, texts)
             matched.update({aid: candidates[aid] for aid in found})
         return matched
 
-    def _matching_ids(self, query: str, texts: list[tuple[int, str, str]]) -> list[int]:
+    def _matching_ids(
+        self, query: str, confirmer: TextConfirmer, texts: list[tuple[int, str, str, bool]]
+    ) -> list[int]:
         match = self._engine.match
-        return [aid for aid, text, lang in texts if match(query, text, lang).matched]
+        return [
+            aid
+            for aid, text, lang, indexed in texts
+            if (confirmer.matches(aid, text, lang) if indexed else match(query, text, lang).matched)
+        ]
 
     # -- showing ----------------------------------------------------------------------------------------------
     async def chart(self, report: TrendReport, t: Translator) -> TrendChart:

@@ -1,4 +1,5 @@
-"""The counts behind a chart equal an independent count of matching articles (engine, article by article),
+"""The counts behind a chart equal an independent count of matching articles (engine, article by article), on
+SQLite and on PostgreSQL,
 whether the entity keys were stored by the pipeline's scan or read later by the backfill."""
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from tests.trends.archive import ARTICLES, NOW, QUERIES, TODAY, independent_coun
 
 
 @pytest.fixture(params=["pipeline", "backfill"])
-async def archive_app(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[App]:
+async def archive_app(request: pytest.FixtureRequest, backend_name: str, tmp_path: Path) -> AsyncIterator[App]:
+    """On SQLite and on PostgreSQL (``backend_name``): the counts must not depend on the engine."""
+    url = request.getfixturevalue("pg_database_url") if backend_name == "postgres" else None
     settings = Settings(  # type: ignore[call-arg]
-        db_path=tmp_path / "db" / "news.db", seeds_dir=tmp_path / "no-seeds", _env_file=None
+        db_path=tmp_path / "db" / "news.db", database_url=url, seeds_dir=tmp_path / "no-seeds", _env_file=None
     )
     async with running_app(settings, clock=FakeClock(NOW), run_jobs=False, load_seeds=False) as app:
         folder = write_seeds(tmp_path / "fixture")

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 _UMLAUTS = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ł": "l"}
@@ -83,17 +84,38 @@ class NormalText:
     text: str
     source: str
     aligned: bool  # True: one normalised character per source character
-    _offsets: list[int] | None = None
+    _offsets: list[int] | None = None  # normalised start of each odd character (see _source_index)
+    _odd: list[tuple[int, int]] = field(default_factory=list)  # (source index, folded length) of each
 
     def source_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a half-open span of the normalised text back to the source text."""
         if self.aligned:
             return start, end
-        if self._offsets is None:
-            self._offsets = [i for i, char in enumerate(self.source) for _ in range(len(_FOLD[ord(char)]))]
-        src_start = self._offsets[start]
-        src_end = self._offsets[end - 1] + 1 if end > start else src_start
+        src_start = self._source_index(start)
+        src_end = self._source_index(end - 1) + 1 if end > start else src_start
         return src_start, src_end
+
+    def _source_index(self, position: int) -> int:
+        """The source character a normalised one comes from. Only the few characters that fold to other
+        than one character (ä → ae, combining marks → nothing) are listed, found by a regex at C speed: a
+        per-character table of a long German article cost more than scanning it for every name."""
+        if self._offsets is None:
+            odd = "".join(c for c in set(self.source) if len(_FOLD[ord(c)]) != 1)
+            starts, self._odd = [], []
+            extra = 0
+            for found in re.finditer("[" + re.escape(odd) + "]", self.source) if odd else ():
+                index = found.start()
+                length = len(_FOLD[ord(self.source[index])])
+                starts.append(index + extra)  # where its folding begins in the normalised text
+                self._odd.append((index, length))
+                extra += length - 1
+            self._offsets = starts
+        last = bisect_right(self._offsets, position) - 1  # the last odd character folded at or before it
+        if last < 0:
+            return position
+        index, length = self._odd[last]
+        begin = self._offsets[last]
+        return index if position < begin + length else index + 1 + position - begin - length
 
 
 def normalize_text(text: str) -> NormalText:

@@ -3,8 +3,8 @@
 A query whose terms are all lexicon entities is decided from the entity keys stored at ingest (the same
 ``present`` the matcher computes), with the query's AND/OR/NOT applied to them. A query with free-text terms
 is narrowed to candidate articles (stored keys for its entity terms, the full-text index and, for German
-compound tails, a substring search for its words) and every candidate is confirmed by the MatchEngine, so
-the meaning is exactly that of a subscription.
+compound tails, a substring search for its words) and every candidate is decided as the MatchEngine decides
+(bot/core/trends/confirm.py), so the meaning is exactly that of a subscription.
 """
 
 from __future__ import annotations
