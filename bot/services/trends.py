@@ -184,7 +184,7 @@ class TrendService:
             candidates.update(await self._storage.trends.fts_candidates(search.word_sets, start, end))
             if search.tails:
                 candidates.update(await self._storage.trends.tail_candidates(search.tails, start, end))
-        return await self._confirm(plan, candidates, TextConfirmer(plan, naming))
+        return await self._confirm(plan, candidates, TextConfirmer(plan, naming, self._engine))
 
     async def _confirm(
         self, plan: QueryPlan, candidates: dict[int, date], confirmer: TextConfirmer

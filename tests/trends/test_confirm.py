@@ -26,7 +26,7 @@ def test_confirmation_agrees_with_the_engine(engine: MatchEngine, query: str) ->
     scanner = KeyScanner(engine.lexicon)  # what ingest stores for each article
     stored = {i: set(scanner.keys(a.text, a.lang)) for i, a in enumerate(ARTICLES)}
     naming = {key: {i for i, keys in stored.items() if key in keys} for key in plan.keys}
-    confirmer = TextConfirmer(plan, naming)
+    confirmer = TextConfirmer(plan, naming, engine)
     expected = [engine.match(query, a.text, a.lang).matched for a in ARTICLES]
     assert [confirmer.matches(i, a.text, a.lang) for i, a in enumerate(ARTICLES)] == expected
     assert any(expected)  # the check is not vacuous
@@ -37,5 +37,5 @@ def test_an_article_without_stored_keys_is_not_taken_as_naming_nothing(engine: M
     service hands unindexed articles to the engine instead."""
     plan = plan_query(engine.compile("Treffen AND Putin"))
     article = next(a for a in ARTICLES if engine.match("Treffen AND Putin", a.text, a.lang).matched)
-    assert TextConfirmer(plan, {"entity:putin": {7}}).matches(7, article.text, article.lang)
-    assert not TextConfirmer(plan, {}).matches(7, article.text, article.lang)
+    assert TextConfirmer(plan, {"entity:putin": {7}}, engine).matches(7, article.text, article.lang)
+    assert not TextConfirmer(plan, {}, engine).matches(7, article.text, article.lang)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
+from bot.core.matching.engine import MatchEngine
 from bot.core.matching.lexicon import Lexicon
 from bot.core.matching.query import Term, evaluate
 from bot.core.matching.scanner import Scanner
@@ -29,9 +30,13 @@ class TextConfirmer:
     Not thread-safe (the automaton is built on the first scan): use one per counting job, in one thread at
     a time."""
 
-    def __init__(self, plan: QueryPlan, naming: Mapping[str, Collection[int]]) -> None:
+    def __init__(self, plan: QueryPlan, naming: Mapping[str, Collection[int]], engine: MatchEngine) -> None:
         self._node = plan.compiled.node
-        self._scanner = Scanner(Lexicon(entries={}))  # no lexicon entry: entities come from ``naming``
+        # No lexicon entry (entities come from ``naming``), but the engine's compound splitting, vocabulary and
+        # opaque compounds: "Treffen" must find "Gipfeltreffen" exactly as the engine does, not "Betreffend".
+        self._scanner = Scanner(
+            Lexicon(entries={}, opaque=engine.lexicon.opaque), engine.vocabulary, engine.decompounder
+        )
         self._targets: dict[Term, int] = {}
         self._keys: dict[Term, str] = {}
         for term, atom in plan.compiled.atoms.items():

@@ -103,7 +103,9 @@ def text_search(atom: Atom) -> TextSearch:
             words = tuple(_stem(w) for w in _words(variant))
             if words:
                 word_sets.setdefault(words, None)
-    tails = {v: None for form in atom.forms if form.tail for v in _spellings(form.norm)}
+    # A form may close a compound either as a lexicon tail ("-chef") or as a decompounded German word
+    # ("Gipfel|treffen"): both need the substring search, the full-text index only sees whole words.
+    tails = {v: None for form in atom.forms if form.tail or form.compound for v in _spellings(form.norm)}
     return TextSearch(tuple(word_sets), tuple(tails))
 
 
