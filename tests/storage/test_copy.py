@@ -14,6 +14,7 @@ import pytest
 
 from bot.cli import main as cli_main
 from bot.core.models import ArticleDraft, ChatKey
+from bot.core.trends.series import ArticleMentions
 from bot.storage.copy import columns, copy_database, row_counts
 from bot.storage.feeds import FeedItemState, FeedRepository, FetchedState
 from bot.storage.outbox import NewOutboxRow
@@ -104,6 +105,7 @@ async def _seed_every_table(storage: Storage) -> None:
     await storage.claims.claim_chats("old-instance", NOW, limit=2)
     await storage.pacing.reserve("telegram", rate=30.0, burst=30, now=1000.5)
     await storage.channels.add_manager(chat.id, "7", "de", NOW)  # the last chat, as a channel
+    await storage.trends.record([ArticleMentions(ids[0], NOW.date(), ("entity:putin", "entity:kim_jong_un"))])
 
 
 async def _all_rows(db: SqlDatabase, table: str, names: list[str]) -> list[tuple[object, ...]]:
