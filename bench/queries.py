@@ -66,7 +66,11 @@ def _long_tail(engine: MatchEngine, query: str, common: set[str]) -> bool:
 
 
 def _query_stream(rng: random.Random, proper: list[str], keywords: list[str]) -> Iterator[str]:
-    while True:
+    # A tiny corpus (the smoke tests) may have no long-tail names or keywords at all: borrow from the other
+    # pool, and stop when both are empty (the lexicon names are the whole mix then).
+    proper = proper or keywords
+    keywords = keywords or proper
+    while proper:
         a, b = rng.choice(proper), rng.choice(proper)
         shape = rng.random()
         if shape < 0.6:
