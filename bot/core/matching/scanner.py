@@ -32,6 +32,7 @@ MAX_ENDING = max(len(e) for e in ENDINGS_DE)
 MIN_COMPOUND_HEAD = 3  # letters before a compound tail ("Gipfel|treffen"), so "ideal" is not "i|deal"
 CONTEXT_WINDOW = 200  # characters around an ambiguous translation ("shells") where its context must be
 VIA_COMPOUND = "compound part"
+_CONTEXT_FORM = Form("", "", None)  # a context word takes the endings of any plain word
 
 
 class Role(IntEnum):
@@ -56,6 +57,8 @@ class RawHit(NamedTuple):  # a tuple: tens of them are made per article
 class Scan(NamedTuple):
     hits: list[RawHit]
     lang: str | None  # the article's language when it was given or had to be guessed
+    # vocabulary context words, once per occurrence (not once per term using them): (start, end, spelling)
+    context: tuple[tuple[int, int, str], ...] | list[tuple[int, int, str]] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,10 @@ class Scanner:
         self._term_forms: dict[int, tuple[Form, ...]] = {}
         self._term_refs: dict[int, int] = {}
         self._term_labels: dict[int, str] = {}
+        # context words of free terms are shared by many terms ("army" supports every military sense):
+        # stored once per spelling, reference-counted, and looked at only when an ambiguous word occurs
+        self._context_refs: dict[str, int] = defaultdict(int)
+        self._term_context: dict[int, frozenset[str]] = {}
         self._entry_names: dict[str, list[str]] = {}
         self._next_target = len(self.entry_ids)
         # word-start forms, and compound tails (searched in German text only), each in one automaton;
@@ -125,11 +132,16 @@ class Scanner:
         # ids are never reused: a focus predicate still holding an old id then simply finds nothing
         target = self._take_target()
         roles = [(Role.STRONG, f) for f in forms] + [(Role.WEAK, f) for f in weak]
-        roles += [(Role.CONTEXT, f) for f in context]
         self._term_targets[key] = target
         self._term_forms[target] = tuple(roles)
         self._term_refs[target] = 1
         self._term_labels[target] = label
+        if weak:  # context matters only for the ambiguous translations
+            spellings = frozenset(_key(f) for f in context)
+            self._term_context[target] = spellings
+            for spelling in spellings:
+                self._context_refs[spelling] += 1
+                self._changed.add(spelling)
         for role, form in roles:
             pattern = _pattern(target, role, form)
             self._patterns[_key(form)].append(pattern)
@@ -154,6 +166,11 @@ class Scanner:
                 if not patterns:
                     del table[spelling]
             self._changed.add(_key(form))
+        for spelling in self._term_context.pop(target, ()):
+            self._context_refs[spelling] -= 1
+            if not self._context_refs[spelling]:
+                del self._context_refs[spelling]
+            self._changed.add(spelling)
         del self._term_targets[key], self._term_refs[target], self._term_labels[target]
 
     def _take_target(self) -> int:
@@ -181,7 +198,7 @@ class Scanner:
         return self._term_labels.get(target, "?")
 
     def surface_keys(self) -> list[str]:
-        return list(self._patterns)
+        return list(self._patterns.keys() | self._context_refs.keys())
 
     def is_entry(self, target: int) -> bool:
         return target < len(self.entry_ids)
@@ -191,10 +208,10 @@ class Scanner:
             tails_changed = False
             for key in self._changed:
                 patterns = self._patterns.get(key, [])
-                _put(self._heads, key, patterns)
+                _put(self._heads, key, patterns, key in self._context_refs)
                 tail_patterns = [p for p in patterns if p.form.tail]
                 if tail_patterns or key[1:] in self._tails:
-                    _put(self._tails, key[1:], tail_patterns)
+                    _put(self._tails, key[1:], tail_patterns, False)
                     tails_changed = True
             self._heads.make_automaton()
             if tails_changed:
@@ -208,14 +225,17 @@ class Scanner:
         padded = " " + normal.text + " "
         language = [lang]  # decided lazily: most articles never need it
         hits: list[RawHit] = []
+        context: list[tuple[int, int, str]] = []
         source = normal.source
         heads, tails = self._built()
-        for last, (length, patterns) in heads.iter(padded):
+        for last, (length, patterns, spelling) in heads.iter(padded):
             begin = last - length + 1
             stop = last + 1
             whole_word = padded[stop] == " "
             if not whole_word and padded.find(" ", stop, stop + MAX_ENDING + 1) < 0:
                 continue  # the start of a longer word ("us" in "use"): no ending is that long
+            if spelling:
+                self._context_hit(context, spelling, padded, normal, begin + 1, stop, whole_word, language)
             for pattern in patterns:
                 if whole_word and pattern.plain:  # the common case, without further checks
                     start, end = normal.source_span(begin, last)
@@ -225,7 +245,7 @@ class Scanner:
                 if hit is not None:
                     hits.append(hit)
         if len(tails) > 1 and _language(language, normal) == "de":
-            for last, (length, patterns) in tails.iter(padded):
+            for last, (length, patterns, _) in tails.iter(padded):
                 begin = last - length + 1
                 if padded[begin - 1] == " " or _head_length(padded, begin) < MIN_COMPOUND_HEAD:
                     continue  # a word start was found by the first automaton; "i|deal" is no compound
@@ -238,7 +258,23 @@ class Scanner:
             for pattern, begin, stop in self._compounds.matches(padded, self._parts):
                 start, end = normal.source_span(begin - 1, stop - 1)
                 hits.append(RawHit(pattern.target, pattern.role, start, end, source[start:end], VIA_COMPOUND))
-        return Scan(hits, language[0])
+        return Scan(hits, language[0], context)
+
+    def _context_hit(
+        self,
+        context: list[tuple[int, int, str]],
+        spelling: str,
+        padded: str,
+        normal: NormalText,
+        word_start: int,
+        stop: int,
+        whole_word: bool,
+        language: list,
+    ) -> None:
+        word_end = stop if whole_word else padded.find(" ", stop)
+        if whole_word or self._ending_ok(_CONTEXT_FORM, padded[stop:word_end], normal, language):
+            start, end = normal.source_span(word_start - 1, word_end - 1)
+            context.append((start, end, spelling))
 
     def _check(
         self, pattern: _Pattern, padded: str, normal: NormalText, word_start: int, stop: int, language: list
@@ -270,12 +306,16 @@ class Scanner:
         return ending in ENDINGS_DE and _language(language, normal) == "de"
 
     # -- interpretation -----------------------------------------------------------------------------------
-    def _supported(self, hit: RawHit, context: Iterable[RawHit]) -> bool:
+    def _supported(self, hit: RawHit, context: Iterable[RawHit], words: Iterable[tuple[int, int, str]]) -> bool:
         """A lexicon entry's context words count anywhere in the text; a vocabulary sense's only nearby
         (an article can mention artillery far from where it says "shells" of another kind)."""
         if self.is_entry(hit.target):
             return any(True for _ in context)
-        return _near(hit, context)
+        own = self._term_context.get(hit.target, frozenset())
+        return any(
+            spelling in own and start - CONTEXT_WINDOW <= hit.start <= end + CONTEXT_WINDOW
+            for start, end, spelling in words
+        )
 
     def present(self, scan: Scan, relaxed: bool = False) -> dict[int, list[RawHit]]:
         """Targets the text is about, with their hits. Weak names count only with support in the text
@@ -304,7 +344,7 @@ class Scanner:
                 supported = (
                     relaxed
                     or hit.target in strong
-                    or self._supported(hit, context.get(hit.target, ()))
+                    or self._supported(hit, context.get(hit.target, ()), scan.context)
                     or any(c in strong for c in self._context.get(hit.target, ()))
                 )
                 if supported:
@@ -318,10 +358,6 @@ class Scanner:
             if found:
                 present[target] = found
         return present
-
-
-def _near(hit: RawHit, others: Iterable[RawHit]) -> bool:
-    return any(o.start - CONTEXT_WINDOW <= hit.start <= o.end + CONTEXT_WINDOW for o in others)
 
 
 def _outermost(hits: Iterable[RawHit]) -> list[RawHit]:
@@ -380,14 +416,15 @@ def _key(form: Form) -> str:
 
 def _empty_automaton() -> ahocorasick.Automaton:
     automaton = ahocorasick.Automaton()
-    automaton.add_word("\x00", (1, ()))  # never in normalised text; an automaton needs one word
+    automaton.add_word("\x00", (1, (), ""))  # never in normalised text; an automaton needs one word
     automaton.make_automaton()
     return automaton
 
 
-def _put(automaton: ahocorasick.Automaton, key: str, patterns: list[_Pattern]) -> None:
-    if patterns:
-        automaton.add_word(key, (len(key), tuple(patterns)))
+def _put(automaton: ahocorasick.Automaton, key: str, patterns: list[_Pattern], context: bool) -> None:
+    """The value: (length, patterns, the spelling when it is a context word of free terms, else "")."""
+    if patterns or context:
+        automaton.add_word(key, (len(key), tuple(patterns), key if context else ""))
     elif key in automaton:
         automaton.remove_word(key)
 
