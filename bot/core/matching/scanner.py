@@ -337,7 +337,7 @@ class Scanner:
                 negatives.append(hit)
         if weak:
             # context words never shadow a name: only the other hits need comparing (a third of them)
-            rivals = [h for h in hits if h.role is not Role.CONTEXT]
+            rivals = [(h.start, h.end, h.target, h.role) for h in hits if h.role is not Role.CONTEXT]
             for hit in weak:
                 if _shadowed(hit, rivals):
                     continue
@@ -376,17 +376,17 @@ def _vetoed(hit: RawHit, negatives: list[RawHit]) -> bool:
     return any(n.target == hit.target and n.overlaps(hit) and n.end - n.start > hit.end - hit.start for n in negatives)
 
 
-def _shadowed(hit: RawHit, hits: list[RawHit]) -> bool:
-    """A weak name inside a longer expression of something else ("Kim" in "Kim Kardashian")."""
-    length = hit.end - hit.start
-    return any(
-        other is not hit
-        and other.role in (Role.STRONG, Role.NEGATIVE, Role.WEAK)
-        and other.end - other.start > length
-        and other.overlaps(hit)
-        and not (other.target == hit.target and other.role is not Role.NEGATIVE)
-        for other in hits
-    )
+def _shadowed(hit: RawHit, rivals: list[tuple[int, int, int, Role]]) -> bool:
+    """A weak name inside a longer expression of something else ("Kim" in "Kim Kardashian"). ``rivals``:
+    (start, end, target, role) of every name hit; plain tuples, compared cheapest test first."""
+    start, end, target = hit.start, hit.end, hit.target
+    length = end - start
+    for other_start, other_end, other_target, role in rivals:
+        # longer than the hit (so never the hit itself), overlapping it, and another target or a negative
+        overlaps = other_start < end and start < other_end and other_end - other_start > length
+        if overlaps and (other_target != target or role is Role.NEGATIVE):
+            return True
+    return False
 
 
 def _starts_full_name(source: str, end: int, normal: NormalText, language: list) -> bool:
