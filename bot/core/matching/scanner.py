@@ -226,26 +226,30 @@ class Scanner:
         language = [lang]  # decided lazily: most articles never need it
         hits: list[RawHit] = []
         context: list[tuple[int, int, str]] = []
-        source = normal.source
+        source, aligned, make = normal.source, normal.aligned, RawHit._make
         heads, tails = self._built()
-        for last, (length, patterns, spelling) in heads.iter(padded):
+        for last, (length, patterns, spelling, plain, checked) in heads.iter(padded):
             begin = last - length + 1
             stop = last + 1
-            whole_word = padded[stop] == " "
-            if not whole_word and padded.find(" ", stop, stop + MAX_ENDING + 1) < 0:
+            if padded[stop] == " ":  # a whole word: plain patterns are hits without further checks
+                if plain:
+                    start, end = (begin, last) if aligned else normal.source_span(begin, last)
+                    surface = source[start:end]
+                    hits.extend([make((target, role, start, end, surface, via)) for target, role, via in plain])
+                if spelling:
+                    context.append(((begin, last) if aligned else normal.source_span(begin, last)) + (spelling,))
+            elif padded.find(" ", stop, stop + MAX_ENDING + 1) < 0:
                 continue  # the start of a longer word ("us" in "use"): no ending is that long
-            if spelling:
-                self._context_hit(context, spelling, padded, normal, begin + 1, stop, whole_word, language)
-            for pattern in patterns:
-                if whole_word and pattern.plain:  # the common case, without further checks
-                    start, end = normal.source_span(begin, last)
-                    hits.append(RawHit(pattern.target, pattern.role, start, end, source[start:end], pattern.form.via))
-                    continue
+            else:
+                checked = patterns
+                if spelling:
+                    self._context_hit(context, spelling, padded, normal, begin + 1, stop, language)
+            for pattern in checked:
                 hit = self._check(pattern, padded, normal, begin + 1, stop, language)
                 if hit is not None:
                     hits.append(hit)
         if len(tails) > 1 and _language(language, normal) == "de":
-            for last, (length, patterns, _) in tails.iter(padded):
+            for last, (length, patterns, *_) in tails.iter(padded):
                 begin = last - length + 1
                 if padded[begin - 1] == " " or _head_length(padded, begin) < MIN_COMPOUND_HEAD:
                     continue  # a word start was found by the first automaton; "i|deal" is no compound
@@ -268,11 +272,11 @@ class Scanner:
         normal: NormalText,
         word_start: int,
         stop: int,
-        whole_word: bool,
         language: list,
     ) -> None:
-        word_end = stop if whole_word else padded.find(" ", stop)
-        if whole_word or self._ending_ok(_CONTEXT_FORM, padded[stop:word_end], normal, language):
+        """A context word with an ending ("troops'")."""
+        word_end = padded.find(" ", stop)
+        if self._ending_ok(_CONTEXT_FORM, padded[stop:word_end], normal, language):
             start, end = normal.source_span(word_start - 1, word_end - 1)
             context.append((start, end, spelling))
 
@@ -416,15 +420,18 @@ def _key(form: Form) -> str:
 
 def _empty_automaton() -> ahocorasick.Automaton:
     automaton = ahocorasick.Automaton()
-    automaton.add_word("\x00", (1, (), ""))  # never in normalised text; an automaton needs one word
+    automaton.add_word("\x00", (1, (), "", (), ()))  # never in normalised text; an automaton needs one word
     automaton.make_automaton()
     return automaton
 
 
 def _put(automaton: ahocorasick.Automaton, key: str, patterns: list[_Pattern], context: bool) -> None:
-    """The value: (length, patterns, the spelling when it is a context word of free terms, else "")."""
+    """The value: (length, patterns, the spelling when it is a context word of free terms else "", then the
+    patterns split for whole-word occurrences: (target, role, via) of the plain ones, the others to check)."""
     if patterns or context:
-        automaton.add_word(key, (len(key), tuple(patterns), key if context else ""))
+        plain = tuple((p.target, p.role, p.form.via) for p in patterns if p.plain)
+        checked = tuple(p for p in patterns if not p.plain)
+        automaton.add_word(key, (len(key), tuple(patterns), key if context else "", plain, checked))
     elif key in automaton:
         automaton.remove_word(key)
 
