@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import IntEnum
-from typing import NamedTuple
 
 import ahocorasick
 
@@ -20,6 +18,7 @@ from bot.core.lang import detect_language
 from bot.core.matching.compounds import CompoundMatcher, Decompounder
 from bot.core.matching.lexicon import Form, Lexicon
 from bot.core.matching.normalize import NormalText, normalize_text
+from bot.core.matching.presence import RawHit, Role, Scan, Tables, present
 from bot.core.matching.vocabulary import Vocabulary
 
 # Endings a name or noun may take and still be the same word. English only adds -s (plural, possessive);
@@ -30,35 +29,8 @@ ENDINGS_SHORT = frozenset({"", "s", "'s", "'"})
 ENDINGS_POSSESSIVE = frozenset({"", "'s", "'"})
 MAX_ENDING = max(len(e) for e in ENDINGS_DE)
 MIN_COMPOUND_HEAD = 3  # letters before a compound tail ("Gipfel|treffen"), so "ideal" is not "i|deal"
-CONTEXT_WINDOW = 200  # characters around an ambiguous translation ("shells") where its context must be
 VIA_COMPOUND = "compound part"
 _CONTEXT_FORM = Form("", "", None)  # a context word takes the endings of any plain word
-
-
-class Role(IntEnum):
-    STRONG = 0  # unambiguous name of the target
-    WEAK = 1  # ambiguous name, needs support from the rest of the text
-    CONTEXT = 2  # supports weak names of the target
-    NEGATIVE = 3  # a longer expression that means something else ("Kim Kardashian")
-
-
-class RawHit(NamedTuple):  # a tuple: tens of them are made per article
-    target: int
-    role: Role
-    start: int  # source offsets
-    end: int
-    surface: str
-    via: str = ""  # "" for a name or the term as typed, else how the surface relates to it
-
-    def overlaps(self, other: RawHit) -> bool:
-        return self.start < other.end and other.start < self.end
-
-
-class Scan(NamedTuple):
-    hits: list[RawHit]
-    lang: str | None  # the article's language when it was given or had to be guessed
-    # vocabulary context words, once per occurrence (not once per term using them): (start, end, spelling)
-    context: tuple[tuple[int, int, str], ...] | list[tuple[int, int, str]] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +68,7 @@ class Scanner:
         # stored once per spelling, reference-counted, and looked at only when an ambiguous word occurs
         self._context_refs: dict[str, int] = defaultdict(int)
         self._term_context: dict[int, frozenset[str]] = {}
+        self._tables = Tables(self.is_entry, self._context, self._term_context)
         self._entry_names: dict[str, list[str]] = {}
         self._next_target = len(self.entry_ids)
         # word-start forms, and compound tails (searched in German text only), each in one automaton;
@@ -309,88 +282,9 @@ class Scanner:
             return True
         return ending in ENDINGS_DE and _language(language, normal) == "de"
 
-    # -- interpretation -----------------------------------------------------------------------------------
-    def _supported(self, hit: RawHit, context: Iterable[RawHit], words: Iterable[tuple[int, int, str]]) -> bool:
-        """A lexicon entry's context words count anywhere in the text; a vocabulary sense's only nearby
-        (an article can mention artillery far from where it says "shells" of another kind)."""
-        if self.is_entry(hit.target):
-            return any(True for _ in context)
-        own = self._term_context.get(hit.target, frozenset())
-        return any(
-            spelling in own and start - CONTEXT_WINDOW <= hit.start <= end + CONTEXT_WINDOW
-            for start, end, spelling in words
-        )
-
     def present(self, scan: Scan, relaxed: bool = False) -> dict[int, list[RawHit]]:
-        """Targets the text is about, with their hits. Weak names count only with support in the text
-        (or always when ``relaxed``, e.g. a sentence of an article that already matched)."""
-        hits = scan.hits
-        strong: dict[int, list[RawHit]] = defaultdict(list)
-        weak: list[RawHit] = []
-        context: dict[int, list[RawHit]] = defaultdict(list)
-        negatives: list[RawHit] = []
-        for hit in hits:
-            role = hit.role
-            if role is Role.STRONG:
-                strong[hit.target].append(hit)
-            elif role is Role.CONTEXT:
-                context[hit.target].append(hit)
-            elif role is Role.WEAK:
-                weak.append(hit)
-            else:
-                negatives.append(hit)
-        if weak:
-            # context words never shadow a name: only the other hits need comparing (a third of them)
-            rivals = [(h.start, h.end, h.target, h.role) for h in hits if h.role is not Role.CONTEXT]
-            for hit in weak:
-                if _shadowed(hit, rivals):
-                    continue
-                supported = (
-                    relaxed
-                    or hit.target in strong
-                    or self._supported(hit, context.get(hit.target, ()), scan.context)
-                    or any(c in strong for c in self._context.get(hit.target, ()))
-                )
-                if supported:
-                    strong[hit.target].append(hit)
-        present = {}
-        for target, found in strong.items():
-            if negatives:
-                found = [h for h in found if not _vetoed(h, negatives)]
-            if len(found) > 1:
-                found = _outermost(found)
-            if found:
-                present[target] = found
-        return present
-
-
-def _outermost(hits: Iterable[RawHit]) -> list[RawHit]:
-    """Drop hits inside a longer hit of the same target ("Putins" inside "Wladimir Putins")."""
-    ordered = sorted(hits, key=lambda h: (h.start, -h.end))
-    kept: list[RawHit] = []
-    for hit in ordered:
-        if kept and hit.end <= kept[-1].end:
-            continue
-        kept.append(hit)
-    return kept
-
-
-def _vetoed(hit: RawHit, negatives: list[RawHit]) -> bool:
-    """A name inside a longer expression the lexicon marks as something else ("Paris Hilton")."""
-    return any(n.target == hit.target and n.overlaps(hit) and n.end - n.start > hit.end - hit.start for n in negatives)
-
-
-def _shadowed(hit: RawHit, rivals: list[tuple[int, int, int, Role]]) -> bool:
-    """A weak name inside a longer expression of something else ("Kim" in "Kim Kardashian"). ``rivals``:
-    (start, end, target, role) of every name hit; plain tuples, compared cheapest test first."""
-    start, end, target = hit.start, hit.end, hit.target
-    length = end - start
-    for other_start, other_end, other_target, role in rivals:
-        # longer than the hit (so never the hit itself), overlapping it, and another target or a negative
-        overlaps = other_start < end and start < other_end and other_end - other_start > length
-        if overlaps and (other_target != target or role is Role.NEGATIVE):
-            return True
-    return False
+        """Targets the text is about, with their hits (see presence.py)."""
+        return present(scan, self._tables, relaxed)
 
 
 def _starts_full_name(source: str, end: int, normal: NormalText, language: list) -> bool:
