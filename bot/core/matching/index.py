@@ -114,12 +114,17 @@ class SubscriptionIndex:
         results: dict[Hashable, MatchResult] = {}
         candidates: set[str] = set()
         present = view.present
-        excluded = set().union(*(self._forbidding[t] for t in present if t in self._forbidding))
+        forbidding, singles, guards, by_target = self._forbidding, self._single_keys, self._guarded, self._by_target
+        excluded: set[str] = set()
+        if forbidding:
+            for target in present:
+                if target in forbidding:
+                    excluded |= forbidding[target]
         for target in present:
-            single = self._single_keys.get(target)
+            single = singles.get(target)
             if single:
                 results.update(dict.fromkeys(single, view.single(target)))
-            guarded = self._guarded.get(target)
+            guarded = guards.get(target)
             if guarded:
                 blocked = guarded & excluded if excluded else None
                 if not blocked:  # usually none of the excluded terms is present: all of them match
@@ -127,7 +132,7 @@ class SubscriptionIndex:
                 else:
                     for qkey in guarded - blocked:
                         results.update(dict.fromkeys(self._keys_of[qkey], view.single(target)))
-            boolean = self._by_target.get(target)
+            boolean = by_target.get(target)
             if boolean:
                 candidates.update(boolean)
         for qkey in candidates:

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import IntEnum
-from typing import NamedTuple
 
 import ahocorasick
 
@@ -20,6 +18,7 @@ from bot.core.lang import detect_language
 from bot.core.matching.compounds import CompoundMatcher, Decompounder
 from bot.core.matching.lexicon import Form, Lexicon
 from bot.core.matching.normalize import NormalText, normalize_text
+from bot.core.matching.presence import RawHit, Role, Scan, Tables, present
 from bot.core.matching.vocabulary import Vocabulary
 
 # Endings a name or noun may take and still be the same word. English only adds -s (plural, possessive);
@@ -30,32 +29,8 @@ ENDINGS_SHORT = frozenset({"", "s", "'s", "'"})
 ENDINGS_POSSESSIVE = frozenset({"", "'s", "'"})
 MAX_ENDING = max(len(e) for e in ENDINGS_DE)
 MIN_COMPOUND_HEAD = 3  # letters before a compound tail ("Gipfel|treffen"), so "ideal" is not "i|deal"
-CONTEXT_WINDOW = 200  # characters around an ambiguous translation ("shells") where its context must be
 VIA_COMPOUND = "compound part"
-
-
-class Role(IntEnum):
-    STRONG = 0  # unambiguous name of the target
-    WEAK = 1  # ambiguous name, needs support from the rest of the text
-    CONTEXT = 2  # supports weak names of the target
-    NEGATIVE = 3  # a longer expression that means something else ("Kim Kardashian")
-
-
-class RawHit(NamedTuple):  # a tuple: tens of them are made per article
-    target: int
-    role: Role
-    start: int  # source offsets
-    end: int
-    surface: str
-    via: str = ""  # "" for a name or the term as typed, else how the surface relates to it
-
-    def overlaps(self, other: RawHit) -> bool:
-        return self.start < other.end and other.start < self.end
-
-
-class Scan(NamedTuple):
-    hits: list[RawHit]
-    lang: str | None  # the article's language when it was given or had to be guessed
+_CONTEXT_FORM = Form("", "", None)  # a context word takes the endings of any plain word
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +64,11 @@ class Scanner:
         self._term_forms: dict[int, tuple[Form, ...]] = {}
         self._term_refs: dict[int, int] = {}
         self._term_labels: dict[int, str] = {}
+        # context words of free terms are shared by many terms ("army" supports every military sense):
+        # stored once per spelling, reference-counted, and looked at only when an ambiguous word occurs
+        self._context_refs: dict[str, int] = defaultdict(int)
+        self._term_context: dict[int, frozenset[str]] = {}
+        self._tables = Tables(self.is_entry, self._context, self._term_context)
         self._entry_names: dict[str, list[str]] = {}
         self._next_target = len(self.entry_ids)
         # word-start forms, and compound tails (searched in German text only), each in one automaton;
@@ -125,11 +105,16 @@ class Scanner:
         # ids are never reused: a focus predicate still holding an old id then simply finds nothing
         target = self._take_target()
         roles = [(Role.STRONG, f) for f in forms] + [(Role.WEAK, f) for f in weak]
-        roles += [(Role.CONTEXT, f) for f in context]
         self._term_targets[key] = target
         self._term_forms[target] = tuple(roles)
         self._term_refs[target] = 1
         self._term_labels[target] = label
+        if weak:  # context matters only for the ambiguous translations
+            spellings = frozenset(_key(f) for f in context)
+            self._term_context[target] = spellings
+            for spelling in spellings:
+                self._context_refs[spelling] += 1
+                self._changed.add(spelling)
         for role, form in roles:
             pattern = _pattern(target, role, form)
             self._patterns[_key(form)].append(pattern)
@@ -154,6 +139,11 @@ class Scanner:
                 if not patterns:
                     del table[spelling]
             self._changed.add(_key(form))
+        for spelling in self._term_context.pop(target, ()):
+            self._context_refs[spelling] -= 1
+            if not self._context_refs[spelling]:
+                del self._context_refs[spelling]
+            self._changed.add(spelling)
         del self._term_targets[key], self._term_refs[target], self._term_labels[target]
 
     def _take_target(self) -> int:
@@ -181,7 +171,7 @@ class Scanner:
         return self._term_labels.get(target, "?")
 
     def surface_keys(self) -> list[str]:
-        return list(self._patterns)
+        return list(self._patterns.keys() | self._context_refs.keys())
 
     def is_entry(self, target: int) -> bool:
         return target < len(self.entry_ids)
@@ -191,10 +181,10 @@ class Scanner:
             tails_changed = False
             for key in self._changed:
                 patterns = self._patterns.get(key, [])
-                _put(self._heads, key, patterns)
+                _put(self._heads, key, patterns, key in self._context_refs)
                 tail_patterns = [p for p in patterns if p.form.tail]
                 if tail_patterns or key[1:] in self._tails:
-                    _put(self._tails, key[1:], tail_patterns)
+                    _put(self._tails, key[1:], tail_patterns, False)
                     tails_changed = True
             self._heads.make_automaton()
             if tails_changed:
@@ -208,24 +198,31 @@ class Scanner:
         padded = " " + normal.text + " "
         language = [lang]  # decided lazily: most articles never need it
         hits: list[RawHit] = []
-        source = normal.source
+        context: list[tuple[int, int, str]] = []
+        source, aligned, make = normal.source, normal.aligned, RawHit._make
         heads, tails = self._built()
-        for last, (length, patterns) in heads.iter(padded):
+        for last, (length, patterns, spelling, plain, checked) in heads.iter(padded):
             begin = last - length + 1
             stop = last + 1
-            whole_word = padded[stop] == " "
-            if not whole_word and padded.find(" ", stop, stop + MAX_ENDING + 1) < 0:
+            if padded[stop] == " ":  # a whole word: plain patterns are hits without further checks
+                if plain:
+                    start, end = (begin, last) if aligned else normal.source_span(begin, last)
+                    surface = source[start:end]
+                    hits.extend([make((target, role, start, end, surface, via)) for target, role, via in plain])
+                if spelling:
+                    context.append(((begin, last) if aligned else normal.source_span(begin, last)) + (spelling,))
+            elif padded.find(" ", stop, stop + MAX_ENDING + 1) < 0:
                 continue  # the start of a longer word ("us" in "use"): no ending is that long
-            for pattern in patterns:
-                if whole_word and pattern.plain:  # the common case, without further checks
-                    start, end = normal.source_span(begin, last)
-                    hits.append(RawHit(pattern.target, pattern.role, start, end, source[start:end], pattern.form.via))
-                    continue
+            else:
+                checked = patterns
+                if spelling:
+                    self._context_hit(context, spelling, padded, normal, begin + 1, stop, language)
+            for pattern in checked:
                 hit = self._check(pattern, padded, normal, begin + 1, stop, language)
                 if hit is not None:
                     hits.append(hit)
         if len(tails) > 1 and _language(language, normal) == "de":
-            for last, (length, patterns) in tails.iter(padded):
+            for last, (length, patterns, *_) in tails.iter(padded):
                 begin = last - length + 1
                 if padded[begin - 1] == " " or _head_length(padded, begin) < MIN_COMPOUND_HEAD:
                     continue  # a word start was found by the first automaton; "i|deal" is no compound
@@ -238,7 +235,23 @@ class Scanner:
             for pattern, begin, stop in self._compounds.matches(padded, self._parts):
                 start, end = normal.source_span(begin - 1, stop - 1)
                 hits.append(RawHit(pattern.target, pattern.role, start, end, source[start:end], VIA_COMPOUND))
-        return Scan(hits, language[0])
+        return Scan(hits, language[0], context)
+
+    def _context_hit(
+        self,
+        context: list[tuple[int, int, str]],
+        spelling: str,
+        padded: str,
+        normal: NormalText,
+        word_start: int,
+        stop: int,
+        language: list,
+    ) -> None:
+        """A context word with an ending ("troops'")."""
+        word_end = padded.find(" ", stop)
+        if self._ending_ok(_CONTEXT_FORM, padded[stop:word_end], normal, language):
+            start, end = normal.source_span(word_start - 1, word_end - 1)
+            context.append((start, end, spelling))
 
     def _check(
         self, pattern: _Pattern, padded: str, normal: NormalText, word_start: int, stop: int, language: list
@@ -269,88 +282,9 @@ class Scanner:
             return True
         return ending in ENDINGS_DE and _language(language, normal) == "de"
 
-    # -- interpretation -----------------------------------------------------------------------------------
-    def _supported(self, hit: RawHit, context: Iterable[RawHit]) -> bool:
-        """A lexicon entry's context words count anywhere in the text; a vocabulary sense's only nearby
-        (an article can mention artillery far from where it says "shells" of another kind)."""
-        if self.is_entry(hit.target):
-            return any(True for _ in context)
-        return _near(hit, context)
-
     def present(self, scan: Scan, relaxed: bool = False) -> dict[int, list[RawHit]]:
-        """Targets the text is about, with their hits. Weak names count only with support in the text
-        (or always when ``relaxed``, e.g. a sentence of an article that already matched)."""
-        hits = scan.hits
-        strong: dict[int, list[RawHit]] = defaultdict(list)
-        weak: list[RawHit] = []
-        context: dict[int, list[RawHit]] = defaultdict(list)
-        negatives: list[RawHit] = []
-        for hit in hits:
-            role = hit.role
-            if role is Role.STRONG:
-                strong[hit.target].append(hit)
-            elif role is Role.CONTEXT:
-                context[hit.target].append(hit)
-            elif role is Role.WEAK:
-                weak.append(hit)
-            else:
-                negatives.append(hit)
-        if weak:
-            # context words never shadow a name: only the other hits need comparing (a third of them)
-            rivals = [h for h in hits if h.role is not Role.CONTEXT]
-            for hit in weak:
-                if _shadowed(hit, rivals):
-                    continue
-                supported = (
-                    relaxed
-                    or hit.target in strong
-                    or self._supported(hit, context.get(hit.target, ()))
-                    or any(c in strong for c in self._context.get(hit.target, ()))
-                )
-                if supported:
-                    strong[hit.target].append(hit)
-        present = {}
-        for target, found in strong.items():
-            if negatives:
-                found = [h for h in found if not _vetoed(h, negatives)]
-            if len(found) > 1:
-                found = _outermost(found)
-            if found:
-                present[target] = found
-        return present
-
-
-def _near(hit: RawHit, others: Iterable[RawHit]) -> bool:
-    return any(o.start - CONTEXT_WINDOW <= hit.start <= o.end + CONTEXT_WINDOW for o in others)
-
-
-def _outermost(hits: Iterable[RawHit]) -> list[RawHit]:
-    """Drop hits inside a longer hit of the same target ("Putins" inside "Wladimir Putins")."""
-    ordered = sorted(hits, key=lambda h: (h.start, -h.end))
-    kept: list[RawHit] = []
-    for hit in ordered:
-        if kept and hit.end <= kept[-1].end:
-            continue
-        kept.append(hit)
-    return kept
-
-
-def _vetoed(hit: RawHit, negatives: list[RawHit]) -> bool:
-    """A name inside a longer expression the lexicon marks as something else ("Paris Hilton")."""
-    return any(n.target == hit.target and n.overlaps(hit) and n.end - n.start > hit.end - hit.start for n in negatives)
-
-
-def _shadowed(hit: RawHit, hits: list[RawHit]) -> bool:
-    """A weak name inside a longer expression of something else ("Kim" in "Kim Kardashian")."""
-    length = hit.end - hit.start
-    return any(
-        other is not hit
-        and other.role in (Role.STRONG, Role.NEGATIVE, Role.WEAK)
-        and other.end - other.start > length
-        and other.overlaps(hit)
-        and not (other.target == hit.target and other.role is not Role.NEGATIVE)
-        for other in hits
-    )
+        """Targets the text is about, with their hits (see presence.py)."""
+        return present(scan, self._tables, relaxed)
 
 
 def _starts_full_name(source: str, end: int, normal: NormalText, language: list) -> bool:
@@ -380,14 +314,18 @@ def _key(form: Form) -> str:
 
 def _empty_automaton() -> ahocorasick.Automaton:
     automaton = ahocorasick.Automaton()
-    automaton.add_word("\x00", (1, ()))  # never in normalised text; an automaton needs one word
+    automaton.add_word("\x00", (1, (), "", (), ()))  # never in normalised text; an automaton needs one word
     automaton.make_automaton()
     return automaton
 
 
-def _put(automaton: ahocorasick.Automaton, key: str, patterns: list[_Pattern]) -> None:
-    if patterns:
-        automaton.add_word(key, (len(key), tuple(patterns)))
+def _put(automaton: ahocorasick.Automaton, key: str, patterns: list[_Pattern], context: bool) -> None:
+    """The value: (length, patterns, the spelling when it is a context word of free terms else "", then the
+    patterns split for whole-word occurrences: (target, role, via) of the plain ones, the others to check)."""
+    if patterns or context:
+        plain = tuple((p.target, p.role, p.form.via) for p in patterns if p.plain)
+        checked = tuple(p for p in patterns if not p.plain)
+        automaton.add_word(key, (len(key), tuple(patterns), key if context else "", plain, checked))
     elif key in automaton:
         automaton.remove_word(key)
 

@@ -1,0 +1,134 @@
+"""What a scan means: which targets an article is about, weak names settled by their support.
+
+Split from the scanner (which finds the hits) so that each module keeps one job.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import NamedTuple
+
+CONTEXT_WINDOW = 200  # characters around an ambiguous translation ("shells") where its context must be
+
+
+class Role(IntEnum):
+    STRONG = 0  # unambiguous name of the target
+    WEAK = 1  # ambiguous name, needs support from the rest of the text
+    CONTEXT = 2  # supports weak names of the target
+    NEGATIVE = 3  # a longer expression that means something else ("Kim Kardashian")
+
+
+class RawHit(NamedTuple):  # a tuple: tens of them are made per article
+    target: int
+    role: Role
+    start: int  # source offsets
+    end: int
+    surface: str
+    via: str = ""  # "" for a name or the term as typed, else how the surface relates to it
+
+    def overlaps(self, other: RawHit) -> bool:
+        return self.start < other.end and other.start < self.end
+
+
+class Scan(NamedTuple):
+    hits: list[RawHit]
+    lang: str | None  # the article's language when it was given or had to be guessed
+    # vocabulary context words, once per occurrence (not once per term using them): (start, end, spelling)
+    context: tuple[tuple[int, int, str], ...] | list[tuple[int, int, str]] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """The scanner's registrations that interpretation reads (shared, not copied)."""
+
+    is_entry: Callable[[int], bool]
+    entry_context: dict[int, frozenset[int]]  # lexicon entry → entries whose presence supports its weak names
+    term_context: dict[int, frozenset[str]]  # free term → spellings of its context words
+
+
+def _supported(
+    hit: RawHit, context: Iterable[RawHit], words: Iterable[tuple[int, int, str]], tables: Tables
+) -> bool:
+    """A lexicon entry's context words count anywhere in the text; a vocabulary sense's only nearby
+    (an article can mention artillery far from where it says "shells" of another kind)."""
+    if tables.is_entry(hit.target):
+        return any(True for _ in context)
+    own = tables.term_context.get(hit.target, frozenset())
+    return any(
+        spelling in own and start - CONTEXT_WINDOW <= hit.start <= end + CONTEXT_WINDOW
+        for start, end, spelling in words
+    )
+
+def present(scan: Scan, tables: Tables, relaxed: bool = False) -> dict[int, list[RawHit]]:
+    """Targets the text is about, with their hits. Weak names count only with support in the text
+    (or always when ``relaxed``, e.g. a sentence of an article that already matched)."""
+    hits = scan.hits
+    strong: dict[int, list[RawHit]] = defaultdict(list)
+    weak: list[RawHit] = []
+    context: dict[int, list[RawHit]] = defaultdict(list)
+    negatives: list[RawHit] = []
+    for hit in hits:
+        role = hit.role
+        if role is Role.STRONG:
+            strong[hit.target].append(hit)
+        elif role is Role.CONTEXT:
+            context[hit.target].append(hit)
+        elif role is Role.WEAK:
+            weak.append(hit)
+        else:
+            negatives.append(hit)
+    if weak:
+        # context words never shadow a name: only the other hits need comparing (a third of them)
+        rivals = [(h.start, h.end, h.target, h.role) for h in hits if h.role is not Role.CONTEXT]
+        for hit in weak:
+            if _shadowed(hit, rivals):
+                continue
+            supported = (
+                relaxed
+                or hit.target in strong
+                or _supported(hit, context.get(hit.target, ()), scan.context, tables)
+                or any(c in strong for c in tables.entry_context.get(hit.target, ()))
+            )
+            if supported:
+                strong[hit.target].append(hit)
+    present = {}
+    for target, found in strong.items():
+        if negatives:
+            found = [h for h in found if not _vetoed(h, negatives)]
+        if len(found) > 1:
+            found = _outermost(found)
+        if found:
+            present[target] = found
+    return present
+
+
+def _outermost(hits: Iterable[RawHit]) -> list[RawHit]:
+    """Drop hits inside a longer hit of the same target ("Putins" inside "Wladimir Putins")."""
+    ordered = sorted(hits, key=lambda h: (h.start, -h.end))
+    kept: list[RawHit] = []
+    for hit in ordered:
+        if kept and hit.end <= kept[-1].end:
+            continue
+        kept.append(hit)
+    return kept
+
+
+def _vetoed(hit: RawHit, negatives: list[RawHit]) -> bool:
+    """A name inside a longer expression the lexicon marks as something else ("Paris Hilton")."""
+    return any(n.target == hit.target and n.overlaps(hit) and n.end - n.start > hit.end - hit.start for n in negatives)
+
+
+def _shadowed(hit: RawHit, rivals: list[tuple[int, int, int, Role]]) -> bool:
+    """A weak name inside a longer expression of something else ("Kim" in "Kim Kardashian"). ``rivals``:
+    (start, end, target, role) of every name hit; plain tuples, compared cheapest test first."""
+    start, end, target = hit.start, hit.end, hit.target
+    length = end - start
+    for other_start, other_end, other_target, role in rivals:
+        # longer than the hit (so never the hit itself), overlapping it, and another target or a negative
+        overlaps = other_start < end and start < other_end and other_end - other_start > length
+        if overlaps and (other_target != target or role is Role.NEGATIVE):
+            return True
+    return False
