@@ -10,19 +10,7 @@ from bot.core.models import Article
 
 def article_card(article: Article, bullets: list[str], lang: str) -> str:
     """Title (linked when there is a URL), date · language · source, one bullet per line."""
-    entry = AlertEntry(
-        outbox_ids=(),
-        article_id=article.id,
-        title=article.title,
-        published=article.published,
-        lang=article.lang,
-        url=article.url,
-        source=article.source,
-        query="",
-        reason="",
-        bullets=tuple(bullets),
-    )
-    return compose_alert(entry, labels_for(lang))
+    return compose_alert(AlertEntry.of(article, bullets), labels_for(lang))
 
 
 def article_line(position: int, article: Article, lang: str) -> str:

@@ -97,7 +97,22 @@ def marks(count: int) -> str:
     return ",".join("?" * count)
 
 
-class Transaction(ABC):
+class _Reads(ABC):
+    """Reading, the same inside a transaction and outside one."""
+
+    @abstractmethod
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
+
+    async def fetch_val(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetch_one(sql, params)
+        return row[0] if row is not None else None
+
+
+class Transaction(_Reads):
     """One open transaction: every statement commits together or not at all."""
 
     @abstractmethod
@@ -108,19 +123,8 @@ class Transaction(ABC):
     async def run_many(self, sql: str, rows: Iterable[Params]) -> None:
         """Execute one statement for each parameter row (one prepared statement)."""
 
-    @abstractmethod
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]: ...
 
-    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        rows = await self.fetch_all(sql, params)
-        return rows[0] if rows else None
-
-    async def fetch_val(self, sql: str, params: Params = ()) -> Any:
-        row = await self.fetch_one(sql, params)
-        return row[0] if row is not None else None
-
-
-class SqlDatabase(ABC):
+class SqlDatabase(_Reads):
     """An opened, migrated database. Reads run outside transactions; writes go through :meth:`transaction`."""
 
     dialect: Dialect
@@ -128,17 +132,6 @@ class SqlDatabase(ABC):
     @abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         """Commit on leaving, roll back on any exception (no half-written rows remain)."""
-
-    @abstractmethod
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]: ...
-
-    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        rows = await self.fetch_all(sql, params)
-        return rows[0] if rows else None
-
-    async def fetch_val(self, sql: str, params: Params = ()) -> Any:
-        row = await self.fetch_one(sql, params)
-        return row[0] if row is not None else None
 
     @abstractmethod
     def iterate(self, sql: str, params: Params = (), batch: int = 500) -> AsyncIterator[list[Row]]:

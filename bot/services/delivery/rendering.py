@@ -106,17 +106,12 @@ class AlertRenderer:
                 continue
             bullets = await self._summaries.bullets(article, item.query)
             entries.append(
-                AlertEntry(
+                AlertEntry.of(
+                    article,
+                    bullets,
                     outbox_ids=(item.id,),
-                    article_id=article.id,
-                    title=article.title,
-                    published=article.published,
-                    lang=article.lang,
-                    url=article.url,
-                    source=article.source,
                     query=item.query,
                     reason=item.reason,
-                    bullets=tuple(bullets),
                     body_fingerprint=self._fingerprint(article),
                 )
             )

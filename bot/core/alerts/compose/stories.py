@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from bot.core.alerts.compose.fingerprints import Sketch, index_keys, parse_sketch, similar_sketches
 from bot.core.alerts.compose.safe_html import one_line, safe_url
+from bot.core.models import Article
 
 _REPRESENTATIVES = 8  # members of a story a new entry is compared with
 
@@ -29,6 +30,32 @@ class AlertEntry:
     reason: str  # "Putin (Kremlchef)"
     bullets: tuple[str, ...] = ()
     body_fingerprint: str = ""  # from fingerprint(title, body); "" never folds
+
+    @classmethod
+    def of(
+        cls,
+        article: Article,
+        bullets: Sequence[str],
+        *,
+        outbox_ids: tuple[int, ...] = (),
+        query: str = "",
+        reason: str = "",
+        body_fingerprint: str = "",
+    ) -> AlertEntry:
+        """The entry showing ``article`` (an archive card has no outbox rows, query or reason)."""
+        return cls(
+            outbox_ids=outbox_ids,
+            article_id=article.id,
+            title=article.title,
+            published=article.published,
+            lang=article.lang,
+            url=article.url,
+            source=article.source,
+            query=query,
+            reason=reason,
+            bullets=tuple(bullets),
+            body_fingerprint=body_fingerprint,
+        )
 
 
 @dataclass(frozen=True, slots=True)
