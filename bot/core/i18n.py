@@ -37,6 +37,16 @@ def N_(message: str) -> str:  # the gettext convention: mark now, translate wher
     return message
 
 
+class Refusal(Exception):
+    """A request that changes nothing, with the reason for the user: ``message`` is English text marked with
+    ``N_`` (translated where it is shown), ``values`` fill its placeholders."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.values = values
+
+
 def supported(lang: str | None) -> str:
     """The supported language a hint such as ``de-AT`` or ``en_GB`` stands for, else the default."""
     if not lang:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 
 from bot.core.clock import Clock
-from bot.core.i18n import N_
+from bot.core.i18n import N_, Refusal
 from bot.core.matching import MatchEngine, QueryError, Resolution
 from bot.core.models import Article, Chat, OutboxItem, Subscription
 from bot.services.pipeline import MatchPipeline, article_text
@@ -18,14 +18,8 @@ SCAN_NEWEST = 2000
 PREFILTER_CANDIDATES = 300
 
 
-class SubscriptionRefused(Exception):
-    """A subscribe/unsubscribe that changes nothing; ``message`` is the reply's English text (marked with
-    ``N_``, translated where it is shown), ``values`` fill its placeholders."""
-
-    def __init__(self, message: str, **values: object) -> None:
-        super().__init__(message)
-        self.message = message
-        self.values = values
+class SubscriptionRefused(Refusal):
+    """A subscribe/unsubscribe that changes nothing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,59 +29,51 @@ class Subscribed:
     newest: Article | None
 
 
+@dataclass(eq=False, slots=True)
 class SubscriptionService:
-    def __init__(
-        self,
-        storage: Storage,
-        engine: MatchEngine,
-        pipeline: MatchPipeline,
-        clock: Clock,
-        *,
-        max_per_chat: int,
-        max_query_chars: int,
-    ) -> None:
-        self._storage = storage
-        self._engine = engine
-        self._pipeline = pipeline
-        self._clock = clock
-        self._max_per_chat = max_per_chat
-        self._max_query_chars = max_query_chars
+    storage: Storage
+    engine: MatchEngine
+    pipeline: MatchPipeline
+    clock: Clock
+    _: KW_ONLY
+    max_per_chat: int
+    max_query_chars: int
 
     def resolve(self, query: str, lang: str | None = None) -> Resolution:
         """Validate and explain a query (names in ``lang``); raises :class:`SubscriptionRefused` for bad ones."""
         query = " ".join(query.split())
         if not query:
             raise SubscriptionRefused(N_("The query is empty."))
-        if len(query) > self._max_query_chars:
+        if len(query) > self.max_query_chars:
             raise SubscriptionRefused(
                 N_("That query is {length} characters long; the limit is {limit}."),
-                limit=self._max_query_chars,
+                limit=self.max_query_chars,
                 length=len(query),
             )
         try:
-            return self._engine.resolve(query, lang)
+            return self.engine.resolve(query, lang)
         except QueryError as exc:
             raise SubscriptionRefused(N_("I could not understand that query: {error}"), error=str(exc)) from None
 
     async def subscribe(self, chat: Chat, query: str) -> Subscribed:
         resolution = self.resolve(query, chat.lang)
-        existing = await self._storage.subscriptions.by_key(chat.id, resolution.key)
+        existing = await self.storage.subscriptions.by_key(chat.id, resolution.key)
         if existing is not None:  # "Waffendeal" when the chat follows "arms deal": name what it follows
             raise SubscriptionRefused(N_("This chat already follows <b>{query}</b>."), query=existing.query)
-        if await self._storage.subscriptions.count_for_chat(chat.id) >= self._max_per_chat:
+        if await self.storage.subscriptions.count_for_chat(chat.id) >= self.max_per_chat:
             raise SubscriptionRefused(
                 N_("This chat already follows {limit} queries, the maximum. Remove one with {p}unsubscribe first."),
-                limit=self._max_per_chat,
+                limit=self.max_per_chat,
             )
-        sub = await self._storage.subscriptions.add(chat.id, " ".join(query.split()), resolution.key, self._clock.now())
+        sub = await self.storage.subscriptions.add(chat.id, " ".join(query.split()), resolution.key, self.clock.now())
         if sub is None:
             raise SubscriptionRefused(N_("This chat already follows <b>{query}</b>."), query=query)
-        self._pipeline.add(sub)
+        self.pipeline.add(sub)
         newest = await self.find(sub.query, limit=1)
         return Subscribed(sub, resolution, newest[0] if newest else None)
 
     async def list(self, chat: Chat) -> list[Subscription]:
-        return await self._storage.subscriptions.for_chat(chat.id)
+        return await self.storage.subscriptions.for_chat(chat.id)
 
     async def unsubscribe(self, chat: Chat, what: str) -> Subscription:
         """By position in ``list`` (1-based) or by the query as typed (case- and space-insensitive)."""
@@ -100,20 +86,20 @@ class SubscriptionService:
             raise SubscriptionRefused(
                 N_("This chat does not follow <b>{what}</b>. {p}list shows what it follows."), what=_shorten(what)
             )
-        self._pipeline.remove(target.id)
+        self.pipeline.remove(target.id)
         await self._hand_over_unsent(target, [s for s in subs if s.id != target.id])
-        await self._storage.subscriptions.remove(target.id)
+        await self.storage.subscriptions.remove(target.id)
         return target
 
     async def _hand_over_unsent(self, removed: Subscription, remaining: list[Subscription]) -> None:
         """Unsent alerts named after the removed query go to another query of the chat that matches the same
         article (one row per chat and article names only one), and are dropped when none does."""
-        rows = await self._storage.outbox.unsent_for_subscription(removed.id)
+        rows = await self.storage.outbox.unsent_for_subscription(removed.id)
         if not rows:
             return
-        articles = {a.id: a for a in await self._storage.articles.get_many([r.article_id for r in rows])}
+        articles = {a.id: a for a in await self.storage.articles.get_many([r.article_id for r in rows])}
         changes = await asyncio.to_thread(self._reassign, rows, remaining, articles)
-        await self._storage.outbox.reassign_or_drop(changes)
+        await self.storage.outbox.reassign_or_drop(changes)
 
     def _reassign(
         self, rows: list[OutboxItem], remaining: list[Subscription], articles: dict[int, Article]
@@ -123,7 +109,7 @@ class SubscriptionService:
             article = articles.get(row.article_id)
             keep = None
             for sub in remaining if article is not None else ():
-                result = self._engine.match(sub.query, article_text(article), article.lang)  # type: ignore[union-attr]
+                result = self.engine.match(sub.query, article_text(article), article.lang)  # type: ignore[union-attr]
                 if result.matched:
                     keep = NewOutboxRow(row.chat_id, row.article_id, sub.id, sub.query, result.reason())
                     break
@@ -133,15 +119,15 @@ class SubscriptionService:
     async def find(self, query: str, limit: int = 5) -> list[Article]:
         """Newest archive articles the matching engine accepts for ``query`` (full-text prefilter first)."""
         self.resolve(query)
-        terms = self._engine.focus_terms(query)
+        terms = self.engine.focus_terms(query)
         candidates: dict[int, Article] = {}
         for term in terms[:40]:
-            for article in await self._storage.articles.search(term, PREFILTER_CANDIDATES):
+            for article in await self.storage.articles.search(term, PREFILTER_CANDIDATES):
                 candidates[article.id] = article
         ordered = sorted(candidates.values(), key=_recency, reverse=True)
         found = await asyncio.to_thread(self._accept, query, ordered, limit)
         if len(found) < limit:
-            recent = await self._storage.articles.latest(SCAN_NEWEST)
+            recent = await self.storage.articles.latest(SCAN_NEWEST)
             seen = {a.id for a in found}
             more = await asyncio.to_thread(
                 self._accept, query, [a for a in recent if a.id not in seen], limit - len(found)
@@ -152,7 +138,7 @@ class SubscriptionService:
     def _accept(self, query: str, articles: list[Article], limit: int) -> list[Article]:
         accepted = []
         for article in articles:
-            if self._engine.match(query, article_text(article), article.lang).matched:
+            if self.engine.match(query, article_text(article), article.lang).matched:
                 accepted.append(article)
                 if len(accepted) >= limit:
                     break

@@ -13,12 +13,16 @@ from bot.storage.sql import SqlDatabase, to_db_time
 
 @dataclass(frozen=True, slots=True)
 class Manager:
+    """Who manages a channel from their private chat, and the language they read notices in."""
+
     user_id: str
     lang: str
 
 
 @dataclass(frozen=True, slots=True)
 class ChannelCounts:
+    """Chats that are not ordinary groups or private chats, for ``/stats``."""
+
     channels: int  # active chats managed from a private chat (Telegram channels)
     topics: int  # active forum topics with a chat row of their own
 

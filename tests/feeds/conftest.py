@@ -39,10 +39,8 @@ class Recorder:
 
 @pytest.fixture
 async def server() -> AsyncIterator[FeedServer]:
-    srv = FeedServer()
-    await srv.start()
-    yield srv
-    await srv.stop()
+    async with FeedServer() as srv:
+        yield srv
 
 
 @pytest.fixture

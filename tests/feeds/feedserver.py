@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from tests.loopback import LoopbackApp
+
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 
 
@@ -29,32 +31,21 @@ class SeenRequest:
     headers: dict[str, str]
 
 
-class FeedServer:
+class FeedServer(LoopbackApp):
     def __init__(self) -> None:
+        super().__init__()
         self.routes: dict[str, Route] = {}
         self.requests: list[SeenRequest] = []
         self._release = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self.port = 0
         self.in_flight = 0
         self.max_in_flight = 0
 
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_route("GET", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
+    def add_routes(self, router: web.UrlDispatcher) -> None:
+        router.add_route("GET", "/{tail:.*}", self._handle)
 
     async def stop(self) -> None:
-        self._release.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
+        self._release.set()  # stalled responses end, so the server can stop
+        await super().stop()
 
     def hits(self, path: str) -> int:
         return sum(1 for r in self.requests if r.path == path)

@@ -29,7 +29,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 @pytest.fixture
 async def hostile_server() -> AsyncIterator[HostileServer]:
-    server = HostileServer()
-    await server.start()
-    yield server
-    await server.stop()
+    async with HostileServer() as server:
+        yield server

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from tests.hostile.corpus import Document
+from tests.loopback import LoopbackApp, Serving
 
 
 @dataclass
@@ -26,30 +27,18 @@ class Page:
     status: int = 200
 
 
-class HostileServer:
+class HostileServer(LoopbackApp):
+    shutdown_timeout = 0.2
+
     def __init__(self) -> None:
+        super().__init__()
         self.pages: dict[str, Page] = {}
         self.redirects: dict[str, str] = {}  # path → Location
         self.hits: Counter[str] = Counter()
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_route("GET", "/loop/{n}", self._loop)
-        app.router.add_route("GET", "/{tail:.*}", self._page)
-        self._runner = web.AppRunner(app, shutdown_timeout=0.2)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+    def add_routes(self, router: web.UrlDispatcher) -> None:
+        router.add_route("GET", "/loop/{n}", self._loop)
+        router.add_route("GET", "/{tail:.*}", self._page)
 
     def serve_corpus(self, documents: tuple[Document, ...]) -> dict[str, Document]:
         """Every corpus file at ``/corpus/<name>``, with its own headers (Content-Type, Content-Location,
@@ -108,7 +97,7 @@ def gzip_stream(parts: list[tuple[bytes, int]]) -> bytes:
     return b"".join(out)
 
 
-class RawServer:
+class RawServer(Serving):
     """Answers every connection with one misbehaviour, chosen by the request path."""
 
     def __init__(self) -> None:

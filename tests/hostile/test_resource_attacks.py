@@ -58,10 +58,8 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
 
 @pytest.fixture
 async def raw_server() -> AsyncIterator[RawServer]:
-    server = RawServer()
-    await server.start()
-    yield server
-    await server.stop()
+    async with RawServer() as server:
+        yield server
 
 
 async def unaffected(world: World, before: object) -> None:

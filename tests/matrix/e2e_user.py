@@ -5,7 +5,6 @@ it could only read by decrypting them."""
 from __future__ import annotations
 
 import asyncio
-import io
 import time
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ from nio import (
     LoginResponse,
     MegolmEvent,
     SyncResponse,
-    UploadResponse,
 )
 from nio.crypto import decrypt_attachment, encrypt_attachment
 from nio.store import SqliteStore
@@ -93,22 +91,11 @@ class EncryptedUser(UserClient):
             raise AssertionError(f"room_send failed: {response}")
         return event_id
 
-    async def send_file(self, room_id: str, filename: str, data: bytes, mime: str = "text/plain") -> str:
+    async def _upload(self, filename: str, data: bytes, mime: str) -> dict[str, Any]:
+        """Encrypted rooms carry the file's key in the event (``file``); the server only sees ciphertext."""
         ciphertext, keys = encrypt_attachment(data)
-        upload, _ = await self.client.upload(
-            io.BytesIO(ciphertext), content_type="application/octet-stream", filename=filename,
-            filesize=len(ciphertext),
-        )
-        if not isinstance(upload, UploadResponse):
-            raise AssertionError(f"upload failed: {upload}")
-        content = {
-            "msgtype": "m.file",
-            "body": filename,
-            "filename": filename,
-            "file": {"url": upload.content_uri, **keys},
-            "info": {"size": len(data), "mimetype": mime},
-        }
-        return await self.send_event(room_id, "m.room.message", content)
+        url = await self._upload_bytes(filename, ciphertext, "application/octet-stream")
+        return {"file": {"url": url, **keys}}
 
     async def download_encrypted(self, file: dict[str, Any]) -> bytes:
         answer = await self.client.download(mxc=file["url"])

@@ -26,10 +26,12 @@ Westliche Regierungen warnten vor einem Waffendeal, der den Krieg in der Ukraine
 """
 
 
-def app_settings(tmp_path: Path, synapse: SynapseServer, accounts: Accounts) -> Settings:
+def app_settings(
+    tmp_path: Path, synapse: SynapseServer, accounts: Accounts, seeds_dir: Path = REPO / "seeds"
+) -> Settings:
     return Settings(  # type: ignore[call-arg]
         db_path=tmp_path / "db.sqlite",
-        seeds_dir=REPO / "seeds",
+        seeds_dir=seeds_dir,
         matrix=MatrixSettings(
             homeserver=synapse.url,
             user_id=accounts.bot.user_id,

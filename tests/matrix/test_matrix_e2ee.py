@@ -7,8 +7,6 @@ import asyncio
 import json
 import secrets
 import shutil
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +34,7 @@ from tests.matrix.e2e_user import EncryptedUser
 from tests.matrix.fakes import RecordingHost
 from tests.matrix.synapse import MatrixUser, SynapseServer
 from tests.matrix.user import Event
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.matrix
 
@@ -285,7 +284,7 @@ async def test_a_message_whose_key_comes_late_is_still_answered(
         await alice.client.room_send(
             dm, "m.room.message", {"msgtype": "m.text", "body": "!subscribe Putin"}, ignore_unverified_devices=True
         )
-        await _eventually(lambda: transport.waiting_for_keys == 1, "the bot to hold the undecryptable command")
+        await eventually(lambda: transport.waiting_for_keys == 1, what="the bot to hold the undecryptable command")
         assert host.commands == []
 
         # Now the key arrives, from the message's own index on.
@@ -325,14 +324,6 @@ async def test_one_process_per_store_and_a_lost_store_with_only_a_token_stops_cl
         assert not store_file(store, bot_account.user_id, device).exists()
 
 
-async def _eventually(condition: Callable[[], bool], what: str, limit_s: float = 30.0) -> None:
-    deadline = time.monotonic() + limit_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {limit_s:.0f}s waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
 async def test_a_token_revoked_while_running_gives_a_new_device_with_new_keys(
     tmp_path: Path, synapse: SynapseServer, accounts: Accounts, bot_account: MatrixUser
 ) -> None:
@@ -348,7 +339,7 @@ async def test_a_token_revoked_while_running_gives_a_new_device_with_new_keys(
         response.release()
         assert response.status == 200  # e.g. an admin signed the bot's session out in Element
 
-        await _eventually(lambda: host.state[STATE_DEVICE_ID] != old_device, "a login as a new device")
+        await eventually(lambda: host.state[STATE_DEVICE_ID] != old_device, what="a login as a new device")
         new_device = host.state[STATE_DEVICE_ID]
         assert store_file(store, bot_account.user_id, new_device).exists()
         await alice.wait_until_bot_device_known(bot_account.user_id, new_device)

@@ -24,6 +24,7 @@ from tests.matrix.conftest import Accounts
 from tests.matrix.fakes import RecordingHost
 from tests.matrix.synapse import SynapseServer
 from tests.matrix.user import UserClient
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.matrix
 
@@ -270,7 +271,7 @@ async def test_kick_reports_the_chat_gone_and_sending_there_fails(
 
     await alice.client.room_kick(room_id, bot_id, reason="test")
     await alice.wait_for_membership(room_id, bot_id, "leave")
-    await _eventually(lambda: ChatKey("matrix", room_id) in host.gone, "chat_gone after the kick")
+    await eventually(lambda: ChatKey("matrix", room_id) in host.gone, what="chat_gone after the kick")
     with pytest.raises(ChatGone):
         await transport.messenger.send(room_id, OutgoingMessage("anyone there?"))
 
@@ -361,20 +362,11 @@ async def test_access_token_login_stores_the_device(
         await transport.stop()
 
 
-async def _eventually(condition: Callable[[], bool], what: str, limit_s: float = 30.0) -> None:
-    deadline = time.monotonic() + limit_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {limit_s:.0f}s waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
 async def test_a_command_in_a_thread_is_answered_in_that_thread(
     start_bot: Starter, alice: UserClient, accounts: Accounts
 ) -> None:
-    host = RecordingHost()
+    bot_id, host = accounts.bot.user_id, RecordingHost()
     await start_bot(host)
-    bot_id = accounts.bot.user_id
     room_id = await dm_with_bot(alice, bot_id)
     root = await alice.say(room_id, "Thread about Korea")
     content = {
@@ -405,7 +397,7 @@ async def test_an_image_is_sent_as_m_image_with_its_info_and_caption(
     transport = await start_bot(RecordingHost())
     room_id = await dm_with_bot(alice, accounts.bot.user_id)
     chart = Image(PNG, width=1200, height=675)
-    await _eventually(lambda: transport.synced, "first sync")
+    await eventually(lambda: transport.synced, what="first sync")
     await _send_when_synced(transport, room_id, OutgoingMessage("<b>Putin</b>: 41 articles", image=chart))
 
     event = await alice.wait_for(

@@ -10,10 +10,10 @@ import pytest
 
 from bot.app import running_app
 from bot.core.clock import FakeClock
-from config.settings import MatrixSettings, Settings
+from config.settings import Settings
 from tests.matrix.conftest import Accounts
 from tests.matrix.synapse import SynapseServer
-from tests.matrix.test_matrix_app import dm_with_bot
+from tests.matrix.test_matrix_app import app_settings, dm_with_bot
 from tests.matrix.user import UserClient
 from tests.trends.archive import NOW, write_seeds
 
@@ -21,18 +21,8 @@ pytestmark = pytest.mark.matrix
 
 
 def _settings(tmp_path: Path, synapse: SynapseServer, accounts: Accounts) -> Settings:
-    return Settings(  # type: ignore[call-arg]
-        db_path=tmp_path / "db.sqlite",
-        seeds_dir=write_seeds(tmp_path / "seeds"),  # Putin in four articles of the last 30 days, one before
-        matrix=MatrixSettings(
-            homeserver=synapse.url,
-            user_id=accounts.bot.user_id,
-            password=accounts.bot.password,
-            admin_ids=[accounts.admin.user_id],
-            sync_timeout_ms=1000,
-        ),
-        _env_file=None,
-    )
+    # Putin in four articles of the last 30 days, one before
+    return app_settings(tmp_path, synapse, accounts, seeds_dir=write_seeds(tmp_path / "seeds"))
 
 
 async def test_trend_arrives_as_an_m_image_with_its_info(

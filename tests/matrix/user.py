@@ -152,16 +152,21 @@ class UserClient:
         return await self.send_event(room_id, "m.room.message", content)
 
     async def send_file(self, room_id: str, filename: str, data: bytes, mime: str = "text/plain") -> str:
-        upload, _ = await self.client.upload(
-            io.BytesIO(data), content_type=mime, filename=filename, filesize=len(data)
-        )
-        if not isinstance(upload, UploadResponse):
-            raise AssertionError(f"upload failed: {upload}")
         content = {
             "msgtype": "m.file",
             "body": filename,
             "filename": filename,
-            "url": upload.content_uri,
+            **await self._upload(filename, data, mime),
             "info": {"size": len(data), "mimetype": mime},
         }
         return await self.send_event(room_id, "m.room.message", content)
+
+    async def _upload(self, filename: str, data: bytes, mime: str) -> dict[str, Any]:
+        """The upload, and the part of an ``m.file`` event that points at it (in the clear: ``url``)."""
+        return {"url": await self._upload_bytes(filename, data, mime)}
+
+    async def _upload_bytes(self, filename: str, data: bytes, mime: str) -> str:
+        upload, _ = await self.client.upload(io.BytesIO(data), content_type=mime, filename=filename, filesize=len(data))
+        if not isinstance(upload, UploadResponse):
+            raise AssertionError(f"upload failed: {upload}")
+        return upload.content_uri

@@ -5,7 +5,7 @@ reaches Telegram inside a flood window it was told about."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from bot.core.models import ArticleDraft, ChatKey
 from bot.services.delivery import DEFAULT_CONCURRENCY
 from config.settings import Settings, TelegramSettings
 from tests.telegram_server import BotApiServer, Fault, FloodWindow, SendAttempt, TgChat
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.reliability, pytest.mark.telegram]
 
@@ -66,15 +67,6 @@ async def storm(server: BotApiServer) -> None:
 async def outbox_settled(app: App) -> bool:
     counts = await app.storage.outbox.status_counts()
     return not counts.keys() & {"pending", "sending", "failed"}
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 10.0, what: str = "") -> None:
-    """Poll an async condition until it holds; a fixed sleep is never the assertion."""
-    async with asyncio.timeout(within):
-        while True:
-            if await check():
-                return
-            await asyncio.sleep(0.02)
 
 
 def inside(window: FloodWindow, attempt: SendAttempt) -> bool:

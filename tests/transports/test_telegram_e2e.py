@@ -3,7 +3,7 @@ driven through the local Bot API server as Telegram users would drive it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +15,7 @@ from bot.app import App, running_app
 from bot.core.models import ChatKey
 from config.settings import Settings, TelegramSettings
 from tests.telegram_server import BotApiServer, Fault, StoredMessage, TgChat, TgUser
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.telegram
 
@@ -59,18 +60,6 @@ class World:
         before = len(self.server.bot_messages(chat))
         self.server.user_sends_document(chat, user, caption="/addseed", **document)
         return (await self.server.wait_for_bot_messages(chat, before + 1))[before]
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 20.0, what: str = "") -> None:
-    """Poll an async condition (the database) until it holds; never a fixed sleep as an assertion."""
-    import asyncio
-
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not await check():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {within}s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @asynccontextmanager

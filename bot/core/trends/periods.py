@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from bot.core.i18n import N_
+from bot.core.i18n import N_, Refusal
 
 DEFAULT_DAYS = 30
 WEEKLY_AFTER_DAYS = 90  # beyond this a chart shows weeks: 365 daily points are noise at 1200 px
@@ -16,14 +16,8 @@ _PERIOD = re.compile(r"^(\d{1,4})([dwmy])$", re.IGNORECASE)
 _UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
 
 
-class TrendRefused(Exception):
-    """A trend request that cannot be answered; ``message`` is English text marked with ``N_`` (translated
-    where shown) and ``values`` fill its placeholders."""
-
-    def __init__(self, message: str, **values: object) -> None:
-        super().__init__(message)
-        self.message = message
-        self.values = values
+class TrendRefused(Refusal):
+    """A trend request that cannot be answered."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 
 from bot.core.clock import Clock
 from bot.core.messaging import Messenger
@@ -35,29 +35,19 @@ class _Job:
     lock: asyncio.Lock  # held from the claim until the message is done
 
 
+@dataclass(eq=False, slots=True)
 class BatchDelivery:
-    def __init__(
-        self,
-        storage: Storage,
-        clock: Clock,
-        sender: OutboxSender,
-        locks: ChatLocks,
-        slots: asyncio.Semaphore,
-        *,
-        concurrency: int,
-        stopping: Callable[[], bool],
-        serve_one: Callable[[Chat], Awaitable[DeliveryResult]],
-        prepare: Callable[[Chat, Messenger, list[OutboxItem]], Awaitable[Rendered | DeliveryResult]],
-    ) -> None:
-        self._storage = storage
-        self._clock = clock
-        self._sender = sender
-        self._locks = locks
-        self._slots = slots
-        self._concurrency = concurrency
-        self._stopping = stopping
-        self._serve_one = serve_one  # a chat someone else is serving: waits for them, then sends what is left
-        self._prepare = prepare  # the chat's message, or what became of its rows when there is none
+    storage: Storage
+    clock: Clock
+    sender: OutboxSender
+    locks: ChatLocks
+    slots: asyncio.Semaphore
+    _: KW_ONLY
+    concurrency: int
+    stopping: Callable[[], bool]
+    serve_one: Callable[[Chat], Awaitable[DeliveryResult]]  # a chat someone else serves: wait, then send the rest
+    # the chat's message, or what became of its rows when there is none
+    prepare: Callable[[Chat, Messenger, list[OutboxItem]], Awaitable[Rendered | DeliveryResult]]
 
     async def run(self, chats: Sequence[tuple[Chat, Messenger]]) -> DeliveryResult:
         """Serve these instant chats; stopping leaves messages not yet begun unclaimed again."""
@@ -67,7 +57,7 @@ class BatchDelivery:
         results: list[DeliveryResult] = []
         unsent: list[_Job] = []
         busy: list[Chat] = []
-        pool = [asyncio.create_task(self._send_loop(queue, results, unsent)) for _ in range(self._concurrency)]
+        pool = [asyncio.create_task(self._send_loop(queue, results, unsent)) for _ in range(self.concurrency)]
         try:
             await self._produce(chats, queue, results, busy)
         finally:
@@ -76,7 +66,7 @@ class BatchDelivery:
             await asyncio.gather(*pool)
             await self._give_back(unsent)
         # A pass returns only when every chat it found is served, like one chat's delivery does.
-        outcomes = await asyncio.gather(*(self._serve_one(chat) for chat in busy), return_exceptions=True)
+        outcomes = await asyncio.gather(*(self.serve_one(chat) for chat in busy), return_exceptions=True)
         for chat, outcome in zip(busy, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 log.error("delivery to chat %s failed unexpectedly", chat.id, exc_info=outcome)
@@ -92,11 +82,11 @@ class BatchDelivery:
         busy: list[Chat],
     ) -> None:
         for start in range(0, len(chats), CLAIM_CHUNK):
-            if self._stopping():
+            if self.stopping():
                 return
             held: list[tuple[Chat, Messenger, asyncio.Lock]] = []
             for chat, messenger in chats[start : start + CLAIM_CHUNK]:
-                lock = await self._locks.try_acquire(chat.id)
+                lock = await self.locks.try_acquire(chat.id)
                 if lock is not None:
                     held.append((chat, messenger, lock))
                 else:
@@ -118,17 +108,17 @@ class BatchDelivery:
         """Read the chats' waiting rows in one query, render, and claim every message in one transaction."""
         if not held:
             return []
-        waiting = await self._storage.outbox.due_for_chats([chat.id for chat, _, _ in held], self._clock.now())
+        waiting = await self.storage.outbox.due_for_chats([chat.id for chat, _, _ in held], self.clock.now())
         prepared: list[_Job] = []
         for chat, messenger, lock in held:
             items = waiting.get(chat.id)
             if items:
-                message = await self._prepare(chat, messenger, items)
+                message = await self.prepare(chat, messenger, items)
                 if isinstance(message, DeliveryResult):
                     results.append(message)
                 else:
                     prepared.append(_Job(chat, messenger, message, lock))
-        claimed = await self._storage.outbox.claim_many([(job.message.ids, job.message.batch) for job in prepared])
+        claimed = await self.storage.outbox.claim_many([(job.message.ids, job.message.batch) for job in prepared])
         complete: list[_Job] = []
         partial: list[int] = []
         for job in prepared:
@@ -137,19 +127,19 @@ class BatchDelivery:
             else:  # a row changed between the read and the claim (an unsubscribe dropped it)
                 partial.extend(i for i in job.message.ids if i in claimed)
         if partial:  # give the rest of such a message back; the next pass reads the chat afresh
-            await self._storage.outbox.release(partial)
+            await self.storage.outbox.release(partial)
         return complete
 
     async def _send_loop(
         self, queue: asyncio.Queue[_Job | None], results: list[DeliveryResult], unsent: list[_Job]
     ) -> None:
         while (job := await queue.get()) is not None:
-            if self._stopping():
+            if self.stopping():
                 unsent.append(job)  # not begun: released after the pool ends, so a shutdown repeats nothing
                 continue
             try:
-                async with self._slots:
-                    results.append(await self._sender.send(job.chat, job.messenger, job.message, claimed=True))
+                async with self.slots:
+                    results.append(await self.sender.send(job.chat, job.messenger, job.message, claimed=True))
             except Exception:  # one chat's trouble never stops the others
                 log.exception("delivery to chat %s failed unexpectedly", job.chat.id)
             finally:
@@ -158,7 +148,7 @@ class BatchDelivery:
     async def _give_back(self, unsent: list[_Job]) -> None:
         try:
             if unsent:
-                await self._storage.outbox.release([i for job in unsent for i in job.message.ids])
+                await self.storage.outbox.release([i for job in unsent for i in job.message.ids])
         finally:
             for job in unsent:
                 job.lock.release()

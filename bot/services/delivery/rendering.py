@@ -10,17 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.core.alerts.compose import (
-    AlertEntry,
-    Labels,
-    Story,
-    compose_alert,
-    compose_digest,
-    fingerprint,
-    fold_near_duplicates,
-    group_by_query,
-    labels_for,
-)
+from bot.core.alerts.compose.fingerprints import fingerprint
+from bot.core.alerts.compose.labels import Labels, labels_for
+from bot.core.alerts.compose.render import compose_alert, compose_digest
+from bot.core.alerts.compose.stories import AlertEntry, Story, fold_near_duplicates, group_by_query
 from bot.core.alerts.split import split_message
 from bot.core.lru import LRUCache
 from bot.core.messaging import Button, Messenger

@@ -59,10 +59,10 @@ class SummaryCache:
         bullets = await asyncio.to_thread(
             summarize,
             article.body,
-            lang=article.lang,
-            title=article.title,
             focus=focus,
             max_bullets=self._bullet_count,
+            lang=article.lang,
+            title=article.title,
             teaser_only=article.teaser_only,
         )
         await self._storage.summaries.put(article.id, focus_key, bullets, self._clock.now())

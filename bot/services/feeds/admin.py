@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bot.core.clock import Clock
@@ -23,14 +24,14 @@ from bot.storage.feeds import FeedRepository
 from config.settings import FeedSettings
 
 
+@dataclass(eq=False, slots=True)
 class FeedAdmin:
     """The feed list as admins change it; polling a new feed is the caller's next step."""
 
-    def __init__(self, repo: FeedRepository, settings: FeedSettings, clock: Clock, fetcher: FeedFetcher) -> None:
-        self._repo = repo
-        self._settings = settings
-        self._clock = clock
-        self._fetcher = fetcher
+    repo: FeedRepository
+    settings: FeedSettings
+    clock: Clock
+    fetcher: FeedFetcher
 
     async def add(self, url: str, added_by: str) -> Feed:
         """Validate and store the feed; a disabled feed added again is re-enabled.
@@ -40,29 +41,29 @@ class FeedAdmin:
         except UnsafeUrl as exc:
             raise FeedError(str(exc)) from None
         try:
-            await self._fetcher.check_host(url)
+            await self.fetcher.check_host(url)
         except FetchError as exc:
             raise FeedError(str(exc)) from None
-        now = self._clock.now()
+        now = self.clock.now()
         try:
-            return await self._repo.add(url, poll_seconds=self._settings.poll_seconds, now=now, added_by=added_by)
+            return await self.repo.add(url, poll_seconds=self.settings.poll_seconds, now=now, added_by=added_by)
         except FeedExists as exc:
             if exc.feed.enabled:
                 raise
-            await self._repo.enable(exc.feed.id, now=now)
+            await self.repo.enable(exc.feed.id, now=now)
             return await self.require(exc.feed.id)
 
     async def list(self) -> builtins.list[Feed]:
-        return await self._repo.all()
+        return await self.repo.all()
 
     async def remove(self, position: int) -> Feed | None:
         """Remove the feed at 1-based ``position`` of :meth:`list`; ``None`` if there is no such feed.
         Its stored articles stay in the archive."""
-        feeds = await self._repo.all()
+        feeds = await self.repo.all()
         if not 1 <= position <= len(feeds):
             return None
         feed = feeds[position - 1]
-        await self._repo.delete(feed.id)
+        await self.repo.delete(feed.id)
         return feed
 
     async def import_opml(self, data: bytes) -> OpmlImport:
@@ -73,7 +74,7 @@ class FeedAdmin:
         except OpmlError as exc:
             raise FeedError(str(exc)) from None
         result = OpmlImport()
-        now = self._clock.now()
+        now = self.clock.now()
         for entry in entries:
             try:
                 url = self._checked(entry.url)
@@ -82,8 +83,8 @@ class FeedAdmin:
                 continue
             title = entry.title if entry.title and entry.title != url else None
             try:
-                feed = await self._repo.add(
-                    url, poll_seconds=self._settings.poll_seconds, now=now, added_by="opml", title=title
+                feed = await self.repo.add(
+                    url, poll_seconds=self.settings.poll_seconds, now=now, added_by="opml", title=title
                 )
             except FeedExists:
                 result.existing.append(url)
@@ -92,11 +93,11 @@ class FeedAdmin:
         return result
 
     async def export_opml(self) -> bytes:
-        feeds = await self._repo.all()
-        return export_opml([OpmlFeed(f.url, f.title) for f in feeds], created=self._clock.now())
+        feeds = await self.repo.all()
+        return export_opml([OpmlFeed(f.url, f.title) for f in feeds], created=self.clock.now())
 
     async def require(self, feed_id: int) -> Feed:
-        feed = await self._repo.get(feed_id)
+        feed = await self.repo.get(feed_id)
         if feed is None:
             raise FeedError("the feed was removed meanwhile")
         return feed
@@ -106,7 +107,7 @@ class FeedAdmin:
         OPML file may list hundreds)."""
         url = check_feed_url(url)
         literal = literal_address(urlsplit(url).hostname or "")
-        why = self._fetcher.refusal(literal) if literal is not None else None
+        why = self.fetcher.refusal(literal) if literal is not None else None
         if why:
             raise UnsafeUrl(why)
         return url

@@ -176,13 +176,13 @@ class Receiver:
             platform=PLATFORM,
             chat_id=room_id,
             user_id=sender,
+            chat_title=room.display_name if room is not None and is_group else None,
             name=name,
             args=args,
+            attachment=self._downloader.attachment(attached) if attached else None,
             is_group=is_group,
             is_bot_admin=is_admin,
             can_manage_chat=can_manage,
-            attachment=self._downloader.attachment(attached) if attached else None,
-            chat_title=room.display_name if room is not None and is_group else None,
             command_prefix=MatrixMessenger.command_prefix,
         )
         reply = await self._host.handle(command)

@@ -37,6 +37,18 @@ log = logging.getLogger(__name__)
 _REQUEST_SLACK_S = 30.0  # on top of the long-poll timeout before a sync request counts as hung
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Backoff:
+    """How long the sync loop waits after a failure: doubling up to a ceiling, jittered so that several
+    instances do not retry in step."""
+
+    initial_s: float
+    max_s: float
+
+    def after(self, delay: float) -> float:
+        return min(self.max_s, delay * 2) * random.uniform(0.9, 1.1)
+
+
 class MatrixTransport:
     """Receives ``!commands`` from rooms and DMs and answers them; see the module docstring.
 
@@ -57,8 +69,7 @@ class MatrixTransport:
             raise ValueError("Matrix needs a homeserver, a user id and a password or access token")
         self._settings = settings
         self._host = host
-        self._backoff_initial_s = backoff_initial_s
-        self._backoff_max_s = backoff_max_s
+        self._backoff = _Backoff(backoff_initial_s, backoff_max_s)
         self._user_id = settings.user_id
         self._store_dir = (settings.store_dir or store_dir) if settings.encryption else None
         if settings.encryption and self._store_dir is None:
@@ -174,13 +185,13 @@ class MatrixTransport:
     # -- the sync loop ---------------------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        backoff = self._backoff_initial_s
+        backoff = self._backoff.initial_s
         while not self._stopping.is_set():
             try:
                 if not self._session.logged_in:
                     await self._login()
                 await self._sync_once()
-                backoff = self._backoff_initial_s
+                backoff = self._backoff.initial_s
                 continue
             except MatrixLoginError:
                 log.exception("matrix: login refused; Matrix stays offline until the settings are fixed")
@@ -192,7 +203,7 @@ class MatrixTransport:
             except Exception:
                 log.exception("matrix: unexpected error in the sync loop; retrying in %.1fs", backoff)
             await self._pause(backoff)
-            backoff = min(self._backoff_max_s, backoff * 2) * random.uniform(0.9, 1.1)
+            backoff = self._backoff.after(backoff)
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

@@ -12,12 +12,24 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Timeouts:
+    """This client's defaults, used where PTB passes ``DEFAULT_NONE``; seconds, ``None`` = no bound."""
+
+    read: float | None
+    write: float | None
+    connect: float | None
+    pool: float | None
+    media_write: float | None  # uploads get longer than plain requests
 
 
 def _seconds(value: object, default: float | None) -> float | None:
@@ -46,17 +58,13 @@ class AiohttpRequest(BaseRequest):
         media_write_timeout: float | None = 20.0,
     ) -> None:
         self._pool_size = pool_size
-        self._read_timeout = read_timeout
-        self._write_timeout = write_timeout
-        self._connect_timeout = connect_timeout
-        self._pool_timeout = pool_timeout
-        self._media_write_timeout = media_write_timeout
+        self._timeouts = _Timeouts(read_timeout, write_timeout, connect_timeout, pool_timeout, media_write_timeout)
         self._session: aiohttp.ClientSession | None = None
         self._pool_slots = asyncio.Semaphore(pool_size)
 
     @property
     def read_timeout(self) -> float | None:
-        return self._read_timeout
+        return self._timeouts.read
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
@@ -86,13 +94,14 @@ class AiohttpRequest(BaseRequest):
         if session is None or session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
         has_files = request_data is not None and request_data.contains_files
-        write_default = self._media_write_timeout if has_files else self._write_timeout
+        defaults = self._timeouts
+        write_default = defaults.media_write if has_files else defaults.write
         # aiohttp has no separate write timeout: sending and reading share one bound per request.
-        read = _seconds(read_timeout, self._read_timeout)
+        read = _seconds(read_timeout, defaults.read)
         write = _seconds(write_timeout, write_default)
         total = None if read is None or write is None else read + write
-        limits = aiohttp.ClientTimeout(total=total, sock_connect=_seconds(connect_timeout, self._connect_timeout))
-        await self._wait_for_slot(_seconds(pool_timeout, self._pool_timeout))
+        limits = aiohttp.ClientTimeout(total=total, sock_connect=_seconds(connect_timeout, defaults.connect))
+        await self._wait_for_slot(_seconds(pool_timeout, defaults.pool))
         try:
             return await self._send(session, url, method, request_data, has_files, limits)
         finally:

@@ -12,6 +12,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from functools import partial
 
 from telegram import Bot, CallbackQuery, ChatMemberUpdated, Message, Update
@@ -51,12 +52,12 @@ class ChatLocks:
     """One lock per chat, dropped when nobody holds or waits for it."""
 
     def __init__(self) -> None:
-        self._locks: dict[str, asyncio.Lock] = {}
+        self.locks: dict[str, asyncio.Lock] = {}
         self._users: Counter[str] = Counter()
 
     @contextlib.asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(key, asyncio.Lock())
+        lock = self.locks.setdefault(key, asyncio.Lock())
         self._users[key] += 1
         try:
             async with lock:
@@ -65,36 +66,26 @@ class ChatLocks:
             self._users[key] -= 1
             if self._users[key] <= 0:
                 del self._users[key]
-                self._locks.pop(key, None)
+                self.locks.pop(key, None)
 
 
+@dataclass(eq=False, kw_only=True, slots=True)
 class UpdateHandler:
     """What the PTB application calls for every update it receives."""
 
-    def __init__(
-        self,
-        *,
-        bot: Bot,
-        host: TransportHost,
-        codec: CallbackCodec,
-        rights: ChatRights,
-        messenger: Messenger,
-        replies: ReplySender,
-        max_upload_bytes: int,
-    ) -> None:
-        self._bot = bot
-        self._host = host
-        self._codec = codec
-        self._rights = rights
-        self._messenger = messenger
-        self._replies = replies
-        self._max_upload_bytes = max_upload_bytes
-        self._locks = ChatLocks()
+    bot: Bot
+    host: TransportHost
+    codec: CallbackCodec
+    rights: ChatRights
+    messenger: Messenger
+    replies: ReplySender
+    max_upload_bytes: int
+    locks: ChatLocks = field(default_factory=ChatLocks)
 
     @property
     def bot_username(self) -> str | None:
         try:
-            return self._bot.username
+            return self.bot.username
         except RuntimeError:  # not initialized yet: no getMe answer
             return None
 
@@ -102,7 +93,7 @@ class UpdateHandler:
         chat = update.effective_chat
         user = update.effective_user
         lang = language_of(user.language_code) if user else None
-        async with self._locks.hold(str(chat.id) if chat else ""):
+        async with self.locks.hold(str(chat.id) if chat else ""):
             try:
                 if update.my_chat_member is not None:
                     await self._on_membership(update.my_chat_member)
@@ -128,20 +119,20 @@ class UpdateHandler:
         member = change.new_chat_member
         if member.status in GONE_STATUSES:
             log.info("Bot removed from or blocked in Telegram chat %s", change.chat.id)
-            await self._host.chat_gone(key)
+            await self.host.chat_gone(key)
         elif change.chat.type == ChatType.CHANNEL:
             # In a channel the bot only works as an administrator allowed to post: losing that right
             # pauses the channel like a removal, getting it back resumes it.
             if bot_can_post(member):
-                await self._host.chat_back(key)
+                await self.host.chat_back(key)
             else:
                 log.info("Bot may no longer post in Telegram channel %s", change.chat.id)
-                await self._host.chat_gone(key)
+                await self.host.chat_gone(key)
 
     async def _on_message(self, message: Message) -> None:
         if message.migrate_to_chat_id is not None:
             log.info("Telegram group %s became supergroup %s", message.chat.id, message.migrate_to_chat_id)
-            await self._host.chat_moved(ChatKey(PLATFORM, str(message.chat.id)), str(message.migrate_to_chat_id))
+            await self.host.chat_moved(ChatKey(PLATFORM, str(message.chat.id)), str(message.migrate_to_chat_id))
             return
         if message.chat.type == ChatType.CHANNEL:
             return  # a command posted in a channel would be read by every subscriber of it: ignored
@@ -150,7 +141,7 @@ class UpdateHandler:
         parsed = parse_command(message.text or message.caption or "", self.bot_username)
         if thread_id is not None and user is not None and not user.is_bot and message.forum_topic_closed is None:
             # Someone writes in a forum topic that was closed (its alerts paused): it is open again.
-            await self._host.chat_back(ChatKey(PLATFORM, chat_key_id(message.chat, thread_id)))
+            await self.host.chat_back(ChatKey(PLATFORM, chat_key_id(message.chat, thread_id)))
         if parsed is None or user is None:
             return
         # An anonymous group admin writes as the group itself; only admins can do that.
@@ -158,7 +149,7 @@ class UpdateHandler:
         if user.is_bot and not anonymous_admin:
             return
         name, args = parsed
-        command = await self._rights.command(
+        command = await self.rights.command(
             message.chat,
             user,
             name,
@@ -174,7 +165,7 @@ class UpdateHandler:
         # The button was signed for the chat id it was sent to: a topic's "<group>/<thread>".
         thread_id = topic_of(query.message) if isinstance(query.message, Message) else None
         chat_id = chat_key_id(chat, thread_id) if chat is not None else ""
-        command_line = await self._codec.decode(chat_id, query.data or "") if chat is not None else None
+        command_line = await self.codec.decode(chat_id, query.data or "") if chat is not None else None
         if chat is None or command_line is None:
             log.info("Refused button data %r from Telegram user %s", query.data, query.from_user.id)
             t = translator(lang)
@@ -182,13 +173,13 @@ class UpdateHandler:
             return
         await self._answer(query, None)  # stops the button's spinner at once
         name, _, args = command_line.partition(" ")
-        command = await self._rights.command(
+        command = await self.rights.command(
             chat, query.from_user, name.lower(), args.strip(), callback=True, thread_id=thread_id
         )
         if chat.type == ChatType.CHANNEL:
             # A button under a channel post (a capped digest's "more"): what it fetches is posted by the
             # delivery; a reply would be a command echo every reader of the channel sees.
-            await self._host.handle(command)
+            await self.host.handle(command)
             return
         await self._run(command)
 
@@ -217,11 +208,11 @@ class UpdateHandler:
     async def _download(self, file_id: str, declared_size: int | None) -> bytes:
         """Called by a handler only once it decided to read the file, so refused senders cause no download.
         Raises ``ValueError`` for files over the size limit and ``ConnectionError`` when Telegram fails."""
-        limit = self._max_upload_bytes
+        limit = self.max_upload_bytes
         if declared_size is not None and declared_size > limit:
             raise ValueError(f"the file is larger than {limit} bytes")
         try:
-            telegram_file = await self._bot.get_file(file_id)
+            telegram_file = await self.bot.get_file(file_id)
             if telegram_file.file_size is not None and telegram_file.file_size > limit:
                 raise ValueError(f"the file is larger than {limit} bytes")
             data = await telegram_file.download_as_bytearray()
@@ -234,13 +225,13 @@ class UpdateHandler:
     # ---------------------------------------------------------------- replies
 
     async def _run(self, command: IncomingCommand) -> None:
-        reply = await self._host.handle(command)
+        reply = await self.host.handle(command)
         await self._send_reply(command.chat_id, reply)
 
     async def _send_reply(self, chat_id: str, reply: Reply) -> None:
         for message in reply.messages:
             for part in split_parts(message):
-                next_chat_id = await self._replies.send(chat_id, part)
+                next_chat_id = await self.replies.send(chat_id, part)
                 if next_chat_id is None:
                     return
                 chat_id = next_chat_id
@@ -249,6 +240,6 @@ class UpdateHandler:
         t = translator(lang)
         text = t("Sorry, something went wrong on my side. Please try again in a moment.")
         try:
-            await self._messenger.send(chat_id, OutgoingMessage(html.escape(text)))
+            await self.messenger.send(chat_id, OutgoingMessage(html.escape(text)))
         except SendError as exc:
             log.warning("Could not apologize in Telegram chat %s: %s", chat_id, exc)

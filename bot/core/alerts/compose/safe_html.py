@@ -5,7 +5,8 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from urllib.parse import urlsplit
+
+from bot.core.ingest.text import clean_url
 
 _SPACES = re.compile(r"\s+")
 
@@ -21,17 +22,11 @@ def escape(text: str) -> str:
 
 
 def safe_url(url: str | None) -> str | None:
-    """The URL if it is an absolute http(s) link (never ``javascript:`` and the like), else None."""
-    if not url:
-        return None
-    candidate = url.strip()
-    if any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in candidate):
-        return None
-    try:
-        parts = urlsplit(candidate)
-    except ValueError:
-        return None
-    return candidate if parts.scheme.lower() in {"http", "https"} and parts.hostname else None
+    """The URL if it is an absolute http(s) link (never ``javascript:`` and the like), else None.
+
+    Links were checked at ingest; they are checked again where they are shown because a row may come from
+    an older version or another tool."""
+    return clean_url(url)
 
 
 def link(label_html: str, url: str | None) -> str:

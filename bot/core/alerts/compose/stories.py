@@ -45,16 +45,16 @@ class AlertEntry:
         """The entry showing ``article`` (an archive card has no outbox rows, query or reason)."""
         return cls(
             outbox_ids=outbox_ids,
+            query=query,
+            reason=reason,
             article_id=article.id,
             title=article.title,
+            bullets=tuple(bullets),
+            body_fingerprint=body_fingerprint,
             published=article.published,
             lang=article.lang,
             url=article.url,
             source=article.source,
-            query=query,
-            reason=reason,
-            bullets=tuple(bullets),
-            body_fingerprint=body_fingerprint,
         )
 
 
