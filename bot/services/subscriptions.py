@@ -29,7 +29,7 @@ class Subscribed:
     newest: Article | None
 
 
-@dataclass(eq=False, slots=True)
+@dataclass(eq=False)
 class SubscriptionService:
     storage: Storage
     engine: MatchEngine

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from bot.core.messaging import THREAD_SEPARATOR
 from bot.core.models import ChatKey
@@ -19,8 +20,7 @@ class Manager:
     lang: str
 
 
-@dataclass(frozen=True, slots=True)
-class ChannelCounts:
+class ChannelCounts(NamedTuple):
     """Chats that are not ordinary groups or private chats, for ``/stats``."""
 
     channels: int  # active chats managed from a private chat (Telegram channels)

@@ -35,7 +35,7 @@ class _Job:
     lock: asyncio.Lock  # held from the claim until the message is done
 
 
-@dataclass(eq=False, slots=True)
+@dataclass(eq=False)
 class BatchDelivery:
     storage: Storage
     clock: Clock

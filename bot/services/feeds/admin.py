@@ -24,7 +24,7 @@ from bot.storage.feeds import FeedRepository
 from config.settings import FeedSettings
 
 
-@dataclass(eq=False, slots=True)
+@dataclass(eq=False)
 class FeedAdmin:
     """The feed list as admins change it; polling a new feed is the caller's next step."""
 

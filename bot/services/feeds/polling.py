@@ -48,19 +48,6 @@ FORGET_UNLISTED_AFTER = timedelta(days=30)
 NotifyAdmins = Callable[[str], Awaitable[None]]
 
 
-@dataclass(slots=True)
-class _Candidate:
-    """A feed item that will be stored: new, or known with changed text."""
-
-    item: ParsedItem
-    draft: ArticleDraft
-    key: str
-    fingerprint: str
-    alert: bool
-    changed: bool
-    previous_article: int | None = None
-
-
 @dataclass(frozen=True, slots=True)
 class PollerParts:
     """What the poller works with; built once by :class:`~bot.services.feeds.FeedService`."""
@@ -73,6 +60,19 @@ class PollerParts:
     notify_admins: NotifyAdmins
     translator: Translator
     rng: random.Random
+
+
+@dataclass(slots=True)
+class _Candidate:
+    """A feed item that will be stored: new, or known with changed text."""
+
+    item: ParsedItem
+    draft: ArticleDraft
+    key: str
+    fingerprint: str
+    alert: bool
+    changed: bool
+    previous_article: int | None = None
 
 
 class FeedPoller:

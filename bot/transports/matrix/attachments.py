@@ -10,7 +10,7 @@ import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from aiohttp import ClientError
@@ -24,8 +24,7 @@ from bot.transports.matrix.formatting import parse_mxc
 FILE_CACHE_SIZE = 256
 
 
-@dataclass(frozen=True, slots=True)
-class FileKeys:
+class FileKeys(NamedTuple):
     """What decrypts an encrypted attachment (the ``file`` object of the event)."""
 
     key: str

@@ -69,7 +69,7 @@ class ChatLocks:
                 self.locks.pop(key, None)
 
 
-@dataclass(eq=False, kw_only=True, slots=True)
+@dataclass(eq=False, kw_only=True)
 class UpdateHandler:
     """What the PTB application calls for every update it receives."""
 
