@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +52,8 @@ def _read_text(path: Path) -> str | None:
 
 
 def run_match(args: argparse.Namespace, settings: Settings | None) -> int:
+    import json
+
     from bot.core.matching import QueryError
 
     text = args.text if args.text is not None else _read_text(args.file)
@@ -90,12 +90,11 @@ def _as_json(query: str, resolved: str, result: MatchResult) -> dict[str, Any]:
     }
 
 
-@dataclass
 class _Score:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-    n: int = 0
+    """Counts of one evaluation (a plain class: the dataclass machinery costs `newsalert --help` an import)."""
+
+    def __init__(self) -> None:
+        self.tp = self.fp = self.fn = self.n = 0
 
     def line(self) -> str:
         precision = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
@@ -127,6 +126,8 @@ def run_match_eval(args: argparse.Namespace, settings: Settings | None) -> int:
 
 
 def _parse_case(line: str) -> dict[str, Any] | None:
+    import json
+
     try:
         case = json.loads(line)
     except json.JSONDecodeError:
