@@ -32,9 +32,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _engine() -> MatchEngine | None:
     from bot.core.matching import LexiconError, MatchEngine, VocabularyError
+    from config.locations import default_cache_dir
 
-    try:
-        return MatchEngine.load()
+    try:  # this command reads no configuration (see SETTINGS_FREE): the default cache folder
+        return MatchEngine.load(default_cache_dir())
     except (LexiconError, VocabularyError) as exc:
         print(f"newsalert: the shipped lexicon or vocabulary is broken: {exc}", file=sys.stderr)
         return None

@@ -254,6 +254,7 @@ def _checked_focus_factory(cases: list[EvalCase]) -> FocusFactory:
 def _focus_factory() -> FocusFactory:
     """The matching engine's focus test (entities and their surface forms); plain keywords without it."""
     from bot.core.summary.focus import keyword_focus
+    from config.locations import default_cache_dir
 
     try:
         from bot.core.matching import MatchEngine, QueryError  # the engine is optional for this command
@@ -261,7 +262,7 @@ def _focus_factory() -> FocusFactory:
         _log().info("matching engine not available; focus uses the query's own words")
         return keyword_focus
     try:
-        engine = MatchEngine.load()
+        engine = MatchEngine.load(default_cache_dir())  # no configuration read here: the default folder
     except (ValueError, OSError) as exc:  # a broken lexicon should not stop summaries
         print(f"newsalert: warning: matching engine unavailable ({exc}); focus uses the query's words", file=sys.stderr)
         return keyword_focus

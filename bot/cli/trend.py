@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.cli.common import CliError, fail, open_storage
 
 if TYPE_CHECKING:  # the engine and the service load when the command runs: `newsalert --help` stays instant
+    from datetime import date
+
     from bot.services.trends import TrendReport
     from config.settings import Settings
 
@@ -38,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _iso_date(text: str) -> date:
+    from datetime import date
+
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -58,7 +61,7 @@ async def trend(args: argparse.Namespace, settings: Settings) -> int:
     queries = [q.strip() for q in " ".join(args.query).split(",") if q.strip()]
     t = translator(args.lang)
     try:
-        engine = await asyncio.to_thread(MatchEngine.load)
+        engine = await asyncio.to_thread(MatchEngine.load, settings.cache_dir)
     except LexiconError as exc:
         return fail(f"the shipped lexicon is broken: {exc}")
     try:
