@@ -7,7 +7,7 @@ database holding the shipped seeds) several times; the median wall time and the 
 process are reported, with ``python -c pass`` measured in the same run as the interpreter's own floor.
 ``run`` is "ready" when the console chat answers its first command (``/stats``), i.e. database open,
 migrations checked, seeds loaded, matching index built, catalogs loaded, transports and scheduler up.
-The first start (empty database, empty cache folder, no bytecode yet) is reported on its own.
+The first start (empty database, empty cache folder) is reported on its own.
 """
 
 from __future__ import annotations
@@ -43,16 +43,15 @@ def _environment(workdir: Path) -> dict[str, str]:
     """The caller's environment minus any NEWSALERT_* setting, plus a scratch database, the seeds and a
     scratch cache folder (the very first start builds the derived caches, as on a new machine).
 
-    Python keeps compiled bytecode, as an installed package has it: PYTHONDONTWRITEBYTECODE (set in some
-    shells and sandboxes) is dropped and the bytecode goes to a scratch folder, so the repository is not
-    written to. The unmeasured first run of each command fills it, as a user's first call does."""
+    Python keeps compiled bytecode, as an installed package and a user's checkout have it:
+    PYTHONDONTWRITEBYTECODE (set in some shells and sandboxes) is dropped, so the checkout's own modules are
+    compiled once into their (git-ignored) __pycache__ folders instead of at every start."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSALERT_") and k != "PYTHONDONTWRITEBYTECODE"}
     env |= {
         "NEWSALERT_DB_PATH": str(workdir / "startup.db"),
         "NEWSALERT_SEEDS_DIR": str(repo_root() / "seeds"),
         "NEWSALERT_LOG_LEVEL": "WARNING",
         "XDG_CACHE_HOME": str(workdir / "cache"),  # the default cache folder of every command
-        "PYTHONPYCACHEPREFIX": str(workdir / "bytecode"),
         "PYTHONUNBUFFERED": "1",  # replies reach the pipe at once, as they reach a terminal line by line
         "PYTHONPATH": os.pathsep.join(filter(None, [str(repo_root()), env.get("PYTHONPATH", "")])),
     }

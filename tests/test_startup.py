@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from config.locations import default_cache_dir
+from config.settings import Settings
 from tests.conftest import REPO, SEEDS
 
 # The transports, the feed client, article extraction, charts, the scheduler: what `run` needs, not these.
@@ -60,3 +64,14 @@ def test_search_opens_the_archive_without_the_application(tmp_path: Path) -> Non
     assert "aiosqlite" in loaded and "pydantic_settings" in loaded
     assert not heavy_in(loaded, "simplemma", "bench")
     assert not {m for m in loaded if m.startswith(("bot.core.matching", "bot.services", "bot.app"))}
+
+
+def test_the_cache_folder_follows_xdg_and_the_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "newsalert"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/ignored")  # the XDG rule: only absolute paths count
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_cache_dir() == tmp_path / "home" / ".cache" / "newsalert"
+    assert Settings().cache_dir == default_cache_dir()
+    monkeypatch.setenv("NEWSALERT_CACHE_DIR", str(tmp_path / "mine"))
+    assert Settings().cache_dir == tmp_path / "mine"

@@ -13,14 +13,12 @@ order); it holds offsets and text only, so even a tampered file can give wrong l
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import mmap
 import os
 import struct
 import sys
-import tempfile
 import threading
 from array import array
 from collections.abc import Iterator, Mapping
@@ -115,6 +113,8 @@ def write_store(path: Path, key: str, entries: Mapping[str, str]) -> None:
               "values_bytes": len(values)}  # fmt: skip
     head = json.dumps(header).encode()
     head += b" " * (-(PREFIX.size + len(head)) % ITEM)  # the arrays start aligned
+    import tempfile  # only when a cache file is built (once per simplemma version)
+
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name, suffix=".tmp", delete=False) as out:
         try:
@@ -215,6 +215,7 @@ class CachedDictionaries:
 def source_key(lang: str) -> str:
     """What a cache file is derived from: simplemma's data file for ``lang``, its version, ours, the byte order.
     Found without importing simplemma (the import alone costs more than a whole cached lookup)."""
+    import hashlib
     import importlib.util
 
     import bot
