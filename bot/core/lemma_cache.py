@@ -95,13 +95,14 @@ class LemmaStore(Mapping[str, str]):
         return self._count
 
 
-def write_store(path: Path, key: str, entries: Mapping[str, str]) -> None:
-    """Write ``entries`` as a cache file at ``path`` (atomically: a reader sees the old file or the new one)."""
-    pairs = sorted((k.encode("utf-8", "surrogatepass"), v.encode("utf-8", "surrogatepass")) for k, v in entries.items())
+def write_store(path: Path, key: str, entries: Mapping[bytes, bytes]) -> None:
+    """Write ``entries`` (UTF-8 word → lemma) as a cache file at ``path``, atomically: a reader sees the old
+    file or the new one. Sorted keys only, no copies of the pairs: the German source alone is 150 MB."""
     value_ids: dict[bytes, int] = {}
     key_offsets, ids, value_offsets = array("I", [0]), array("I"), array("I", [0])
     keys, values = bytearray(), bytearray()
-    for word, lemma in pairs:
+    for word in sorted(entries):
+        lemma = entries[word]
         keys += word
         key_offsets.append(len(keys))
         if lemma not in value_ids:
@@ -109,7 +110,7 @@ def write_store(path: Path, key: str, entries: Mapping[str, str]) -> None:
             values += lemma
             value_offsets.append(len(values))
         ids.append(value_ids[lemma])
-    header = {"key": key, "count": len(pairs), "values": len(value_ids), "keys_bytes": len(keys),
+    header = {"key": key, "count": len(ids), "values": len(value_ids), "keys_bytes": len(keys),
               "values_bytes": len(values)}  # fmt: skip
     head = json.dumps(header).encode()
     head += b" " * (-(PREFIX.size + len(head)) % ITEM)  # the arrays start aligned
@@ -192,7 +193,7 @@ class CachedDictionaries:
         return found
 
     def _load(self, lang: str) -> Mapping[str, str]:
-        from simplemma.strategies.dictionaries import DefaultDictionaryFactory
+        from simplemma.strategies.dictionaries.dictionary_factory import MappingStrToByteString
 
         key = source_key(lang)  # ValueError for a language simplemma does not have, as simplemma raises
         path = cache_path(self._dir, lang, key, ".bin")
@@ -200,16 +201,29 @@ class CachedDictionaries:
         if store is not None:
             return store
         log.info("building the %s lemma cache in %s (once per simplemma version)", lang, self._dir)
-        entries = DefaultDictionaryFactory(cache_max_size=0).get_dictionary(lang)
+        raw = _raw_dictionary(lang)
         if not _usable():
-            return entries
+            return MappingStrToByteString(raw)
         try:
-            write_store(path, key, entries)
+            write_store(path, key, raw)
             _remove_stale(self._dir, lang, key)
         except OSError as exc:  # a read-only or full disk: this process uses the decoded dictionary
             log.warning("cannot write the lemma cache %s: %s", path, exc.strerror or exc)
-            return entries
-        return open_store(path, key) or entries
+            return MappingStrToByteString(raw)
+        return open_store(path, key) or MappingStrToByteString(raw)
+
+
+def _raw_dictionary(lang: str) -> Mapping[bytes, bytes]:
+    """simplemma's dictionary as its own bytes → bytes dict (no text round trip of a million entries); through
+    its public text mapping should that loader ever move."""
+    try:
+        from simplemma.strategies.dictionaries.dictionary_factory import _load_dictionary_from_disk
+    except ImportError:
+        from simplemma.strategies.dictionaries import DefaultDictionaryFactory
+
+        text = DefaultDictionaryFactory(cache_max_size=0).get_dictionary(lang)
+        return {k.encode(): v.encode() for k, v in text.items()}
+    return _load_dictionary_from_disk(lang)
 
 
 def source_key(lang: str) -> str:

@@ -41,11 +41,12 @@ def cache_dir(built: Path, tmp_path: Path) -> Path:
 
 
 ENTRIES = {"Häuser": "Haus", "ging": "gehen", "prisoners": "prisoner", "a": "a", "zz": "Haus", "é": "e"}
+RAW = {k.encode(): v.encode() for k, v in ENTRIES.items()}
 
 
 def test_store_answers_like_the_mapping_it_was_made_from(tmp_path: Path) -> None:
     path = tmp_path / "store.bin"
-    write_store(path, "k1", ENTRIES)
+    write_store(path, "k1", RAW)
     store = open_store(path, "k1")
     assert store is not None
     assert dict(store.items()) == ENTRIES and len(store) == len(ENTRIES)
@@ -64,7 +65,7 @@ def test_empty_store(tmp_path: Path) -> None:
 
 def test_a_file_from_other_sources_or_damaged_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "store.bin"
-    write_store(path, "k1", ENTRIES)
+    write_store(path, "k1", RAW)
     whole = path.read_bytes()
     assert open_store(path, "k2") is None  # made from another simplemma / newsalert version
     assert open_store(tmp_path / "missing.bin", "k1") is None
