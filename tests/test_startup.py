@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.i18n import _PLAIN_DIGITS, translator
 from config.locations import default_cache_dir
 from config.settings import Settings
 from tests.conftest import REPO, SEEDS
@@ -75,3 +76,12 @@ def test_the_cache_folder_follows_xdg_and_the_setting(tmp_path: Path, monkeypatc
     assert Settings().cache_dir == default_cache_dir()
     monkeypatch.setenv("NEWSALERT_CACHE_DIR", str(tmp_path / "mine"))
     assert Settings().cache_dir == tmp_path / "mine"
+
+
+@pytest.mark.parametrize("lang", sorted(_PLAIN_DIGITS))
+def test_small_numbers_skip_babel_but_read_as_babel_writes_them(lang: str) -> None:
+    from babel.numbers import format_decimal
+
+    t = translator(lang)
+    for value in (*range(0, 1001), 1234, 1_000_000, -1, 2.5, 0.0):
+        assert t.number(value) == format_decimal(value, locale=lang)
