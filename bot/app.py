@@ -126,7 +126,7 @@ async def build_services(
 
     ``run_jobs=False`` makes the scheduler plan without firing (a test clock; see ``NewsScheduler``).
     ``engine``: an already loaded matching engine to use (a benchmark or test session shares one)."""
-    engine = engine or await asyncio.to_thread(MatchEngine.load)
+    engine = engine or await asyncio.to_thread(MatchEngine.load, settings.cache_dir)
     delivery = DeliveryService(
         storage, engine, clock, digest_cap=settings.digest_cap, summary_bullets=settings.summary_bullets
     )

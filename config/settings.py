@@ -15,6 +15,8 @@ from pydantic import BaseModel, BeforeValidator, Field, SecretStr, ValidationErr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as PydanticSettingsError
 
+from config.locations import default_cache_dir
+
 
 def _split_list(value: Any) -> Any:
     """Accept ``[1,2]`` (JSON), ``1,2`` and ``''`` for list settings."""
@@ -157,6 +159,8 @@ class Settings(BaseSettings):
     # postgresql://user:password@host:port/dbname selects PostgreSQL (several instances); unset: db_path.
     database_url: SecretStr | None = None
     seeds_dir: Path = Path("seeds")
+    # derived data that is rebuilt when missing (lemma dictionaries); default $XDG_CACHE_HOME/newsalert
+    cache_dir: Path = Field(default_factory=default_cache_dir)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     max_subscriptions_per_chat: int = Field(default=50, ge=1)
     max_query_chars: int = Field(default=200, ge=10, le=300)  # the query parser's own limit is 300

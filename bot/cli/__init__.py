@@ -11,8 +11,8 @@ import argparse
 import importlib
 import sys
 import types
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -37,6 +37,30 @@ EXIT_OK, EXIT_NO, EXIT_USAGE = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
+    """``setup`` (optional) adds a command's arguments the first time the command is parsed or its help
+    shown: a command whose arguments come from a heavy module (``bench``) costs ``newsalert --help`` nothing."""
+
+    def __init__(self, *args: Any, setup: Callable[[argparse.ArgumentParser], None] | None = None, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._setup = setup
+
+    def _ready(self) -> None:
+        setup, self._setup = self._setup, None
+        if setup is not None:
+            setup(self)
+
+    def parse_known_args(self, *args: Any, **kw: Any) -> Any:
+        self._ready()
+        return super().parse_known_args(*args, **kw)
+
+    def format_help(self) -> str:
+        self._ready()
+        return super().format_help()
+
+    def format_usage(self) -> str:
+        self._ready()
+        return super().format_usage()
+
     def error(self, message: str) -> None:  # exit 2 with one line, as argparse does, but never a traceback
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")

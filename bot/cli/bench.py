@@ -10,16 +10,24 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from bench.runner import BENCHMARKS, add_arguments
-
+    # The arguments come from bench.runner, which loads the benchmarks' helpers and the article models:
+    # added only when `bench` itself is parsed (see bot.cli._Parser), so other commands never import it.
     parser = sub.add_parser(
         "bench",
         help="run the benchmarks (ingest, match, fan-out, latency, scale) and print their figures",
-        description=f"Benchmarks: {', '.join(BENCHMARKS)}. Tables (or --json) on stdout, progress on stderr; "
-        "results also go to bench/results/latest.json.",
+        setup=_arguments,
+    )
+    parser.set_defaults(func=bench)
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    from bench.runner import BENCHMARKS, add_arguments
+
+    parser.description = (
+        f"Benchmarks: {', '.join(BENCHMARKS)}. Tables (or --json) on stdout, progress on stderr; "
+        "results also go to bench/results/latest.json."
     )
     add_arguments(parser)
-    parser.set_defaults(func=bench)
 
 
 def bench(args: argparse.Namespace, settings: Settings | None) -> int:

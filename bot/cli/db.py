@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 async def check_command(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio  # loaded already by the running loop; here so that `newsalert --help` does not load it
+
     from bot.storage.sql import StorageError
     from bot.storage.store import open_database
 
@@ -66,6 +67,8 @@ async def _print_check(db: SqlDatabase) -> None:
 
 
 async def copy_command(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
     from bot.storage.postgres import PostgresDatabase
     from bot.storage.sql import StorageError
     from bot.storage.store import open_database

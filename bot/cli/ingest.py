@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import re
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.cli.common import CliError, fail, open_storage
-from bot.core.feeds.opml import OpmlError, parse_opml
-from bot.core.feeds.results import FeedError
-from bot.core.feeds.urls import UnsafeUrl, check_feed_url
-from bot.core.models import IngestOutcome, IngestReport
 
-if TYPE_CHECKING:  # the application is imported when the command runs, so `newsalert --help` stays instant
+if TYPE_CHECKING:  # the application (and asyncio, the feed and article models) loads when the command runs:
+    # `newsalert --help` stays instant
+    from bot.core.models import IngestReport
     from bot.services.feeds import FeedService
     from bot.services.ingest import IngestService
     from config.settings import Settings
@@ -61,6 +57,8 @@ async def _ingest_all(args: argparse.Namespace, ingest_service: IngestService, f
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from bot.core.models import IngestOutcome, IngestReport
+
     report = IngestReport()
     console = Console(stderr=True)
     with Progress(
@@ -91,6 +89,10 @@ async def _ingest_all(args: argparse.Namespace, ingest_service: IngestService, f
 
 
 async def _ingest_opml(path: Path, ingest_service: IngestService, feeds: FeedService, alert: bool) -> IngestReport:
+    import asyncio
+
+    from bot.core.feeds.opml import OpmlError, parse_opml
+    from bot.core.models import IngestOutcome, IngestReport
 
     report = IngestReport()
     try:
@@ -104,6 +106,8 @@ async def _ingest_opml(path: Path, ingest_service: IngestService, feeds: FeedSer
 
 
 async def _ingest_url(url: str, ingest_service: IngestService, feeds: FeedService, alert: bool) -> IngestReport:
+    from bot.core.feeds.results import FeedError
+    from bot.core.models import IngestOutcome, IngestReport
 
     try:
         items = await feeds.fetch_items(url)
@@ -113,6 +117,8 @@ async def _ingest_url(url: str, ingest_service: IngestService, feeds: FeedServic
 
 
 def _url_refusal(raw: str) -> str:
+    from bot.core.feeds.urls import UnsafeUrl, check_feed_url
+
     try:
         check_feed_url(raw)
     except UnsafeUrl as exc:
@@ -130,6 +136,8 @@ def _estimate(raw: str) -> int | None:
 
 
 def _print_report(report: IngestReport) -> None:
+    from collections import Counter
+
     counts = Counter(o.status for o in report.outcomes)
     problems = [o for o in report.outcomes if o.status == "rejected" or o.reason.startswith("repaired")]
     for outcome in problems[:SHOW_PROBLEMS]:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,9 +32,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _engine() -> MatchEngine | None:
     from bot.core.matching import LexiconError, MatchEngine, VocabularyError
+    from config.locations import default_cache_dir
 
-    try:
-        return MatchEngine.load()
+    try:  # this command reads no configuration (see SETTINGS_FREE): the default cache folder
+        return MatchEngine.load(default_cache_dir())
     except (LexiconError, VocabularyError) as exc:
         print(f"newsalert: the shipped lexicon or vocabulary is broken: {exc}", file=sys.stderr)
         return None
@@ -54,6 +53,8 @@ def _read_text(path: Path) -> str | None:
 
 
 def run_match(args: argparse.Namespace, settings: Settings | None) -> int:
+    import json
+
     from bot.core.matching import QueryError
 
     text = args.text if args.text is not None else _read_text(args.file)
@@ -90,12 +91,11 @@ def _as_json(query: str, resolved: str, result: MatchResult) -> dict[str, Any]:
     }
 
 
-@dataclass
 class _Score:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-    n: int = 0
+    """Counts of one evaluation (a plain class: the dataclass machinery costs `newsalert --help` an import)."""
+
+    def __init__(self) -> None:
+        self.tp = self.fp = self.fn = self.n = 0
 
     def line(self) -> str:
         precision = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
@@ -127,6 +127,8 @@ def run_match_eval(args: argparse.Namespace, settings: Settings | None) -> int:
 
 
 def _parse_case(line: str) -> dict[str, Any] | None:
+    import json
+
     try:
         case = json.loads(line)
     except json.JSONDecodeError:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING
 
@@ -11,8 +10,6 @@ from bot.cli.common import fail
 
 if TYPE_CHECKING:
     from config.settings import Settings
-
-log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,6 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     # The whole application (transports, scheduler, feeds) is imported only when the bot really starts.
+    import logging
+
     from bot.app import running_app
     from bot.storage.db import StorageError
     from bot.transports.base import TransportStartError
@@ -36,7 +35,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         async with running_app(settings, console=console) as app:
             if console and not platforms:
                 assert app.console is not None
-                log.info("console chat: type /help; end of input (Ctrl-D) stops the bot")
+                logging.getLogger(__name__).info("console chat: type /help; end of input (Ctrl-D) stops the bot")
                 await _until_signal(app.console.run())
                 await app.services.delivery.flush()
                 return 0
@@ -49,6 +48,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
 async def _until_signal(work: Coroutine[object, object, None] | None = None) -> None:
     """Wait for SIGINT/SIGTERM (or for ``work`` to end); either way the caller shuts down cleanly."""
     import asyncio  # here, not at the top: registering the command must not import the event loop
+    import logging
     import signal
 
     stop = asyncio.Event()
@@ -62,4 +62,4 @@ async def _until_signal(work: Coroutine[object, object, None] | None = None) -> 
     for task in pending:
         task.cancel()
     if stop.is_set():
-        log.info("stopping")
+        logging.getLogger(__name__).info("stopping")

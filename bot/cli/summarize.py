@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
-import logging
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported when the command runs, so `newsalert --help` stays instant
+    import logging
+
     from bot.core.summary.evaluation import CaseResult, EvalCase
     from bot.core.summary.summarizer import Focus
     from config.settings import Settings
-
-log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_NO, EXIT_USAGE = 0, 1, 2
 FocusFactory = Callable[[str], "Focus"]
@@ -52,6 +50,8 @@ def _budget_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_summarize(args: argparse.Namespace, settings: Settings | None) -> int:
+    import json
+
     from bot.core.ingest.seed import parse_seed_text
     from bot.core.summary import summarize
 
@@ -64,7 +64,7 @@ def run_summarize(args: argparse.Namespace, settings: Settings | None) -> int:
     except UsageError as exc:
         return _fail(str(exc))
     if seed.warning:
-        log.warning("%s: %s", args.file, seed.warning)
+        _log().warning("%s: %s", args.file, seed.warning)
     bullets = summarize(
         seed.body,
         lang=args.lang,
@@ -86,6 +86,8 @@ def run_summarize(args: argparse.Namespace, settings: Settings | None) -> int:
 
 def run_summarize_jsonl(args: argparse.Namespace) -> int:
     """One ``{"id", "bullets"}`` line per record, in input order; a bad record gets ``{"id", "error"}``."""
+    import json
+
     try:
         _check_budget(args)
         lines = _read_text(args.jsonl).splitlines()
@@ -99,6 +101,8 @@ def run_summarize_jsonl(args: argparse.Namespace) -> int:
 
 
 def _summarize_record(line: str, number: int, focus: Focus | None, args: argparse.Namespace) -> dict[str, Any]:
+    import json
+
     from bot.core.ingest.seed import parse_seed_text
     from bot.core.summary import summarize
 
@@ -146,6 +150,8 @@ RougeCase = tuple[str, str | None, str, str | None, str]
 
 
 def _read_rouge_cases(path: Path) -> Iterator[RougeCase]:
+    import json
+
     from bot.core.ingest.seed import parse_seed_text
 
     for number, line in enumerate(_read_text(path).splitlines(), start=1):
@@ -221,6 +227,8 @@ def _read_text(path: Path) -> str:
 
 
 def _read_cases(path: Path) -> Iterator[EvalCase]:
+    import json
+
     from bot.core.summary.evaluation import CaseError, parse_case
 
     for number, line in enumerate(_read_text(path).splitlines(), start=1):
@@ -246,14 +254,15 @@ def _checked_focus_factory(cases: list[EvalCase]) -> FocusFactory:
 def _focus_factory() -> FocusFactory:
     """The matching engine's focus test (entities and their surface forms); plain keywords without it."""
     from bot.core.summary.focus import keyword_focus
+    from config.locations import default_cache_dir
 
     try:
         from bot.core.matching import MatchEngine, QueryError  # the engine is optional for this command
     except ImportError:
-        log.info("matching engine not available; focus uses the query's own words")
+        _log().info("matching engine not available; focus uses the query's own words")
         return keyword_focus
     try:
-        engine = MatchEngine.load()
+        engine = MatchEngine.load(default_cache_dir())  # no configuration read here: the default folder
     except (ValueError, OSError) as exc:  # a broken lexicon should not stop summaries
         print(f"newsalert: warning: matching engine unavailable ({exc}); focus uses the query's words", file=sys.stderr)
         return keyword_focus
@@ -265,6 +274,12 @@ def _focus_factory() -> FocusFactory:
             raise UsageError(f"bad focus query {query!r}: {exc}") from None
 
     return focus_for
+
+
+def _log() -> logging.Logger:
+    import logging  # not at the top: `newsalert --help` imports this module
+
+    return logging.getLogger(__name__)
 
 
 def _fail(message: str) -> int:

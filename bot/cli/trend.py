@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import re
 import sys
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.cli.common import CliError, fail, open_storage
-from bot.core.i18n import LANGUAGES, translator
-from bot.core.messaging import html_to_text
 
 if TYPE_CHECKING:  # the engine and the service load when the command runs: `newsalert --help` stays instant
+    from datetime import date
+
     from bot.services.trends import TrendReport
     from config.settings import Settings
 
 EXIT_OK, EXIT_NO = 0, 1
+# The catalog languages (bot.core.i18n.LANGUAGES, checked by a test): importing i18n here would load Babel for
+# every `newsalert` command.
+CHART_LANGUAGES = ("en", "de")
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -33,12 +33,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "beside the database)")
     parser.add_argument("--json", action="store_true", help="print {query: {day: count}} instead of a chart")
     parser.add_argument("--until", type=_iso_date, metavar="YYYY-MM-DD", help="last day of the period (default today)")
-    parser.add_argument("--lang", choices=tuple(LANGUAGES), default="en", help="language of the chart and caption")
+    parser.add_argument("--lang", choices=CHART_LANGUAGES, default="en", help="language of the chart and caption")
     parser.add_argument("--timezone", default="UTC", help="time zone that decides what today is (default UTC)")
     parser.set_defaults(func=trend)
 
 
 def _iso_date(text: str) -> date:
+    from datetime import date
+
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -46,15 +48,20 @@ def _iso_date(text: str) -> date:
 
 
 async def trend(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio  # loaded already by the running event loop; not at the top, for `newsalert --help`
+    import json
+
     from bot.core.clock import SystemClock
+    from bot.core.i18n import translator
     from bot.core.matching import LexiconError, MatchEngine
+    from bot.core.messaging import html_to_text
     from bot.core.trends import DEFAULT_DAYS, TrendRefused
     from bot.services.trends import TrendService
 
     queries = [q.strip() for q in " ".join(args.query).split(",") if q.strip()]
     t = translator(args.lang)
     try:
-        engine = await asyncio.to_thread(MatchEngine.load)
+        engine = await asyncio.to_thread(MatchEngine.load, settings.cache_dir)
     except LexiconError as exc:
         return fail(f"the shipped lexicon is broken: {exc}")
     try:

@@ -30,6 +30,8 @@ DOMAIN = "newsalert"
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "config" / "locales"
 
 DEFAULT_PREFIX = "/"
+# Languages that write small whole numbers in plain ASCII digits, as Python does (checked by a test)
+_PLAIN_DIGITS = frozenset({"en", "de"})
 
 
 def N_(message: str) -> str:  # the gettext convention: mark now, translate where shown
@@ -91,6 +93,8 @@ class Translator:
         return Translator(self.lang, prefix)
 
     def number(self, value: float) -> str:
+        if type(value) is int and 0 <= value < 1000 and self.lang in _PLAIN_DIGITS:
+            return str(value)  # what Babel writes for these (no grouping yet), without loading its locale data
         from babel.numbers import format_decimal
 
         return format_decimal(value, locale=self.lang)

@@ -6,9 +6,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.core.i18n import translator
 from bot.core.lang import detect_language
+from bot.core.lemma_cache import use_lemma_cache
 from bot.core.matching.compounds import Decompounder
 from bot.core.matching.describe import DEFAULT_NAME_LANG, describe
 from bot.core.matching.lexicon import Lexicon
@@ -270,8 +272,11 @@ class MatchEngine:
         self._lock = threading.RLock()
 
     @classmethod
-    def load(cls) -> MatchEngine:
-        """The shipped lexicon and vocabulary; raises LexiconError / VocabularyError naming the bad file."""
+    def load(cls, cache_dir: Path | None = None) -> MatchEngine:
+        """The shipped lexicon and vocabulary; raises LexiconError / VocabularyError naming the bad file.
+        ``cache_dir``: where derived data (simplemma's lemma dictionaries) is kept between processes."""
+        if cache_dir is not None:
+            use_lemma_cache(cache_dir)
         return cls(Lexicon.load(), Vocabulary.load())
 
     def new_scanner(self) -> Scanner:

@@ -6,8 +6,7 @@ import logging
 from dataclasses import dataclass
 from functools import lru_cache
 
-import simplemma
-
+from bot.core.lemma_cache import lemmatize
 from bot.core.matching.lexicon import Form, Lexicon
 from bot.core.matching.normalize import STOPWORDS, normalize
 from bot.core.matching.query import QueryError, Term
@@ -191,7 +190,7 @@ def lemmas(word: str) -> tuple[str, ...]:
     found = []
     for lang in ("de", "en"):
         try:
-            lemma = normalize(simplemma.lemmatize(word, lang=lang))
+            lemma = normalize(lemmatize(word, lang))
         except (ValueError, LookupError):  # an unknown word or missing language data: keep the word
             log.debug("no lemma for %r in %s", word, lang)
             continue
