@@ -90,24 +90,24 @@ class _Answer:
         return False
 
     def _head(self, head: bytes) -> None:
-        lines = head.decode("latin-1").split("\r\n")
-        version, _, rest = lines[0].partition(" ")
+        # Only three headers matter; searching the lower-cased head for them is much cheaper than splitting
+        # every line of it (this runs once per alert).
+        text = head.decode("latin-1")
+        status_line, _, _ = text.partition("\r\n")
+        version, _, rest = status_line.partition(" ")
         code = rest[:3]
         if not version.startswith("HTTP/1.") or not code.isdigit():
-            raise HttpError(f"not an HTTP/1.x answer: {lines[0][:80]!r}")
+            raise HttpError(f"not an HTTP/1.x answer: {status_line[:80]!r}")
         self.status = int(code)
-        self.keep_alive = version == "HTTP/1.1"
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            name, value = name.strip().lower(), value.strip().lower()
-            if name == "content-length":
-                if not value.isdigit():
-                    raise HttpError(f"bad Content-Length: {value!r}")
-                self.length = int(value)
-            elif name == "transfer-encoding":
-                self.chunked = value.endswith("chunked")
-            elif name == "connection":
-                self.keep_alive = "close" not in value if self.keep_alive else "keep-alive" in value
+        lower = text.lower()
+        length = _header(lower, "content-length")
+        if length is not None:
+            if not length.isdigit():
+                raise HttpError(f"bad Content-Length: {length[:20]!r}")
+            self.length = int(length)
+        self.chunked = (_header(lower, "transfer-encoding") or "").endswith("chunked")
+        connection = _header(lower, "connection") or ""
+        self.keep_alive = "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
         if self.status in (204, 304) or 100 <= self.status < 200:
             self.length, self.chunked = 0, False
         elif self.length is None and not self.chunked:
@@ -138,6 +138,16 @@ class _Answer:
             del self.buffer[: start + size + 2]
         self.body = bytes(body)
         return False
+
+
+def _header(lower_head: str, name: str) -> str | None:
+    """The value of header ``name`` (lower case) in a lower-cased head, stripped; None when absent."""
+    start = lower_head.find(f"\r\n{name}:")
+    if start < 0:
+        return None
+    start += len(name) + 3
+    end = lower_head.find("\r\n", start)
+    return lower_head[start : end if end >= 0 else None].strip()
 
 
 class _Connection(asyncio.Protocol):
