@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 
 import aiohttp
+import orjson
 from multidict import CIMultiDict, CIMultiDictProxy
 from telegram.error import (
     BadRequest,
@@ -208,8 +209,8 @@ def api_result(status: int, payload: bytes) -> object:
     """The ``result`` of a Bot API answer; otherwise the exception ``BaseRequest`` raises for the same answer
     (same classes, same messages), so the callers' error handling is one and the same for both paths."""
     try:
-        answer = json.loads(payload)
-    except ValueError as exc:  # includes bytes that are no UTF-8
+        answer = orjson.loads(payload)
+    except ValueError as exc:  # orjson.JSONDecodeError is one; also bytes that are no UTF-8
         if HTTPStatus.OK <= status <= 299:
             raise TelegramError("Invalid server response") from exc
         raise _status_error(status, f"{_phrase(status)}. Parsing the server response {payload!r} failed") from exc

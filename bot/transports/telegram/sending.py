@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import warnings
 from collections.abc import Sequence
 from datetime import timedelta
 
+import orjson
 from telegram import Bot, InputFile, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -284,7 +284,7 @@ class TelegramMessenger:
         ``message_id`` is used. Our own client takes the encoded body directly (``post_json``); any other
         goes through ``do_api_request``. Either way errors arrive as PTB's exceptions."""
         if self._direct is not None:
-            return await self._direct.post_json(f"{self._api_url}/{method}", json.dumps(params).encode())
+            return await self._direct.post_json(f"{self._api_url}/{method}", orjson.dumps(params))
         # Bot API method names are case-insensitive; the lower-case spelling is not a ``Bot`` attribute, so
         # PTB does not warn that ``Bot.send_message`` exists.
         return await self._bot.do_api_request(method.lower(), api_kwargs=params)
