@@ -53,6 +53,8 @@ def test_fanout_tiny_delivers_once_to_every_chat_without_429() -> None:
     assert figures["fanout_distinct_chats"] == sizes.chats
     assert figures["fanout_429s"] == 0
     assert figures["fanout_other_errors"] == 0
+    # Both processes' CPU is measured: the bot's and the test server's own (a separate process).
+    assert figures["fanout_bot_cpu_ms_per_msg"] > 0 and figures["fanout_server_cpu_ms_per_msg"] > 0
 
 
 @needs_corpora

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator
 
 from bot.core.clock import Clock
 from bot.storage.store import Storage
@@ -34,15 +33,15 @@ class SentMarks:
         self._flusher: asyncio.Task[None] | None = None
         self._unmarked: set[int] = set()  # confirmed by the platform, the mark failed: retried, never resent
 
-    @contextlib.contextmanager
-    def sending(self) -> Iterator[None]:
-        """Around one message's send: while sends are in flight, the writer waits for their confirmations."""
+    def begin(self) -> None:
+        """One message's send began: while sends are in flight, the writer waits for their confirmations.
+        (Two plain calls around the send, not a context manager: this runs once per message of a fan-out.)"""
         self._in_flight += 1
-        try:
-            yield
-        finally:
-            self._in_flight -= 1
-            self._progress.set()
+
+    def end(self) -> None:
+        """The send begun with :meth:`begin` ended, whatever its outcome."""
+        self._in_flight -= 1
+        self._progress.set()
 
     async def confirm(self, ids: list[int]) -> None:
         """Record that the platform confirmed ``ids``; returns once the mark is written (or failed and is

@@ -76,8 +76,11 @@ class OutboxSender:
         """Send one message; its rows are claimed first unless the caller claimed them (in a batch)."""
         if not claimed:
             await self._storage.outbox.mark_sending(list(message.ids), message.batch)
-        with self._marks.sending():
+        self._marks.begin()
+        try:
             sent = await self._deliver(chat, messenger, message) or DeliveryResult()
+        finally:
+            self._marks.end()
         if sent.sent_items:
             await self._marks.confirm(list(message.ids))
         return DeliveryResult(sent.sent_items, sent.messages, message.left_over, sent.failed)

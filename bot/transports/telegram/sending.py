@@ -7,9 +7,10 @@ import asyncio
 import contextlib
 import logging
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 
+import orjson
 from telegram import Bot, InputFile, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -30,6 +31,7 @@ from bot.core.messaging import (
     split_thread,
 )
 from bot.transports.telegram.callbacks import CallbackCodec
+from bot.transports.telegram.request import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,7 @@ _GONE_BAD_REQUESTS = (
 # The link preview options in their JSON form, built once rather than per message.
 _NO_PREVIEW = {"is_disabled": True}
 _PREVIEW = {"is_disabled": False}
-_SEND_MESSAGE = "sendmessage"
+_SEND_MESSAGE = "sendMessage"
 Markup = dict[str, list[list[dict[str, str]]]]  # an InlineKeyboardMarkup as the Bot API reads it
 
 
@@ -136,22 +138,16 @@ def _bad_request_error(exc: BadRequest) -> SendError:
     return SendError(f"Telegram refused the message: {exc.message}")
 
 
-@contextlib.contextmanager
-def _mapped_errors() -> Iterator[None]:
-    """Telegram's errors as :class:`SendError`s; BadRequest is left to the caller, which knows whether a
-    plain-text retry makes sense. RetryAfter is mapped by the caller too (it must hold the flood gate)."""
-    try:
-        yield
-    except (RetryAfter, BadRequest):
-        raise
-    except ChatMigrated as exc:
-        raise ChatMoved(str(exc.new_chat_id)) from exc
-    except Forbidden as exc:
-        raise ChatGone(exc.message) from exc
-    except NetworkError as exc:  # includes TimedOut and 5xx answers
-        raise TransientError(f"Telegram unreachable: {exc.message}") from exc
-    except TelegramError as exc:
-        raise SendError(f"Telegram error: {exc.message}") from exc
+def _send_error(exc: TelegramError) -> SendError:
+    """Telegram's errors as :class:`SendError`s. BadRequest is left to the caller, which knows whether a
+    plain-text retry makes sense, and RetryAfter too (it must hold the flood gate)."""
+    if isinstance(exc, ChatMigrated):
+        return ChatMoved(str(exc.new_chat_id))
+    if isinstance(exc, Forbidden):
+        return ChatGone(exc.message)
+    if isinstance(exc, NetworkError):  # includes TimedOut and 5xx answers
+        return TransientError(f"Telegram unreachable: {exc.message}")
+    return SendError(f"Telegram error: {exc.message}")
 
 
 class TelegramMessenger:
@@ -173,6 +169,9 @@ class TelegramMessenger:
         paid_broadcast: bool = False,
     ) -> None:
         self._bot = bot
+        # Alerts go straight to this client when it is ours (see ``_call``); another client (tests) through PTB.
+        self._direct = bot.request if isinstance(bot.request, AiohttpRequest) else None
+        self._api_url = bot.base_url
         self._codec = codec
         self._flood = FloodGate(stopping or asyncio.Event())
         self._paid = True if paid_broadcast else None  # None: the parameter is not sent at all
@@ -252,12 +251,7 @@ class TelegramMessenger:
         markup: Markup | None,
         link_preview: bool,
     ) -> int:
-        """One sendMessage; the id of the message sent.
-
-        Called through ``do_api_request`` with the parameters already in their JSON form rather than through
-        ``Bot.send_message``: that one validates and wraps every argument and turns the answer into a
-        ``Message`` object tree, which cost more CPU per alert than the HTTP request itself and of which
-        only ``message_id`` is used. PTB still maps every error answer to its exceptions."""
+        """One sendMessage; the id of the message sent."""
         params: dict[str, object] = {
             **address(chat_id),
             "text": text,
@@ -271,15 +265,29 @@ class TelegramMessenger:
             params["allow_paid_broadcast"] = True
         await self._flood.wait()
         try:
-            with _mapped_errors():
-                # Bot API method names are case-insensitive; this spelling is not a ``Bot`` attribute, so
-                # PTB does not warn that ``Bot.send_message`` exists (avoiding it is the point here).
-                result = await self._bot.do_api_request(_SEND_MESSAGE, api_kwargs=params)
+            result = await self._call(_SEND_MESSAGE, params)
         except RetryAfter as exc:
             raise self._flooded(exc) from exc
+        except BadRequest:
+            raise
+        except TelegramError as exc:
+            raise _send_error(exc) from exc
         if not isinstance(result, dict) or "message_id" not in result:
             raise SendError(f"Telegram answered sendMessage without a message: {result!r}")
         return int(result["message_id"])
+
+    async def _call(self, method: str, params: dict[str, object]) -> object:
+        """One Bot API call with parameters already in their JSON form; the answer's ``result`` as a dict.
+
+        Not ``Bot.send_message``: that validates and wraps every argument and turns the answer into a
+        ``Message`` object tree, which cost more CPU per alert than the HTTP request itself and of which only
+        ``message_id`` is used. Our own client takes the encoded body directly (``post_json``); any other
+        goes through ``do_api_request``. Either way errors arrive as PTB's exceptions."""
+        if self._direct is not None:
+            return await self._direct.post_json(f"{self._api_url}/{method}", orjson.dumps(params))
+        # Bot API method names are case-insensitive; the lower-case spelling is not a ``Bot`` attribute, so
+        # PTB does not warn that ``Bot.send_message`` exists.
+        return await self._bot.do_api_request(method.lower(), api_kwargs=params)
 
     async def _photo_once(
         self,
@@ -294,18 +302,21 @@ class TelegramMessenger:
         thread = target.get("message_thread_id")
         await self._flood.wait()
         try:
-            with _mapped_errors():
-                return await self._bot.send_photo(
-                    chat_id=target["chat_id"],
-                    message_thread_id=thread if isinstance(thread, int) else None,
-                    photo=InputFile(image.data, filename=image.filename, attach=True),
-                    caption=caption,
-                    parse_mode=parse_mode,
-                    allow_paid_broadcast=self._paid,
-                    api_kwargs=None if markup is None else {"reply_markup": markup},
-                )
+            return await self._bot.send_photo(
+                chat_id=target["chat_id"],
+                message_thread_id=thread if isinstance(thread, int) else None,
+                photo=InputFile(image.data, filename=image.filename, attach=True),
+                caption=caption,
+                parse_mode=parse_mode,
+                allow_paid_broadcast=self._paid,
+                api_kwargs=None if markup is None else {"reply_markup": markup},
+            )
         except RetryAfter as exc:
             raise self._flooded(exc) from exc
+        except BadRequest:
+            raise
+        except TelegramError as exc:
+            raise _send_error(exc) from exc
 
     def _flooded(self, exc: RetryAfter) -> RetryLater:
         seconds = retry_after_seconds(exc)
