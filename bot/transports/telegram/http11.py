@@ -3,9 +3,10 @@
 Alerts are sent at up to 1,000 a second, and per request aiohttp's general machinery (request and response
 objects, header multidicts, tracing hooks, payload wrappers, a stream reader) cost about as much CPU as the
 rest of the delivery together. Here a request is one write of a prebuilt head plus the body, and the answer
-is parsed from the bytes as they arrive: status line, headers, then ``Content-Length`` or chunked body (or,
-for a server that sends neither, everything until it closes). Connections are reused while the server keeps
-them open (TLS for ``https``). Everything else PTB sends (updates, replies, files) keeps using aiohttp.
+is parsed as its bytes arrive by llhttp (Node's HTTP parser, through ``httptools``): ``Content-Length`` or
+chunked bodies, or, for a server that sends neither, everything until it closes. Connections are reused
+while the server keeps them open (TLS for ``https``). Everything else PTB sends (updates, replies, files)
+keeps using aiohttp.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-_HEAD_END = b"\r\n\r\n"
+import httptools
+
 _MAX_HEAD = 64 * 1024  # a Bot API answer's head is a few hundred bytes; more means something else answers
 
 
@@ -49,105 +51,57 @@ def _target(url: str, user_agent: str) -> _Target:
 
 
 class _Answer:
-    """Incremental parser of one response; ``feed`` returns True once it is complete."""
+    """One response, parsed by llhttp (through httptools) as its bytes arrive; ``feed`` returns True once
+    it is complete. A body with neither ``Content-Length`` nor chunked framing ends when the server closes."""
 
-    __slots__ = ("body", "buffer", "chunked", "keep_alive", "length", "status", "until_close")
+    __slots__ = ("_head_bytes", "_parser", "body", "complete", "framed", "headers_done", "keep_alive")
 
     def __init__(self) -> None:
-        self.buffer = bytearray()
-        self.status = 0
-        self.length: int | None = None
-        self.chunked = False
-        self.until_close = False
-        self.keep_alive = True
-        self.body = b""
+        self._parser = httptools.HttpResponseParser(self)
+        self._head_bytes = 0
+        self.body = bytearray()
+        self.complete = False
+        self.framed = False
+        self.headers_done = False
+        self.keep_alive = False
+
+    # -- llhttp's callbacks ---------------------------------------------------------------------------------
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if name.lower() in (b"content-length", b"transfer-encoding"):
+            self.framed = True
+
+    def on_headers_complete(self) -> None:
+        self.headers_done = True
+
+    def on_body(self, body: bytes) -> None:
+        self.body += body
+
+    def on_message_complete(self) -> None:
+        self.complete = True
+        # asked now: once the message is complete the parser's flags belong to the next one
+        self.keep_alive = self.framed and self._parser.should_keep_alive()
+
+    # -- the connection's side ------------------------------------------------------------------------------
+    @property
+    def status(self) -> int:
+        return self._parser.get_status_code() if self.headers_done else 0
 
     def feed(self, data: bytes) -> bool:
-        self.buffer += data
-        if not self.status:
-            end = self.buffer.find(_HEAD_END)
-            if end < 0:
-                if len(self.buffer) > _MAX_HEAD:
-                    raise HttpError("the answer's head is too long")
-                return False
-            self._head(bytes(self.buffer[:end]))
-            del self.buffer[: end + len(_HEAD_END)]
-        if self.chunked:
-            return self._chunks()
-        if self.until_close:
-            return False
-        assert self.length is not None
-        if len(self.buffer) < self.length:
-            return False
-        self.body = bytes(self.buffer[: self.length])
-        return True
+        if not self.headers_done:
+            self._head_bytes += len(data)
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            raise HttpError(f"not an HTTP/1.x answer ({exc})") from None
+        if not self.headers_done and self._head_bytes > _MAX_HEAD:
+            raise HttpError("the answer's head is too long")
+        return self.complete
 
     def closed(self) -> bool:
         """The server closed the connection: True if that completes the answer (a body read until close)."""
-        if self.status and self.until_close:
-            self.body, self.keep_alive = bytes(self.buffer), False
-            return True
-        return False
-
-    def _head(self, head: bytes) -> None:
-        # Only three headers matter; searching the lower-cased head for them is much cheaper than splitting
-        # every line of it (this runs once per alert).
-        text = head.decode("latin-1")
-        status_line, _, _ = text.partition("\r\n")
-        version, _, rest = status_line.partition(" ")
-        code = rest[:3]
-        if not version.startswith("HTTP/1.") or not code.isdigit():
-            raise HttpError(f"not an HTTP/1.x answer: {status_line[:80]!r}")
-        self.status = int(code)
-        lower = text.lower()
-        length = _header(lower, "content-length")
-        if length is not None:
-            if not length.isdigit():
-                raise HttpError(f"bad Content-Length: {length[:20]!r}")
-            self.length = int(length)
-        self.chunked = (_header(lower, "transfer-encoding") or "").endswith("chunked")
-        connection = _header(lower, "connection") or ""
-        self.keep_alive = "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
-        if self.status in (204, 304) or 100 <= self.status < 200:
-            self.length, self.chunked = 0, False
-        elif self.length is None and not self.chunked:
-            self.until_close = True
-
-    def _chunks(self) -> bool:
-        """Decode complete chunks from the buffer; True after the last one (and its trailers)."""
-        body = bytearray(self.body)
-        while True:
-            line_end = self.buffer.find(b"\r\n")
-            if line_end < 0:
-                break
-            size_text = bytes(self.buffer[:line_end]).split(b";", 1)[0].strip()
-            try:
-                size = int(size_text, 16)
-            except ValueError:
-                raise HttpError(f"bad chunk size: {size_text[:20]!r}") from None
-            if size == 0:  # the last chunk; then trailers (rare), then an empty line
-                rest = self.buffer[line_end + 2 :]
-                if rest.startswith(b"\r\n") or _HEAD_END in rest:
-                    self.body = bytes(body)
-                    return True
-                break
-            if len(self.buffer) < line_end + 2 + size + 2:
-                break
-            start = line_end + 2
-            body += self.buffer[start : start + size]
-            del self.buffer[: start + size + 2]
-        self.body = bytes(body)
-        return False
-
-
-def _header(lower_head: str, name: str) -> str | None:
-    """The value of header ``name`` (lower case) in a lower-cased head, stripped; None when absent."""
-    start = lower_head.find(f"\r\n{name}:")
-    if start < 0:
-        return None
-    start += len(name) + 3
-    end = lower_head.find("\r\n", start)
-    return lower_head[start : end if end >= 0 else None].strip()
+        if self.headers_done and not self.framed:
+            self.complete = True
+        return self.complete
 
 
 class _Connection(asyncio.Protocol):
@@ -188,7 +142,7 @@ class _Connection(asyncio.Protocol):
         self._answer = self._done = None
         if not answer.keep_alive:
             self.close()
-        done.set_result((answer.status, answer.body))
+        done.set_result((answer.status, bytes(answer.body)))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
