@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from bot.storage.store import Storage
     from config.settings import Settings
 
@@ -35,3 +37,21 @@ async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
         yield storage
     finally:
         await storage.close()
+
+
+def progress_bar(*, description: str = "[bold]{task.description}", transient: bool = False) -> Progress:
+    """The one progress bar of long CLI work: on stderr (stdout stays the command's output), and only on a
+    terminal, so pipes and logs get no control characters."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    return Progress(
+        TextColumn(description),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,
+        transient=transient,
+    )

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.common import fail
+from bot.cli.common import fail, progress_bar
 
 if TYPE_CHECKING:  # database drivers load when a db command runs, never for `newsalert --help`
     from rich.progress import TaskID
@@ -98,21 +98,10 @@ async def copy_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _copy_with_progress(source: SqlDatabase, target: PostgresDatabase, resume: bool) -> CopyReport:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from bot.storage.copy import copy_database
 
-    console = Console(stderr=True)
     tasks: dict[str, TaskID] = {}
-    with Progress(
-        TextColumn("[bold]{task.description:<16}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not console.is_terminal,
-    ) as bar:
+    with progress_bar(description="[bold]{task.description:<16}") as bar:
 
         def advance(table: str, done: int, total: int) -> None:
             if table not in tasks:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.common import CliError, fail, open_storage
+from bot.cli.common import CliError, fail, open_storage, progress_bar
 
 if TYPE_CHECKING:  # the application (and asyncio, the feed and article models) loads when the command runs:
     # `newsalert --help` stays instant
@@ -54,22 +54,10 @@ async def _no_admins(_: str) -> None:
 
 
 async def _ingest_all(args: argparse.Namespace, ingest_service: IngestService, feeds: FeedService) -> IngestReport:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from bot.core.models import IngestOutcome, IngestReport
 
     report = IngestReport()
-    console = Console(stderr=True)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not console.is_terminal,
-        transient=True,
-    ) as progress:
+    with progress_bar(transient=True) as progress:
         for raw in args.paths:
             task = progress.add_task(raw[-40:], total=_estimate(raw))
             if raw.startswith(("http://", "https://")):
