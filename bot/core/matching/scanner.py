@@ -30,6 +30,7 @@ ENDINGS_POSSESSIVE = frozenset({"", "'s", "'"})
 MAX_ENDING = max(len(e) for e in ENDINGS_DE)
 MIN_COMPOUND_HEAD = 3  # letters before a compound tail ("Gipfel|treffen"), so "ideal" is not "i|deal"
 VIA_COMPOUND = "compound part"
+STRONG = Role.STRONG
 _CONTEXT_FORM = Form("", "", None)  # a context word takes the endings of any plain word
 
 
@@ -197,45 +198,59 @@ class Scanner:
         normal = normalize_text(text)
         padded = " " + normal.text + " "
         language = [lang]  # decided lazily: most articles never need it
-        hits: list[RawHit] = []
+        strong: list[RawHit] = []  # hits of unambiguous names: most of them, kept apart for presence
+        others: list[RawHit] = []
         context: list[tuple[int, int, str]] = []
-        source, aligned, make = normal.source, normal.aligned, RawHit._make
+        source, aligned, make, endings = normal.source, normal.aligned, RawHit._make, ENDINGS_EN
         heads, tails = self._built()
-        for last, (length, patterns, spelling, plain, checked) in heads.iter(padded):
-            begin = last - length + 1
+        for last, (length, plain, spelling, checked, plain_other, patterns) in heads.iter(padded):
             stop = last + 1
             if padded[stop] == " ":  # a whole word: plain patterns are hits without further checks
-                if plain:
+                begin = stop - length
+                if plain or plain_other or spelling:
                     start, end = (begin, last) if aligned else normal.source_span(begin, last)
                     surface = source[start:end]
-                    hits.extend([make((target, role, start, end, surface, via)) for target, role, via in plain])
-                if spelling:
-                    context.append(((begin, last) if aligned else normal.source_span(begin, last)) + (spelling,))
-            elif padded.find(" ", stop, stop + MAX_ENDING + 1) < 0:
+                    if plain:
+                        strong.extend([make((target, STRONG, start, end, surface, via)) for target, via in plain])
+                    if plain_other:
+                        others.extend([make((target, role, start, end, surface, via)) for target, role, via in plain_other])
+                    if spelling:
+                        context.append((start, end, spelling))
+                for pattern in checked:
+                    self._collect(self._check(pattern, padded, normal, begin + 1, stop, language), strong, others)
+                continue
+            word_end = padded.find(" ", stop, stop + MAX_ENDING + 1)
+            if word_end < 0:
                 continue  # the start of a longer word ("us" in "use"): no ending is that long
-            else:
-                checked = patterns
-                if spelling:
-                    self._context_hit(context, spelling, padded, normal, begin + 1, stop, language)
-            for pattern in checked:
-                hit = self._check(pattern, padded, normal, begin + 1, stop, language)
-                if hit is not None:
-                    hits.append(hit)
+            # every form's endings are English ones or, in German text, German ones: most continuations of a
+            # spelling ("us|e", "deal|ing") are no ending of any form and need no look at its patterns
+            ending = padded[stop:word_end]
+            if ending not in endings and (ending not in ENDINGS_DE or _language(language, normal) != "de"):
+                continue
+            begin = stop - length
+            if spelling:
+                self._context_hit(context, spelling, padded, normal, begin + 1, stop, language)
+            for pattern in patterns:
+                self._collect(self._check(pattern, padded, normal, begin + 1, stop, language), strong, others)
         if len(tails) > 1 and _language(language, normal) == "de":
-            for last, (length, patterns, *_) in tails.iter(padded):
+            for last, (length, *_, patterns) in tails.iter(padded):
                 begin = last - length + 1
                 if padded[begin - 1] == " " or _head_length(padded, begin) < MIN_COMPOUND_HEAD:
                     continue  # a word start was found by the first automaton; "i|deal" is no compound
                 word_start = padded.rfind(" ", 0, begin) + 1
                 for pattern in patterns:
-                    hit = self._check(pattern, padded, normal, word_start, last + 1, language)
-                    if hit is not None:
-                        hits.append(hit)
+                    self._collect(self._check(pattern, padded, normal, word_start, last + 1, language), strong, others)
         if self._parts and _language(language, normal) == "de":
             for pattern, begin, stop in self._compounds.matches(padded, self._parts):
                 start, end = normal.source_span(begin - 1, stop - 1)
-                hits.append(RawHit(pattern.target, pattern.role, start, end, source[start:end], VIA_COMPOUND))
-        return Scan(hits, language[0], context)
+                hit = RawHit(pattern.target, pattern.role, start, end, source[start:end], VIA_COMPOUND)
+                self._collect(hit, strong, others)
+        return Scan(strong, others, language[0], context)
+
+    @staticmethod
+    def _collect(hit: RawHit | None, strong: list[RawHit], others: list[RawHit]) -> None:
+        if hit is not None:
+            (strong if hit.role is STRONG else others).append(hit)
 
     def _context_hit(
         self,
@@ -314,18 +329,21 @@ def _key(form: Form) -> str:
 
 def _empty_automaton() -> ahocorasick.Automaton:
     automaton = ahocorasick.Automaton()
-    automaton.add_word("\x00", (1, (), "", (), ()))  # never in normalised text; an automaton needs one word
+    automaton.add_word("\x00", (1, (), "", (), (), ()))  # never in normalised text; an automaton needs one word
     automaton.make_automaton()
     return automaton
 
 
 def _put(automaton: ahocorasick.Automaton, key: str, patterns: list[_Pattern], context: bool) -> None:
-    """The value: (length, patterns, the spelling when it is a context word of free terms else "", then the
-    patterns split for whole-word occurrences: (target, role, via) of the plain ones, the others to check)."""
+    """The value, laid out for the scan loop: (length; the plain strong patterns as (target, via) — a
+    whole-word occurrence is a hit at once; the spelling when it is a context word of free terms, else "";
+    the patterns to check even for a whole word; the other plain ones as (target, role, via); all patterns,
+    checked when the word has an ending)."""
     if patterns or context:
-        plain = tuple((p.target, p.role, p.form.via) for p in patterns if p.plain)
+        plain = tuple((p.target, p.form.via) for p in patterns if p.plain and p.role is STRONG)
+        plain_other = tuple((p.target, p.role, p.form.via) for p in patterns if p.plain and p.role is not STRONG)
         checked = tuple(p for p in patterns if not p.plain)
-        automaton.add_word(key, (len(key), tuple(patterns), key if context else "", plain, checked))
+        automaton.add_word(key, (len(key), plain, key if context else "", checked, plain_other, tuple(patterns)))
     elif key in automaton:
         automaton.remove_word(key)
 
