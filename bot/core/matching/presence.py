@@ -104,7 +104,8 @@ def _settle_others(scan: Scan, tables: Tables, relaxed: bool, strong: dict[int, 
             negatives.append(hit)
     if weak:
         # context words never shadow a name: only the other hits need comparing (a third of them)
-        rivals = [(h.start, h.end, h.target, h.role) for h in (*scan.strong, *scan.others) if h.role is not Role.CONTEXT]
+        rivals = [(h.start, h.end, h.target, h.role) for h in scan.strong]
+        rivals += [(h.start, h.end, h.target, h.role) for h in scan.others if h.role is not Role.CONTEXT]
         for hit in weak:
             if _shadowed(hit, rivals):
                 continue

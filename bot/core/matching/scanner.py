@@ -213,7 +213,7 @@ class Scanner:
                     if plain:
                         strong.extend([make((target, STRONG, start, end, surface, via)) for target, via in plain])
                     if plain_other:
-                        others.extend([make((target, role, start, end, surface, via)) for target, role, via in plain_other])
+                        others.extend([make((t, role, start, end, surface, via)) for t, role, via in plain_other])
                     if spelling:
                         context.append((start, end, spelling))
                 for pattern in checked:
@@ -297,9 +297,9 @@ class Scanner:
             return True
         return ending in ENDINGS_DE and _language(language, normal) == "de"
 
-    def present(self, scan: Scan, relaxed: bool = False) -> dict[int, list[RawHit]]:
+    def present(self, scan: Scan, relaxed: bool = False, keep_nested: bool = False) -> dict[int, list[RawHit]]:
         """Targets the text is about, with their hits (see presence.py)."""
-        return present(scan, self._tables, relaxed)
+        return present(scan, self._tables, relaxed, keep_nested)
 
 
 def _starts_full_name(source: str, end: int, normal: NormalText, language: list) -> bool:
