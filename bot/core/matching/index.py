@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Container, Hashable
 
 from bot.core.matching.engine import ArticleView, BoundQuery, MatchEngine, MatchResult
 
@@ -17,23 +17,27 @@ class _Query:
         self.bound = bound
         self.keys: list[Hashable] = []  # a list: most queries have one subscriber (a set costs 216 bytes)
 
+    def blocked(self, present: Container[int]) -> bool:
+        """For an "A -B -C" query whose A is present: is one of the excluded terms present too?"""
+        return any(target in present for target in self.bound.forbidden)
+
 
 class _Target:
-    """Everything one target decides, so a present target costs one lookup: the one-term query of it, the
-    "A -B -C" queries it is the A of, the ones it excludes (a B), and the boolean queries it triggers.
-    Tuples, replaced on change: reading them is the hot path, changing them the rare one."""
+    """Everything a present target decides, in one lookup: the one-term query of it, the "A -B -C" queries
+    it is the A of, and the boolean queries it triggers. Tuples, replaced on change: reading them is the hot
+    path, changing them the rare one. Terms that are only ever excluded (the B, C) have no record: an
+    article names many of them, and they are looked at only when their A is present."""
 
-    __slots__ = ("boolean", "forbidding", "guarded", "single", "target")
+    __slots__ = ("boolean", "guarded", "single", "target")
 
     def __init__(self, target: int) -> None:
         self.target = target
         self.single: _Query | None = None
         self.guarded: tuple[_Query, ...] = ()
-        self.forbidding: tuple[_Query, ...] = ()
         self.boolean: tuple[_Query, ...] = ()
 
     def empty(self) -> bool:
-        return self.single is None and not (self.guarded or self.forbidding or self.boolean)
+        return self.single is None and not (self.guarded or self.boolean)
 
 
 # _attach or _detach: (targets, target, role, query)
@@ -83,12 +87,9 @@ class SubscriptionIndex:
         if bound.single is not None:
             change(self._targets, bound.single, "single", record)
             return
-        guarded = _guarded_form(bound)
-        if guarded is not None:
-            required, forbidden = guarded
+        required = _guarded_form(bound)
+        if required is not None:
             change(self._targets, required, "guarded", record)
-            for target in forbidden:
-                change(self._targets, target, "forbidding", record)
             return
         for target in bound.trigger:
             change(self._targets, target, "boolean", record)
@@ -115,9 +116,8 @@ class SubscriptionIndex:
 
     def match_view(self, view: ArticleView) -> dict[Hashable, MatchResult]:
         """:meth:`match` for an article already scanned with :meth:`view`."""
-        targets = self._targets
-        found = [targets[t] for t in view.present if t in targets]  # most present targets decide nothing
-        excluded = {query for record in found for query in record.forbidding}
+        targets, present = self._targets, view.present
+        found = [targets[t] for t in present if t in targets]  # many present targets decide nothing alone
         results: dict[Hashable, MatchResult] = {}
         candidates: dict[_Query, None] = {}
         for record in found:
@@ -127,7 +127,7 @@ class SubscriptionIndex:
             if record.guarded:
                 result = view.single(record.target)
                 for query in record.guarded:
-                    if query not in excluded:  # usually none of its excluded terms is present
+                    if not query.blocked(present):  # usually none of its excluded terms is present
                         results.update(dict.fromkeys(query.keys, result))
             if record.boolean:
                 candidates.update(dict.fromkeys(record.boolean))
@@ -138,12 +138,12 @@ class SubscriptionIndex:
         return results
 
 
-def _guarded_form(bound: BoundQuery) -> tuple[int, tuple[int, ...]] | None:
-    """(required, forbidden) for queries of the form "A -B -C" (one required term)."""
+def _guarded_form(bound: BoundQuery) -> int | None:
+    """The required target of a query of the form "A -B -C" (one required term)."""
     required = bound.required
     if required is None or len(required) != 1 or required[0] in bound.forbidden:
         return None
-    return required[0], bound.forbidden
+    return required[0]
 
 
 def _attach(targets: dict[int, _Target], target: int, role: str, query: _Query) -> None:

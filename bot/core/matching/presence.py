@@ -34,7 +34,7 @@ class RawHit(NamedTuple):  # a tuple: tens of them are made per article
 
 
 class Scan(NamedTuple):
-    strong: list[RawHit]  # Role.STRONG hits (most of them), in text order
+    strong: dict[int, list[RawHit]]  # Role.STRONG hits (most of them) by target, each list in text order
     others: list[RawHit]  # weak names, context and negatives, in text order
     lang: str | None  # the article's language when it was given or had to be guessed
     # vocabulary context words, once per occurrence (not once per term using them): (start, end, spelling)
@@ -42,7 +42,7 @@ class Scan(NamedTuple):
 
     @property
     def hits(self) -> list[RawHit]:
-        return self.strong + self.others
+        return [hit for found in self.strong.values() for hit in found] + self.others
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,15 +72,10 @@ def present(scan: Scan, tables: Tables, relaxed: bool = False, keep_nested: bool
     (or always when ``relaxed``, e.g. a sentence of an article that already matched). ``keep_nested``
     leaves hits inside a longer hit of the same target in (they never decide presence; an explanation
     drops them with :func:`outermost` for the few targets it shows)."""
-    strong: dict[int, list[RawHit]] = {}
-    for hit in scan.strong:
-        found = strong.get(hit[0])
-        if found is None:
-            strong[hit[0]] = [hit]
-        else:
-            found.append(hit)
+    strong = scan.strong
     negatives: list[RawHit] = []
     if scan.others:
+        strong = dict(strong)  # weak names join it: the scan stays as it was
         negatives = _settle_others(scan, tables, relaxed, strong)
     if negatives:
         strong = {t: kept for t, found in strong.items() if (kept := [h for h in found if not _vetoed(h, negatives)])}
@@ -104,7 +99,7 @@ def _settle_others(scan: Scan, tables: Tables, relaxed: bool, strong: dict[int, 
             negatives.append(hit)
     if weak:
         # context words never shadow a name: only the other hits need comparing (a third of them)
-        rivals = [(h.start, h.end, h.target, h.role) for h in scan.strong]
+        rivals = [(h.start, h.end, h.target, h.role) for found in scan.strong.values() for h in found]
         rivals += [(h.start, h.end, h.target, h.role) for h in scan.others if h.role is not Role.CONTEXT]
         for hit in weak:
             if _shadowed(hit, rivals):
@@ -115,8 +110,8 @@ def _settle_others(scan: Scan, tables: Tables, relaxed: bool, strong: dict[int, 
                 or _supported(hit, context.get(hit.target, ()), scan.context, tables)
                 or any(c in strong for c in tables.entry_context.get(hit.target, ()))
             )
-            if supported:
-                strong.setdefault(hit.target, []).append(hit)
+            if supported:  # a new list: the scan's own lists stay as they were
+                strong[hit.target] = [*strong.get(hit.target, ()), hit]
     return negatives
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -42,8 +43,26 @@ class _Pattern:
     plain: bool  # a whole-word occurrence is a hit without further checks
 
 
-def _pattern(target: int, role: Role, form: Form) -> _Pattern:
-    return _Pattern(target, role, form, role is not Role.WEAK and not (form.acronym or form.capital))
+def _pattern(target: int, role: Role, form: Form, entry: bool) -> _Pattern:
+    # a weak name of a lexicon entry is checked against a following capitalised word ("Kim Wehle"); an
+    # ambiguous translation of a free term needs only its context, which presence looks at
+    return _Pattern(target, role, form, not (form.acronym or form.capital or (entry and role is Role.WEAK)))
+
+
+class _Found(NamedTuple):
+    """What one scan collects: strong hits by target, the other hits, vocabulary context words."""
+
+    strong: dict[int, list[RawHit]]
+    others: list[RawHit]
+    context: list[tuple[int, int, str]]
+
+    def add(self, hit: RawHit | None) -> None:
+        if hit is None:
+            return
+        if hit.role is STRONG:
+            self.strong.setdefault(hit.target, []).append(hit)
+        else:
+            self.others.append(hit)
 
 
 class Scanner:
@@ -90,7 +109,7 @@ class Scanner:
             (Role.NEGATIVE, entry.negative),
         ):
             for form in forms:
-                self._patterns[_key(form)].append(_pattern(index, role, form))
+                self._patterns[_key(form)].append(_pattern(index, role, form, True))
                 self._changed.add(_key(form))
         self._context[index] = frozenset(self.entry_index[c] for c in entry.context)
 
@@ -117,7 +136,7 @@ class Scanner:
                 self._context_refs[spelling] += 1
                 self._changed.add(spelling)
         for role, form in roles:
-            pattern = _pattern(target, role, form)
+            pattern = _pattern(target, role, form, False)
             self._patterns[_key(form)].append(pattern)
             self._changed.add(_key(form))
             if form.compound and role is Role.STRONG:
@@ -198,26 +217,44 @@ class Scanner:
         normal = normalize_text(text)
         padded = " " + normal.text + " "
         language = [lang]  # decided lazily: most articles never need it
-        strong: list[RawHit] = []  # hits of unambiguous names: most of them, kept apart for presence
-        others: list[RawHit] = []
-        context: list[tuple[int, int, str]] = []
-        source, aligned, make, endings = normal.source, normal.aligned, RawHit._make, ENDINGS_EN
+        found = _Found({}, [], [])
         heads, tails = self._built()
+        self._scan_words(heads, padded, normal, language, found)
+        if len(tails) > 1 and _language(language, normal) == "de":
+            self._scan_tails(tails, padded, normal, language, found)
+        if self._parts and _language(language, normal) == "de":
+            for pattern, begin, stop in self._compounds.matches(padded, self._parts):
+                start, end = normal.source_span(begin - 1, stop - 1)
+                found.add(RawHit(pattern.target, pattern.role, start, end, normal.source[start:end], VIA_COMPOUND))
+        return Scan(found.strong, found.others, language[0], found.context)
+
+    def _scan_words(
+        self, heads: ahocorasick.Automaton, padded: str, normal: NormalText, language: list, found: _Found
+    ) -> None:
+        """The hot loop: every spelling that starts a word. A whole-word occurrence of a plain pattern is a
+        hit at once (grouped by target here, as presence reads them); the rest is checked."""
+        strong, others, context = found
+        # tuple.__new__ makes a RawHit without the Python-level frame of RawHit._make
+        source, aligned, new, endings = normal.source, normal.aligned, tuple.__new__, ENDINGS_EN
         for last, (length, plain, spelling, checked, plain_other, patterns) in heads.iter(padded):
             stop = last + 1
-            if padded[stop] == " ":  # a whole word: plain patterns are hits without further checks
+            if padded[stop] == " ":  # a whole word
                 begin = stop - length
                 if plain or plain_other or spelling:
                     start, end = (begin, last) if aligned else normal.source_span(begin, last)
                     surface = source[start:end]
-                    if plain:
-                        strong.extend([make((target, STRONG, start, end, surface, via)) for target, via in plain])
+                    for target, via in plain:
+                        group = strong.get(target)
+                        if group is None:
+                            strong[target] = [new(RawHit, (target, STRONG, start, end, surface, via))]
+                        else:
+                            group.append(new(RawHit, (target, STRONG, start, end, surface, via)))
                     if plain_other:
-                        others.extend([make((t, role, start, end, surface, via)) for t, role, via in plain_other])
+                        others.extend([new(RawHit, (t, r, start, end, surface, via)) for t, r, via in plain_other])
                     if spelling:
                         context.append((start, end, spelling))
                 for pattern in checked:
-                    self._collect(self._check(pattern, padded, normal, begin + 1, stop, language), strong, others)
+                    found.add(self._check(pattern, padded, normal, begin + 1, stop, language))
                 continue
             word_end = padded.find(" ", stop, stop + MAX_ENDING + 1)
             if word_end < 0:
@@ -231,26 +268,19 @@ class Scanner:
             if spelling:
                 self._context_hit(context, spelling, padded, normal, begin + 1, stop, language)
             for pattern in patterns:
-                self._collect(self._check(pattern, padded, normal, begin + 1, stop, language), strong, others)
-        if len(tails) > 1 and _language(language, normal) == "de":
-            for last, (length, *_, patterns) in tails.iter(padded):
-                begin = last - length + 1
-                if padded[begin - 1] == " " or _head_length(padded, begin) < MIN_COMPOUND_HEAD:
-                    continue  # a word start was found by the first automaton; "i|deal" is no compound
-                word_start = padded.rfind(" ", 0, begin) + 1
-                for pattern in patterns:
-                    self._collect(self._check(pattern, padded, normal, word_start, last + 1, language), strong, others)
-        if self._parts and _language(language, normal) == "de":
-            for pattern, begin, stop in self._compounds.matches(padded, self._parts):
-                start, end = normal.source_span(begin - 1, stop - 1)
-                hit = RawHit(pattern.target, pattern.role, start, end, source[start:end], VIA_COMPOUND)
-                self._collect(hit, strong, others)
-        return Scan(strong, others, language[0], context)
+                found.add(self._check(pattern, padded, normal, begin + 1, stop, language))
 
-    @staticmethod
-    def _collect(hit: RawHit | None, strong: list[RawHit], others: list[RawHit]) -> None:
-        if hit is not None:
-            (strong if hit.role is STRONG else others).append(hit)
+    def _scan_tails(
+        self, tails: ahocorasick.Automaton, padded: str, normal: NormalText, language: list, found: _Found
+    ) -> None:
+        """Forms that may close a German compound ("Milliarden|waffendeal")."""
+        for last, (length, *_, patterns) in tails.iter(padded):
+            begin = last - length + 1
+            if padded[begin - 1] == " " or _head_length(padded, begin) < MIN_COMPOUND_HEAD:
+                continue  # a word start was found by the first automaton; "i|deal" is no compound
+            word_start = padded.rfind(" ", 0, begin) + 1
+            for pattern in patterns:
+                found.add(self._check(pattern, padded, normal, word_start, last + 1, language))
 
     def _context_hit(
         self,
