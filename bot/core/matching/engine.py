@@ -6,7 +6,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial
 
 from bot.core.i18n import translator
 from bot.core.lang import detect_language
@@ -16,76 +15,14 @@ from bot.core.matching.lexicon import Lexicon
 from bot.core.matching.normalize import normalize
 from bot.core.matching.presence import outermost
 from bot.core.matching.query import And, Node, Not, Or, Term, parse_query, positive_terms, terms_of
+from bot.core.matching.results import NO_MATCH, VIA_ALIAS, Hit, MatchResult
 from bot.core.matching.scanner import RawHit, Scanner
 from bot.core.matching.terms import Atom, resolve_term
 from bot.core.matching.vocabulary import Vocabulary
 
 COMPILE_CACHE_SIZE = 4096
-VIA_ALIAS = "lexicon alias"
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    term: str
-    surface: str
-    start: int
-    end: int
-    via: str = ""  # "translation", "compound part", "lexicon alias"; "" for the term as typed
-
-    @property
-    def path(self) -> str:
-        """How the surface relates to the term, for explanations ("as typed" when it is the term itself)."""
-        return self.via or "as typed"
-
-
-class MatchResult:
-    """Whether a query matched, and the hits that explain it. The hits are built on first use (``source``):
-    an article matches several subscriptions whose explanation nobody may read (a count, a benchmark)."""
-
-    __slots__ = ("_hits", "_source", "matched")
-
-    def __init__(
-        self, matched: bool, hits: tuple[Hit, ...] = (), source: Callable[[], tuple[Hit, ...]] | None = None
-    ) -> None:
-        self.matched = matched
-        self._hits = hits
-        self._source = source
-
-    @property
-    def hits(self) -> tuple[Hit, ...]:
-        if self._source is not None:
-            self._hits, self._source = self._source(), None
-        return self._hits
-
-    def __repr__(self) -> str:
-        return f"MatchResult(matched={self.matched}, hits={self.hits!r})"
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, MatchResult):
-            return NotImplemented
-        return self.matched == other.matched and self.hits == other.hits
-
-    def __hash__(self) -> int:
-        return hash((self.matched, self.hits))
-
-    def reason(self, label: Callable[[str], str] | None = None) -> str:
-        """Short explanation: ``Wladimir Putin (Kremlchef, Putins)``; a translated or compound surface says
-        so: ``Munition (Munitionsfabrik: compound part, ammunition: translation)``. ``label`` translates
-        those path words (default English); several terms are joined with '; '."""
-        if not self.matched:
-            return "no match"
-        surfaces: dict[str, list[str]] = {}
-        for hit in self.hits:
-            shown = hit.surface
-            if hit.via and hit.via != VIA_ALIAS:  # a lexicon name explains itself, as before
-                shown = f"{hit.surface}: {label(hit.via) if label else hit.via}"
-            seen = surfaces.setdefault(hit.term, [])
-            if shown not in seen:
-                seen.append(shown)
-        return "; ".join(f"{term} ({', '.join(forms)})" for term, forms in surfaces.items())
-
-
-NO_MATCH = MatchResult(False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +135,7 @@ class ArticleView:
         """The result of a one-term query, shared by every subscription to that term."""
         cached = self._single.get(target)
         if cached is None:
-            cached = MatchResult(True, source=partial(self.hits, target)) if target in self.present else NO_MATCH
+            cached = MatchResult(True, source=lambda: self.hits(target)) if target in self.present else NO_MATCH
             self._single[target] = cached
         return cached
 
@@ -206,7 +143,7 @@ class ArticleView:
         """A positive result explained by the hits of ``targets``, shared by queries with the same terms."""
         cached = self._combined.get(targets)
         if cached is None:
-            cached = MatchResult(True, source=partial(self._merged, targets))
+            cached = MatchResult(True, source=lambda: self._merged(targets))
             self._combined[targets] = cached
         return cached
 
