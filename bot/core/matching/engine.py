@@ -15,52 +15,16 @@ from bot.core.matching.compounds import Decompounder
 from bot.core.matching.describe import DEFAULT_NAME_LANG, describe
 from bot.core.matching.lexicon import Lexicon
 from bot.core.matching.normalize import normalize
+from bot.core.matching.presence import outermost
 from bot.core.matching.query import And, Node, Not, Or, Term, parse_query, positive_terms, terms_of
+from bot.core.matching.results import NO_MATCH, VIA_ALIAS, Hit, MatchResult
 from bot.core.matching.scanner import RawHit, Scanner
 from bot.core.matching.terms import Atom, resolve_term
 from bot.core.matching.vocabulary import Vocabulary
 
 COMPILE_CACHE_SIZE = 4096
-VIA_ALIAS = "lexicon alias"
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    term: str
-    surface: str
-    start: int
-    end: int
-    via: str = ""  # "translation", "compound part", "lexicon alias"; "" for the term as typed
-
-    @property
-    def path(self) -> str:
-        """How the surface relates to the term, for explanations ("as typed" when it is the term itself)."""
-        return self.via or "as typed"
-
-
-@dataclass(frozen=True, slots=True)
-class MatchResult:
-    matched: bool
-    hits: tuple[Hit, ...] = ()
-
-    def reason(self, label: Callable[[str], str] | None = None) -> str:
-        """Short explanation: ``Wladimir Putin (Kremlchef, Putins)``; a translated or compound surface says
-        so: ``Munition (Munitionsfabrik: compound part, ammunition: translation)``. ``label`` translates
-        those path words (default English); several terms are joined with '; '."""
-        if not self.matched:
-            return "no match"
-        surfaces: dict[str, list[str]] = {}
-        for hit in self.hits:
-            shown = hit.surface
-            if hit.via and hit.via != VIA_ALIAS:  # a lexicon name explains itself, as before
-                shown = f"{hit.surface}: {label(hit.via) if label else hit.via}"
-            seen = surfaces.setdefault(hit.term, [])
-            if shown not in seen:
-                seen.append(shown)
-        return "; ".join(f"{term} ({', '.join(forms)})" for term, forms in surfaces.items())
-
-
-NO_MATCH = MatchResult(False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +55,12 @@ Presence = Callable[[dict[int, list[RawHit]]], bool]
 
 
 class BoundQuery:
-    """A compiled query attached to one scanner (free-text terms registered there), with its boolean
-    structure turned into a closure over target ids. Slotted and, for a one-term query (most of them),
-    without the boolean machinery: 100k of these live in a subscription index."""
+    """A compiled query attached to one scanner (free-text terms registered there). Slotted and small: 100k
+    of these live in a subscription index. A one-term query (most of them) is answered per present target;
+    a plain AND of terms and negated terms ("A AND B -C") by membership tests on two tuples; only other
+    shapes keep a closure over target ids."""
 
-    __slots__ = ("_check", "_registered", "conjunction", "positive", "scanner", "single", "trigger")
+    __slots__ = ("_check", "_registered", "forbidden", "positive", "required", "scanner", "single", "trigger")
 
     def __init__(self, compiled: CompiledQuery, scanner: Scanner) -> None:
         self.scanner = scanner
@@ -111,15 +76,24 @@ class BoundQuery:
         self.positive = tuple(sorted({targets[t] for t in positive_terms(compiled.node)}))
         node = compiled.node
         self.single = self.positive[0] if isinstance(node, Term) else None
+        self.trigger: tuple[int, ...] = ()
+        self._check: Presence | None = None
+        self.required: tuple[int, ...] | None = None
+        self.forbidden: tuple[int, ...] = ()
         if self.single is not None:  # answered per present target: no trigger, closure or conjunction
-            self.trigger: frozenset[int] = frozenset()
-            self._check: Presence | None = None
-            self.conjunction: tuple[frozenset[int], frozenset[int]] | None = None
             return
+        conjunction = _conjunction(node, targets)
+        if conjunction is not None:
+            self.required, self.forbidden = (tuple(sorted(part)) for part in conjunction)
+        else:
+            self._check = _checker(node, targets)
         # a query that is false when nothing is present needs one of these targets to be true
-        self.trigger = _necessary(node, targets, scanner.rarity) or frozenset(self.positive)
-        self._check = _checker(node, targets)
-        self.conjunction = _conjunction(node, targets)
+        self.trigger = tuple(sorted(_necessary(node, targets, scanner.rarity) or self.positive))
+
+    @property
+    def conjunction(self) -> tuple[frozenset[int], frozenset[int]] | None:
+        """(required, forbidden) targets of a plain AND of terms and negated terms, else None."""
+        return None if self.required is None else (frozenset(self.required), frozenset(self.forbidden))
 
     def release(self) -> None:
         for key in self._registered:
@@ -129,18 +103,22 @@ class BoundQuery:
     def result(self, view: ArticleView) -> MatchResult:
         if self.single is not None:  # most subscriptions: one name or keyword
             return view.single(self.single)
-        if self.conjunction is not None:  # "A AND B -C": set operations instead of a closure tree
-            required, forbidden = self.conjunction
-            keys = view.present.keys()
-            if not (keys >= required and keys.isdisjoint(forbidden)):
-                return NO_MATCH
-        elif self._check is None or not self._check(view.present):
+        present = view.present
+        if self.required is not None:  # "A AND B -C": membership tests instead of a closure tree
+            for target in self.required:
+                if target not in present:
+                    return NO_MATCH
+            for target in self.forbidden:
+                if target in present:
+                    return NO_MATCH
+        elif self._check is None or not self._check(present):
             return NO_MATCH
         return view.combined(self.positive)
 
 
 class ArticleView:
-    """What one article is about, with the explanation hits built once per target and article."""
+    """What one article is about. Results are shared by every query with the same terms, and their
+    explanation hits are built only when someone reads them."""
 
     def __init__(self, lexicon: Lexicon, scanner: Scanner, text: str, lang: str | None, relaxed: bool = False):
         self.lexicon = lexicon
@@ -148,7 +126,9 @@ class ArticleView:
         self.text = text
         scan = scanner.scan(text, lang)
         self.lang = scan.lang
-        self.present = scanner.present(scan, relaxed)
+        # hits inside a longer hit of the same target stay in: they never decide presence, and hits() drops
+        # them for the few targets an explanation shows
+        self.present = scanner.present(scan, relaxed, keep_nested=True)
         self._hits: dict[int, tuple[Hit, ...]] = {}
         self._single: dict[int, MatchResult] = {}
         self._combined: dict[tuple[int, ...], MatchResult] = {}
@@ -157,8 +137,7 @@ class ArticleView:
         """The result of a one-term query, shared by every subscription to that term."""
         cached = self._single.get(target)
         if cached is None:
-            found = self.present.get(target)
-            cached = MatchResult(True, self.hits(target)) if found else NO_MATCH
+            cached = MatchResult(True, source=lambda: self.hits(target)) if target in self.present else NO_MATCH
             self._single[target] = cached
         return cached
 
@@ -166,18 +145,24 @@ class ArticleView:
         """A positive result explained by the hits of ``targets``, shared by queries with the same terms."""
         cached = self._combined.get(targets)
         if cached is None:
-            found = [self.hits(t) for t in targets if t in self.present]
-            merged = {(h.start, h.end): h for hits in found for h in hits}
-            ordered = found[0] if len(found) == 1 else tuple(sorted(merged.values(), key=lambda h: (h.start, h.end)))
-            cached = MatchResult(True, ordered)
+            cached = MatchResult(True, source=lambda: self._merged(targets))
             self._combined[targets] = cached
         return cached
+
+    def _merged(self, targets: tuple[int, ...]) -> tuple[Hit, ...]:
+        found = [self.hits(t) for t in targets if t in self.present]
+        if len(found) == 1:
+            return found[0]
+        merged = {(h.start, h.end): h for hits in found for h in hits}
+        return tuple(sorted(merged.values(), key=lambda h: (h.start, h.end)))
 
     def hits(self, target: int) -> tuple[Hit, ...]:
         cached = self._hits.get(target)
         if cached is None:
             name = self._name(target)
             found = self.present.get(target, ())
+            if len(found) > 1:
+                found = outermost(found)
             entry = self.scanner.is_entry(target)
             cached = tuple(
                 [Hit(name, h.surface, h.start, h.end, VIA_ALIAS if entry and not h.via else h.via) for h in found]

@@ -2,10 +2,46 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Hashable
+from collections.abc import Callable, Container, Hashable
 
 from bot.core.matching.engine import ArticleView, BoundQuery, MatchEngine, MatchResult
+
+
+class _Query:
+    """One distinct query, shared by every subscription to it: its compiled form and their keys."""
+
+    __slots__ = ("bound", "keys", "qkey")
+
+    def __init__(self, qkey: str, bound: BoundQuery) -> None:
+        self.qkey = qkey
+        self.bound = bound
+        self.keys: list[Hashable] = []  # a list: most queries have one subscriber (a set costs 216 bytes)
+
+    def blocked(self, present: Container[int]) -> bool:
+        """For an "A -B -C" query whose A is present: is one of the excluded terms present too?"""
+        return any(target in present for target in self.bound.forbidden)
+
+
+class _Target:
+    """Everything a present target decides, in one lookup: the one-term query of it, the "A -B -C" queries
+    it is the A of, and the boolean queries it triggers. Tuples, replaced on change: reading them is the hot
+    path, changing them the rare one. Terms that are only ever excluded (the B, C) have no record: an
+    article names many of them, and they are looked at only when their A is present."""
+
+    __slots__ = ("boolean", "guarded", "single", "target")
+
+    def __init__(self, target: int) -> None:
+        self.target = target
+        self.single: _Query | None = None
+        self.guarded: tuple[_Query, ...] = ()
+        self.boolean: tuple[_Query, ...] = ()
+
+    def empty(self) -> bool:
+        return self.single is None and not (self.guarded or self.boolean)
+
+
+# _attach or _detach: (targets, target, role, query)
+_Change = Callable[[dict[int, _Target], int, str, _Query], None]
 
 
 class SubscriptionIndex:
@@ -16,78 +52,47 @@ class SubscriptionIndex:
     def __init__(self, engine: MatchEngine) -> None:
         self._engine = engine
         self._scanner = engine.new_scanner()
-        self._query_of: dict[Hashable, str] = {}  # subscription key → canonical query key
-        self._keys_of: dict[str, set[Hashable]] = {}
-        self._bound: dict[str, BoundQuery] = {}
-        self._single_keys: dict[int, set[Hashable]] = defaultdict(set)  # target → one-term subscriptions
-        self._by_target: dict[int, set[str]] = defaultdict(set)  # target → boolean queries it triggers
-        # "A -B -C" queries: answered by set difference, without evaluating each query
-        self._guarded: dict[int, set[str]] = defaultdict(set)  # required target → queries
-        self._forbidding: dict[int, set[str]] = defaultdict(set)  # excluded target → queries
-        self._guarded_keys: dict[int, set[Hashable]] = defaultdict(set)  # required target → subscriptions
+        self._query_of: dict[Hashable, _Query] = {}  # subscription key → its query
+        self._queries: dict[str, _Query] = {}  # canonical query key → query
+        self._targets: dict[int, _Target] = {}
 
     def add(self, key: Hashable, query: str) -> None:
         """Raises QueryError (nothing changes) when the query cannot be understood."""
         compiled = self._engine.compile(query)
         if key in self._query_of:
             self.remove(key)
-        qkey = compiled.key
-        bound = self._bound.get(qkey)
-        if bound is None:
-            bound = BoundQuery(compiled, self._scanner)  # registering terms makes the scanner rebuild lazily
-            self._bound[qkey] = bound
-            self._file(qkey, bound)
-        if bound.single is not None:
-            self._single_keys[bound.single].add(key)
-        guarded = _guarded_form(bound)
-        if guarded is not None:
-            self._guarded_keys[guarded[0]].add(key)
-        self._keys_of.setdefault(qkey, set()).add(key)
-        self._query_of[key] = qkey
+        record = self._queries.get(compiled.key)
+        if record is None:
+            # registering terms makes the scanner rebuild lazily
+            record = _Query(compiled.key, BoundQuery(compiled, self._scanner))
+            self._queries[compiled.key] = record
+            self._file(record, _attach)
+        record.keys.append(key)
+        self._query_of[key] = record
 
     def remove(self, key: Hashable) -> None:
-        qkey = self._query_of.pop(key, None)
-        if qkey is None:
+        record = self._query_of.pop(key, None)
+        if record is None:
             return
-        bound = self._bound[qkey]
-        if bound.single is not None:
-            _discard(self._single_keys, bound.single, key)
-        guarded = _guarded_form(bound)
-        if guarded is not None:
-            _discard(self._guarded_keys, guarded[0], key)
-        keys = self._keys_of[qkey]
-        keys.discard(key)
-        if keys:
+        record.keys.remove(key)
+        if record.keys:
             return
-        del self._keys_of[qkey], self._bound[qkey]
-        self._unfile(qkey, bound)
-        bound.release()
+        del self._queries[record.qkey]
+        self._file(record, _detach)
+        record.bound.release()
 
-    def _file(self, qkey: str, bound: BoundQuery) -> None:
+    def _file(self, record: _Query, change: _Change) -> None:
+        """Attach the query to (or detach it from) the targets that decide it."""
+        bound = record.bound
         if bound.single is not None:
+            change(self._targets, bound.single, "single", record)
             return
-        guarded = _guarded_form(bound)
-        if guarded is not None:
-            required, forbidden = guarded
-            self._guarded[required].add(qkey)
-            for target in forbidden:
-                self._forbidding[target].add(qkey)
+        required = _guarded_form(bound)
+        if required is not None:
+            change(self._targets, required, "guarded", record)
             return
         for target in bound.trigger:
-            self._by_target[target].add(qkey)
-
-    def _unfile(self, qkey: str, bound: BoundQuery) -> None:
-        if bound.single is not None:
-            return
-        guarded = _guarded_form(bound)
-        if guarded is not None:
-            required, forbidden = guarded
-            _discard(self._guarded, required, qkey)
-            for target in forbidden:
-                _discard(self._forbidding, target, qkey)
-            return
-        for target in bound.trigger:
-            _discard(self._by_target, target, qkey)
+            change(self._targets, target, "boolean", record)
 
     def __len__(self) -> int:
         return len(self._query_of)
@@ -111,50 +116,51 @@ class SubscriptionIndex:
 
     def match_view(self, view: ArticleView) -> dict[Hashable, MatchResult]:
         """:meth:`match` for an article already scanned with :meth:`view`."""
+        targets, present = self._targets, view.present
+        found = [targets[t] for t in present if t in targets]  # many present targets decide nothing alone
         results: dict[Hashable, MatchResult] = {}
-        candidates: set[str] = set()
-        present = view.present
-        forbidding, singles, guards, by_target = self._forbidding, self._single_keys, self._guarded, self._by_target
-        excluded: set[str] = set()
-        if forbidding:
-            for target in present:
-                if target in forbidding:
-                    excluded |= forbidding[target]
-        for target in present:
-            single = singles.get(target)
-            if single:
-                results.update(dict.fromkeys(single, view.single(target)))
-            guarded = guards.get(target)
-            if guarded:
-                blocked = guarded & excluded if excluded else None
-                if not blocked:  # usually none of the excluded terms is present: all of them match
-                    results.update(dict.fromkeys(self._guarded_keys[target], view.single(target)))
-                else:
-                    for qkey in guarded - blocked:
-                        results.update(dict.fromkeys(self._keys_of[qkey], view.single(target)))
-            boolean = by_target.get(target)
-            if boolean:
-                candidates.update(boolean)
-        for qkey in candidates:
-            result = self._bound[qkey].result(view)
+        candidates: dict[_Query, None] = {}
+        for record in found:
+            single = record.single
+            if single is not None:
+                results.update(dict.fromkeys(single.keys, view.single(record.target)))
+            if record.guarded:
+                result = view.single(record.target)
+                for query in record.guarded:
+                    if not query.blocked(present):  # usually none of its excluded terms is present
+                        results.update(dict.fromkeys(query.keys, result))
+            if record.boolean:
+                candidates.update(dict.fromkeys(record.boolean))
+        for query in candidates:
+            result = query.bound.result(view)
             if result.matched:
-                results.update(dict.fromkeys(self._keys_of[qkey], result))
+                results.update(dict.fromkeys(query.keys, result))
         return results
 
 
-def _guarded_form(bound: BoundQuery) -> tuple[int, frozenset[int]] | None:
-    """(required, forbidden) for queries of the form "A -B -C" (one required term)."""
-    if bound.conjunction is None:
+def _guarded_form(bound: BoundQuery) -> int | None:
+    """The required target of a query of the form "A -B -C" (one required term)."""
+    required = bound.required
+    if required is None or len(required) != 1 or required[0] in bound.forbidden:
         return None
-    required, forbidden = bound.conjunction
-    if len(required) != 1 or required & forbidden:
-        return None
-    return next(iter(required)), forbidden
+    return required[0]
 
 
-def _discard(mapping: dict, target: object, value: object) -> None:
-    values = mapping.get(target)
-    if values is not None:
-        values.discard(value)
-        if not values:
-            del mapping[target]
+def _attach(targets: dict[int, _Target], target: int, role: str, query: _Query) -> None:
+    record = targets.get(target)
+    if record is None:
+        record = targets[target] = _Target(target)
+    if role == "single":
+        record.single = query
+    else:
+        setattr(record, role, (*getattr(record, role), query))
+
+
+def _detach(targets: dict[int, _Target], target: int, role: str, query: _Query) -> None:
+    record = targets[target]
+    if role == "single":
+        record.single = None
+    else:
+        setattr(record, role, tuple(q for q in getattr(record, role) if q is not query))
+    if record.empty():
+        del targets[target]

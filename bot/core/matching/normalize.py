@@ -66,15 +66,26 @@ def fold_char(char: str) -> str:
 
 
 class _FoldTable(dict[int, str]):
-    """``str.translate`` table that fills itself: folding runs at C speed after a character's first use."""
+    """``str.translate`` table that fills itself: folding runs at C speed after a character's first use.
+    ``vanishing`` collects the characters that fold to nothing (combining marks): with none of them in a
+    text, a normalised text as long as its source is aligned with it character for character."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.vanishing: set[str] = set()
 
     def __missing__(self, code: int) -> str:
         folded = fold_char(chr(code))
         self[code] = folded
+        if not folded:
+            self.vanishing.add(chr(code))
         return folded
 
 
 _FOLD = _FoldTable()
+# ASCII folds one byte to one byte: ``bytes.translate`` with a 256-byte table is several times faster than
+# ``str.translate`` with a dict, and most articles of English feeds are plain ASCII.
+_ASCII_FOLD = bytes(ord(fold_char(chr(code))) for code in range(128)) + bytes(128)
 
 
 @dataclass(slots=True)
@@ -120,12 +131,37 @@ class NormalText:
 
 def normalize_text(text: str) -> NormalText:
     """Normalise ``text`` and keep the mapping back to it (needed for hit offsets)."""
-    folded = text.translate(_FOLD)
+    if text.isascii():  # one character to one: aligned
+        folded = text.encode("ascii").translate(_ASCII_FOLD).decode("ascii")
+        aligned = True
+    else:
+        folded = text.translate(_FOLD)
+        # other scripts are aligned when no umlaut/ß/mark changes the length (a mark folding to nothing and
+        # an ß folding to two would cancel out in the length, hence the second test)
+        aligned = len(folded) == len(text) and (not _FOLD.vanishing or _FOLD.vanishing.isdisjoint(text))
     if "'" in folded:
-        folded = _EDGE_APOSTROPHE_RE.sub(" ", folded)  # same length: the alignment is kept
-    # ASCII folds one character to one; other scripts only when no umlaut/ß/mark changes the length
-    aligned = text.isascii() or all(len(_FOLD[ord(c)]) == 1 for c in set(text))
+        folded = _drop_edge_apostrophes(folded)  # same length: the alignment is kept
     return NormalText(folded, text, aligned)
+
+
+def _drop_edge_apostrophes(folded: str) -> str:
+    """``_EDGE_APOSTROPHE_RE.sub(" ", folded)`` for a folded text (only letters, digits, ' and spaces), by
+    looking at the few apostrophes there are instead of running a look-around regex over the whole text."""
+    last = len(folded) - 1
+    edges = []
+    position = folded.find("'")
+    while position >= 0:
+        before = folded[position - 1] if position else " "
+        after = folded[position + 1] if position < last else " "
+        if before in " '" or after in " '":
+            edges.append(position)
+        position = folded.find("'", position + 1)
+    if not edges:
+        return folded
+    chars = list(folded)
+    for position in edges:
+        chars[position] = " "
+    return "".join(chars)
 
 
 def normalize(text: str) -> str:

@@ -34,10 +34,15 @@ class RawHit(NamedTuple):  # a tuple: tens of them are made per article
 
 
 class Scan(NamedTuple):
-    hits: list[RawHit]
+    strong: dict[int, list[RawHit]]  # Role.STRONG hits (most of them) by target, each list in text order
+    others: list[RawHit]  # weak names, context and negatives, in text order
     lang: str | None  # the article's language when it was given or had to be guessed
     # vocabulary context words, once per occurrence (not once per term using them): (start, end, spelling)
     context: tuple[tuple[int, int, str], ...] | list[tuple[int, int, str]] = ()
+
+    @property
+    def hits(self) -> list[RawHit]:
+        return [hit for found in self.strong.values() for hit in found] + self.others
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,19 +67,31 @@ def _supported(
         for start, end, spelling in words
     )
 
-def present(scan: Scan, tables: Tables, relaxed: bool = False) -> dict[int, list[RawHit]]:
+def present(scan: Scan, tables: Tables, relaxed: bool = False, keep_nested: bool = False) -> dict[int, list[RawHit]]:
     """Targets the text is about, with their hits. Weak names count only with support in the text
-    (or always when ``relaxed``, e.g. a sentence of an article that already matched)."""
-    hits = scan.hits
-    strong: dict[int, list[RawHit]] = defaultdict(list)
+    (or always when ``relaxed``, e.g. a sentence of an article that already matched). ``keep_nested``
+    leaves hits inside a longer hit of the same target in (they never decide presence; an explanation
+    drops them with :func:`outermost` for the few targets it shows)."""
+    strong = scan.strong
+    negatives: list[RawHit] = []
+    if scan.others:
+        strong = dict(strong)  # weak names join it: the scan stays as it was
+        negatives = _settle_others(scan, tables, relaxed, strong)
+    if negatives:
+        strong = {t: kept for t, found in strong.items() if (kept := [h for h in found if not _vetoed(h, negatives)])}
+    if keep_nested:
+        return strong
+    return {t: outermost(found) if len(found) > 1 else found for t, found in strong.items()}
+
+
+def _settle_others(scan: Scan, tables: Tables, relaxed: bool, strong: dict[int, list[RawHit]]) -> list[RawHit]:
+    """Adds the weak names that have support to ``strong``; returns the negatives."""
     weak: list[RawHit] = []
     context: dict[int, list[RawHit]] = defaultdict(list)
     negatives: list[RawHit] = []
-    for hit in hits:
+    for hit in scan.others:
         role = hit.role
-        if role is Role.STRONG:
-            strong[hit.target].append(hit)
-        elif role is Role.CONTEXT:
+        if role is Role.CONTEXT:
             context[hit.target].append(hit)
         elif role is Role.WEAK:
             weak.append(hit)
@@ -82,7 +99,8 @@ def present(scan: Scan, tables: Tables, relaxed: bool = False) -> dict[int, list
             negatives.append(hit)
     if weak:
         # context words never shadow a name: only the other hits need comparing (a third of them)
-        rivals = [(h.start, h.end, h.target, h.role) for h in hits if h.role is not Role.CONTEXT]
+        rivals = [(h.start, h.end, h.target, h.role) for found in scan.strong.values() for h in found]
+        rivals += [(h.start, h.end, h.target, h.role) for h in scan.others if h.role is not Role.CONTEXT]
         for hit in weak:
             if _shadowed(hit, rivals):
                 continue
@@ -92,20 +110,12 @@ def present(scan: Scan, tables: Tables, relaxed: bool = False) -> dict[int, list
                 or _supported(hit, context.get(hit.target, ()), scan.context, tables)
                 or any(c in strong for c in tables.entry_context.get(hit.target, ()))
             )
-            if supported:
-                strong[hit.target].append(hit)
-    present = {}
-    for target, found in strong.items():
-        if negatives:
-            found = [h for h in found if not _vetoed(h, negatives)]
-        if len(found) > 1:
-            found = _outermost(found)
-        if found:
-            present[target] = found
-    return present
+            if supported:  # a new list: the scan's own lists stay as they were
+                strong[hit.target] = [*strong.get(hit.target, ()), hit]
+    return negatives
 
 
-def _outermost(hits: Iterable[RawHit]) -> list[RawHit]:
+def outermost(hits: Iterable[RawHit]) -> list[RawHit]:
     """Drop hits inside a longer hit of the same target ("Putins" inside "Wladimir Putins")."""
     ordered = sorted(hits, key=lambda h: (h.start, -h.end))
     kept: list[RawHit] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -30,6 +31,7 @@ ENDINGS_POSSESSIVE = frozenset({"", "'s", "'"})
 MAX_ENDING = max(len(e) for e in ENDINGS_DE)
 MIN_COMPOUND_HEAD = 3  # letters before a compound tail ("Gipfel|treffen"), so "ideal" is not "i|deal"
 VIA_COMPOUND = "compound part"
+STRONG = Role.STRONG
 _CONTEXT_FORM = Form("", "", None)  # a context word takes the endings of any plain word
 
 
@@ -41,8 +43,26 @@ class _Pattern:
     plain: bool  # a whole-word occurrence is a hit without further checks
 
 
-def _pattern(target: int, role: Role, form: Form) -> _Pattern:
-    return _Pattern(target, role, form, role is not Role.WEAK and not (form.acronym or form.capital))
+def _pattern(target: int, role: Role, form: Form, entry: bool) -> _Pattern:
+    # a weak name of a lexicon entry is checked against a following capitalised word ("Kim Wehle"); an
+    # ambiguous translation of a free term needs only its context, which presence looks at
+    return _Pattern(target, role, form, not (form.acronym or form.capital or (entry and role is Role.WEAK)))
+
+
+class _Found(NamedTuple):
+    """What one scan collects: strong hits by target, the other hits, vocabulary context words."""
+
+    strong: dict[int, list[RawHit]]
+    others: list[RawHit]
+    context: list[tuple[int, int, str]]
+
+    def add(self, hit: RawHit | None) -> None:
+        if hit is None:
+            return
+        if hit.role is STRONG:
+            self.strong.setdefault(hit.target, []).append(hit)
+        else:
+            self.others.append(hit)
 
 
 class Scanner:
@@ -89,7 +109,7 @@ class Scanner:
             (Role.NEGATIVE, entry.negative),
         ):
             for form in forms:
-                self._patterns[_key(form)].append(_pattern(index, role, form))
+                self._patterns[_key(form)].append(_pattern(index, role, form, True))
                 self._changed.add(_key(form))
         self._context[index] = frozenset(self.entry_index[c] for c in entry.context)
 
@@ -116,7 +136,7 @@ class Scanner:
                 self._context_refs[spelling] += 1
                 self._changed.add(spelling)
         for role, form in roles:
-            pattern = _pattern(target, role, form)
+            pattern = _pattern(target, role, form, False)
             self._patterns[_key(form)].append(pattern)
             self._changed.add(_key(form))
             if form.compound and role is Role.STRONG:
@@ -197,45 +217,70 @@ class Scanner:
         normal = normalize_text(text)
         padded = " " + normal.text + " "
         language = [lang]  # decided lazily: most articles never need it
-        hits: list[RawHit] = []
-        context: list[tuple[int, int, str]] = []
-        source, aligned, make = normal.source, normal.aligned, RawHit._make
+        found = _Found({}, [], [])
         heads, tails = self._built()
-        for last, (length, patterns, spelling, plain, checked) in heads.iter(padded):
-            begin = last - length + 1
-            stop = last + 1
-            if padded[stop] == " ":  # a whole word: plain patterns are hits without further checks
-                if plain:
-                    start, end = (begin, last) if aligned else normal.source_span(begin, last)
-                    surface = source[start:end]
-                    hits.extend([make((target, role, start, end, surface, via)) for target, role, via in plain])
-                if spelling:
-                    context.append(((begin, last) if aligned else normal.source_span(begin, last)) + (spelling,))
-            elif padded.find(" ", stop, stop + MAX_ENDING + 1) < 0:
-                continue  # the start of a longer word ("us" in "use"): no ending is that long
-            else:
-                checked = patterns
-                if spelling:
-                    self._context_hit(context, spelling, padded, normal, begin + 1, stop, language)
-            for pattern in checked:
-                hit = self._check(pattern, padded, normal, begin + 1, stop, language)
-                if hit is not None:
-                    hits.append(hit)
+        self._scan_words(heads, padded, normal, language, found)
         if len(tails) > 1 and _language(language, normal) == "de":
-            for last, (length, patterns, *_) in tails.iter(padded):
-                begin = last - length + 1
-                if padded[begin - 1] == " " or _head_length(padded, begin) < MIN_COMPOUND_HEAD:
-                    continue  # a word start was found by the first automaton; "i|deal" is no compound
-                word_start = padded.rfind(" ", 0, begin) + 1
-                for pattern in patterns:
-                    hit = self._check(pattern, padded, normal, word_start, last + 1, language)
-                    if hit is not None:
-                        hits.append(hit)
+            self._scan_tails(tails, padded, normal, language, found)
         if self._parts and _language(language, normal) == "de":
             for pattern, begin, stop in self._compounds.matches(padded, self._parts):
                 start, end = normal.source_span(begin - 1, stop - 1)
-                hits.append(RawHit(pattern.target, pattern.role, start, end, source[start:end], VIA_COMPOUND))
-        return Scan(hits, language[0], context)
+                found.add(RawHit(pattern.target, pattern.role, start, end, normal.source[start:end], VIA_COMPOUND))
+        return Scan(found.strong, found.others, language[0], found.context)
+
+    def _scan_words(
+        self, heads: ahocorasick.Automaton, padded: str, normal: NormalText, language: list, found: _Found
+    ) -> None:
+        """The hot loop: every spelling that starts a word. A whole-word occurrence of a plain pattern is a
+        hit at once (grouped by target here, as presence reads them); the rest is checked."""
+        strong, others, context = found
+        # tuple.__new__ makes a RawHit without the Python-level frame of RawHit._make
+        source, aligned, new, endings = normal.source, normal.aligned, tuple.__new__, ENDINGS_EN
+        for last, (length, plain, spelling, checked, plain_other, patterns) in heads.iter(padded):
+            stop = last + 1
+            if padded[stop] == " ":  # a whole word
+                begin = stop - length
+                if plain or plain_other or spelling:
+                    start, end = (begin, last) if aligned else normal.source_span(begin, last)
+                    surface = source[start:end]
+                    for target, via in plain:
+                        group = strong.get(target)
+                        if group is None:
+                            strong[target] = [new(RawHit, (target, STRONG, start, end, surface, via))]
+                        else:
+                            group.append(new(RawHit, (target, STRONG, start, end, surface, via)))
+                    if plain_other:
+                        others.extend([new(RawHit, (t, r, start, end, surface, via)) for t, r, via in plain_other])
+                    if spelling:
+                        context.append((start, end, spelling))
+                for pattern in checked:
+                    found.add(self._check(pattern, padded, normal, begin + 1, stop, language))
+                continue
+            word_end = padded.find(" ", stop, stop + MAX_ENDING + 1)
+            if word_end < 0:
+                continue  # the start of a longer word ("us" in "use"): no ending is that long
+            # every form's endings are English ones or, in German text, German ones: most continuations of a
+            # spelling ("us|e", "deal|ing") are no ending of any form and need no look at its patterns
+            ending = padded[stop:word_end]
+            if ending not in endings and (ending not in ENDINGS_DE or _language(language, normal) != "de"):
+                continue
+            begin = stop - length
+            if spelling:
+                self._context_hit(context, spelling, padded, normal, begin + 1, stop, language)
+            for pattern in patterns:
+                found.add(self._check(pattern, padded, normal, begin + 1, stop, language))
+
+    def _scan_tails(
+        self, tails: ahocorasick.Automaton, padded: str, normal: NormalText, language: list, found: _Found
+    ) -> None:
+        """Forms that may close a German compound ("Milliarden|waffendeal")."""
+        for last, (length, *_, patterns) in tails.iter(padded):
+            begin = last - length + 1
+            if padded[begin - 1] == " " or _head_length(padded, begin) < MIN_COMPOUND_HEAD:
+                continue  # a word start was found by the first automaton; "i|deal" is no compound
+            word_start = padded.rfind(" ", 0, begin) + 1
+            for pattern in patterns:
+                found.add(self._check(pattern, padded, normal, word_start, last + 1, language))
 
     def _context_hit(
         self,
@@ -282,9 +327,9 @@ class Scanner:
             return True
         return ending in ENDINGS_DE and _language(language, normal) == "de"
 
-    def present(self, scan: Scan, relaxed: bool = False) -> dict[int, list[RawHit]]:
+    def present(self, scan: Scan, relaxed: bool = False, keep_nested: bool = False) -> dict[int, list[RawHit]]:
         """Targets the text is about, with their hits (see presence.py)."""
-        return present(scan, self._tables, relaxed)
+        return present(scan, self._tables, relaxed, keep_nested)
 
 
 def _starts_full_name(source: str, end: int, normal: NormalText, language: list) -> bool:
@@ -314,18 +359,21 @@ def _key(form: Form) -> str:
 
 def _empty_automaton() -> ahocorasick.Automaton:
     automaton = ahocorasick.Automaton()
-    automaton.add_word("\x00", (1, (), "", (), ()))  # never in normalised text; an automaton needs one word
+    automaton.add_word("\x00", (1, (), "", (), (), ()))  # never in normalised text; an automaton needs one word
     automaton.make_automaton()
     return automaton
 
 
 def _put(automaton: ahocorasick.Automaton, key: str, patterns: list[_Pattern], context: bool) -> None:
-    """The value: (length, patterns, the spelling when it is a context word of free terms else "", then the
-    patterns split for whole-word occurrences: (target, role, via) of the plain ones, the others to check)."""
+    """The value, laid out for the scan loop: (length; the plain strong patterns as (target, via) — a
+    whole-word occurrence is a hit at once; the spelling when it is a context word of free terms, else "";
+    the patterns to check even for a whole word; the other plain ones as (target, role, via); all patterns,
+    checked when the word has an ending)."""
     if patterns or context:
-        plain = tuple((p.target, p.role, p.form.via) for p in patterns if p.plain)
+        plain = tuple((p.target, p.form.via) for p in patterns if p.plain and p.role is STRONG)
+        plain_other = tuple((p.target, p.role, p.form.via) for p in patterns if p.plain and p.role is not STRONG)
         checked = tuple(p for p in patterns if not p.plain)
-        automaton.add_word(key, (len(key), tuple(patterns), key if context else "", plain, checked))
+        automaton.add_word(key, (len(key), plain, key if context else "", checked, plain_other, tuple(patterns)))
     elif key in automaton:
         automaton.remove_word(key)
 

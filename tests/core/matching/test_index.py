@@ -119,3 +119,16 @@ def test_compound_tails_follow_subscription_changes(engine: MatchEngine) -> None
     assert index.match(german) == {}
     index.add(3, "Treffen -Putin")
     assert set(index.match(german)) == {3}
+
+
+def test_an_excluded_term_blocks_only_the_queries_that_exclude_it(engine: MatchEngine) -> None:
+    index = SubscriptionIndex(engine)
+    index.add(1, "Putin -Ukraine")
+    index.add(2, "Putin -Borussia")
+    index.add(3, "Putin -Ukraine")  # the same query: one record, two subscribers
+    assert set(index.match("Putin sprach über den Krieg in der Ukraine.")) == {2}
+    index.remove(2)
+    assert index.match("Putin sprach über den Krieg in der Ukraine.") == {}
+    found = index.match("Putin sprach in Moskau.")
+    assert set(found) == {1, 3} and found[1] is found[3]
+    assert found[1].reason() == engine.match("Putin -Ukraine", "Putin sprach in Moskau.").reason()

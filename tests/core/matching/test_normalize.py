@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import re
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core.lang import detect_language
-from bot.core.matching.normalize import normalize, normalize_text
+from bot.core.matching.normalize import _FOLD, normalize, normalize_text
 
 
 def test_case_umlauts_and_sharp_s_fold_together() -> None:
@@ -45,3 +47,23 @@ def test_offsets_are_always_inside_the_source(text: str) -> None:
 def test_language_guess() -> None:
     assert detect_language("Das Treffen zwischen Putin und Kim soll stattfinden.") == "de"
     assert detect_language("The meeting will take place in Vladivostok next week.") == "en"
+
+
+_REFERENCE_EDGE = re.compile(r"(?<![^\s'])'|'(?![^\s'])")  # the look-around rule the fast path replaces
+
+
+@given(st.text(alphabet="ab1 '’`\n\té-ßäÄ\u0301", max_size=40))
+def test_fast_paths_fold_exactly_like_the_character_table(text: str) -> None:
+    """ASCII through the byte table, edge apostrophes found one by one, alignment decided by length:
+    the same normalised text, and aligned exactly when every character folds to one."""
+    normal = normalize_text(text)
+    assert normal.text == _REFERENCE_EDGE.sub(" ", text.translate(_FOLD))
+    assert normal.aligned == all(len(_FOLD[ord(c)]) == 1 for c in text)
+
+
+def test_a_vanishing_mark_and_a_doubling_letter_do_not_pass_for_aligned() -> None:
+    text = "Stra\u00dfe Cafe\u0301"  # ß folds to two characters, the combining accent to none: same length
+    normal = normalize_text(text)
+    assert len(normal.text) == len(text) and not normal.aligned
+    start = normal.text.index("cafe")
+    assert text[slice(*normal.source_span(start, start + 4))] == "Cafe"
