@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import sys
+import unicodedata
+
 import pytest
 
 from bot.core.ingest import content_hash, derive_title
-from bot.core.ingest.text import NotText, clean_text, decode_bytes, is_long_enough, word_chars
+from bot.core.ingest.text import (
+    NotText,
+    _checked_url,
+    clean_text,
+    clean_url,
+    decode_bytes,
+    has_space_or_control,
+    is_long_enough,
+    word_chars,
+)
 from bot.core.models import ArticleDraft
 
 
@@ -102,3 +114,42 @@ def test_content_hash_changes_with_the_words() -> None:
     assert content_hash(base) != content_hash(_draft("Kim trifft Putin", "Er sagte: Wir liefern keine Waffen."))
     assert content_hash(base) != content_hash(_draft("Kim trifft Xi", "Er sagte: Wir liefern Waffen."))
     assert len(content_hash(base)) == 64
+
+
+def test_space_or_control_test_agrees_with_the_per_character_rule() -> None:
+    # The fast test must reject exactly what "any whitespace or category C character" rejected: every
+    # code point of the BMP, and a spread over the planes above it (held equal over all of them when written).
+    for code in [*range(0x10000), *range(0x10000, sys.maxunicode + 1, 61)]:
+        char = chr(code)
+        expected = char.isspace() or unicodedata.category(char)[0] == "C"
+        assert has_space_or_control(f"a{char}b") is expected, hex(code)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.bbc.co.uk/news/uk-64137439?at_medium=RSS&at_campaign=KARANGA",
+        "HTTP://Example.COM",
+        "http://example.com#top",
+        "https://example.com?q=1",
+        "http://a.b-c.de/path/",
+        "httpſ://example.com/",  # long s: not "https"
+        "https://examp\u212ae.com/",  # Kelvin sign in the host
+        "https://user:pw@example.com/",
+        "https://example.com:8443/x",
+        "https://example.com:99999/x",
+        "https://[::1]/x",
+        "https://[::1/x",
+        "https://example.com\\@evil.com/",
+        "https:///path",
+        "https://",
+        "ftp://example.com/",
+        "javascript:alert(1)",
+        "//example.com/x",
+        "https://bücher.example/x",
+        "https://xn--bcher-kva.example/x",
+        "https://...",
+    ],
+)
+def test_fast_path_of_clean_url_keeps_what_the_full_parse_keeps(url: str) -> None:
+    assert clean_url(url) == _checked_url(url)
