@@ -136,7 +136,9 @@ def clean_text(text: str) -> str:
 
 def clean_line(text: str) -> str:
     """A one-line string (titles): every run of whitespace becomes one space."""
-    return " ".join(_CONTROL.sub("", text).split())
+    if not text.isprintable():  # every character _CONTROL removes is unprintable: most titles skip the regex
+        text = _CONTROL.sub("", text)
+    return " ".join(text.split())
 
 
 def clean_url(url: str | None) -> str | None:
@@ -202,9 +204,20 @@ def hash_key(text: str) -> str:
     return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 
+def _ascii_hash_key(text: str) -> bytes:
+    """:func:`hash_key` of ASCII text, as bytes: NFKC changes no ASCII character, casefold is lower(), and
+    ``[\\W_]`` is "not a letter or digit", so a byte table does the regex's work (most feed items are ASCII)."""
+    return b" ".join(text.encode("ascii").lower().translate(_ASCII_WORD_BYTES).split())
+
+
+_ASCII_WORD_BYTES = bytes(code if chr(code).isalnum() else 0x20 for code in range(128)).ljust(256, b" ")
+
+
 def content_hash(draft: ArticleDraft) -> str:
     """SHA-256 (hex) of the normalised title and body, so re-sent copies with trivial edits dedupe."""
-    return hashlib.sha256(hash_key(f"{draft.title}\n{draft.body}").encode("utf-8")).hexdigest()
+    text = f"{draft.title}\n{draft.body}"
+    key = _ascii_hash_key(text) if text.isascii() else hash_key(text).encode("utf-8")
+    return hashlib.sha256(key).hexdigest()
 
 
 # --- titles -------------------------------------------------------------------------------------------------

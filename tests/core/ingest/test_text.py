@@ -9,12 +9,16 @@ import pytest
 
 from bot.core.ingest import content_hash, derive_title
 from bot.core.ingest.text import (
+    _CONTROL,
     NotText,
+    _ascii_hash_key,
     _checked_url,
+    clean_line,
     clean_text,
     clean_url,
     decode_bytes,
     has_space_or_control,
+    hash_key,
     is_long_enough,
     word_chars,
 )
@@ -153,3 +157,26 @@ def test_space_or_control_test_agrees_with_the_per_character_rule() -> None:
 )
 def test_fast_path_of_clean_url_keeps_what_the_full_parse_keeps(url: str) -> None:
     assert clean_url(url) == _checked_url(url)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kim fires his No. 2\n\nThe leader's \"purge\" -- 3 officials_out, 10% more!",
+        "  UPPER lower MiXeD_under__score\t\x0bvertical\x1ftab  ",
+        "a\x00b\x7fc ... ---",
+        "",
+        "___",
+    ],
+)
+def test_ascii_hash_key_is_the_general_one(text: str) -> None:
+    assert _ascii_hash_key(text) == hash_key(text).encode("ascii")
+
+
+def test_every_character_clean_line_removes_is_unprintable() -> None:
+    # clean_line skips its regex for printable text; that is exact only while this holds.
+    codes = [*range(0x10000), *range(0xE0000, 0xE0080)]  # the class lies in the BMP and the tag block
+    removed = [chr(code) for code in codes if _CONTROL.fullmatch(chr(code))]
+    assert removed and not any(char.isprintable() for char in removed)
+    assert clean_line("Pu\u200btin\u00ad  meets\tKim") == "Putin meets Kim"
+    assert clean_line("a\u200cb") == "ab"  # a joiner between Latin letters goes (lookbehind alternative)
