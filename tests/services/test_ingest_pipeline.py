@@ -8,6 +8,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from bot.app import running_app
 from bot.core.ingest import iter_path
 from bot.core.matching import MatchEngine
@@ -35,12 +37,14 @@ def _corpus(path: Path) -> Path:
     return path
 
 
-async def _run(settings: Settings, engine: MatchEngine, corpus: Path, *, pipelined: bool) -> dict[str, object]:
+async def _run(
+    settings: Settings, engine: MatchEngine, corpus: Path, *, pipelined: bool, in_process: bool = False
+) -> dict[str, object]:
     async with running_app(settings, load_seeds=False, run_jobs=False, engine=engine) as app:
         reply = await app.handle(command("/subscribe Putin"))
         assert "Subscribed" in reply.messages[0].html
         if pipelined:
-            report = await app.services.ingest.ingest_path(corpus)
+            report = await app.services.ingest.ingest_path(corpus, in_process=in_process)
         else:  # the same items, stored and matched one batch at a time, strictly in sequence
             items = list(iter_path(corpus))
             report = await app.services.ingest.ingest_items(items[:BATCH])
@@ -56,8 +60,9 @@ async def _run(settings: Settings, engine: MatchEngine, corpus: Path, *, pipelin
         }
 
 
+@pytest.mark.parametrize("in_process", [False, True], ids=["reader-thread", "reader-process"])
 async def test_pipelined_ingest_equals_sequential_ingest(
-    tmp_path: Path, settings: Settings, match_engine: MatchEngine
+    tmp_path: Path, settings: Settings, match_engine: MatchEngine, in_process: bool
 ) -> None:
     # The two runs need two empty databases: one throw-away PostgreSQL database per test is shared by both, so
     # the comparison is made on two SQLite files (the ingest code under test does not depend on the dialect).
@@ -67,7 +72,7 @@ async def test_pipelined_ingest_equals_sequential_ingest(
         for name in ("seq", "pipe")
     }
     expected = await _run(on["seq"], match_engine, corpus, pipelined=False)
-    got = await _run(on["pipe"], match_engine, corpus, pipelined=True)
+    got = await _run(on["pipe"], match_engine, corpus, pipelined=True, in_process=in_process)
     assert got == expected
     # and the expectation itself is what the corpus holds
     assert expected["counts"] == {"new": ARTICLES - 3, "duplicate": 1, "rejected": 2}
