@@ -11,8 +11,6 @@ bottleneck stage.
 Each corpus is also loaded the plainest way in the same run (:mod:`bench.plain_load`: json parse, SQLite
 insert, FTS5 index), and ``<label>_ratio_to_plain_load`` says how many times that floor the pipeline takes
 (wall clock; ``<label>_cpu_ratio_to_plain_load`` the same in CPU time, steadier on a shared machine).
-The pipeline's CPU time includes the reading child process a big file is parsed in (``reader_peak_rss_mb``
-is that child's peak memory, on top of ``peak_rss_mb``, which is this process's).
 """
 
 from __future__ import annotations
@@ -20,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-import resource
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -136,10 +133,10 @@ async def _ingest_all(
             progress(f"ingest: {path.name} with {len(pipeline)} subscriptions")
             timed = _Timed(pipeline.process_articles)
             services.ingest.set_listener(timed)
-            started, cpu_started = time.perf_counter(), _cpu_seconds()
+            started, cpu_started = time.perf_counter(), time.process_time()
             report = await services.ingest.ingest_path(path)
             seconds = time.perf_counter() - started
-            figures[f"{label}_cpu_s"] = _cpu_seconds() - cpu_started
+            figures[f"{label}_cpu_s"] = time.process_time() - cpu_started
             items = len(report.outcomes)
             figures |= {
                 f"{label}_items": float(items),
@@ -155,12 +152,6 @@ async def _ingest_all(
         return figures
     finally:
         await storage.close()
-
-
-def _cpu_seconds() -> float:
-    """This process's CPU time plus that of its finished children (the reader process ends with each file)."""
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def run(
@@ -193,7 +184,6 @@ def run(
         german_seconds, sum(figures[f"{g}_plain_s"] for g in GERMAN_LABELS)
     )
     figures["peak_rss_mb"] = peak_rss_mb()
-    figures["reader_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return figures
 
 
@@ -236,8 +226,7 @@ def table(figures: dict[str, float]) -> Table:
             f"{figures[f'{label}_rss_mb_after']:,.0f}",
         )
     out.caption = (
-        f"peak RSS {figures['peak_rss_mb']:,.0f} MB (reader process {figures['reader_peak_rss_mb']:,.0f} MB); "
-        f"database {figures['db_mb']:,.0f} MB; "
+        f"peak RSS {figures['peak_rss_mb']:,.0f} MB; database {figures['db_mb']:,.0f} MB; "
         f"one-time warm-up before the runs {figures['warm_up_s']:.1f}s"
     )
     return out

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
 from bot.core.clock import Clock
-from bot.core.ingest import ParsedItem, content_hash, parse_document
+from bot.core.ingest import ParsedItem, content_hash, iter_path, parse_document
 from bot.core.models import Article, ArticleDraft, IngestOutcome, IngestReport
-from bot.services.reader import BATCH as BATCH  # re-exported: callers have imported the batch size from here
-from bot.services.reader import BatchReader, Hashed, open_reader
 from bot.storage.store import Storage
 
 log = logging.getLogger(__name__)
 
 NewArticles = Callable[[list[Article]], Awaitable[None]]
 Progress = Callable[[int], None]
+Hashed = tuple[ParsedItem, str | None]  # an item and its content hash (None when rejected)
+
+BATCH = 1000
+# A batch also ends at this many characters of text: long articles (German full texts run to 3 KB each) then
+# come in batches of a few hundred, so matching one overlaps storing the next even in a 1,000-item file, and
+# a file of huge lines never holds a thousand of them in memory at once.
+BATCH_CHARS = 400_000
 
 
 class IngestService:
@@ -73,32 +78,20 @@ class IngestService:
         return report, stored
 
     async def ingest_path(
-        self,
-        path: Path,
-        *,
-        alert: bool = True,
-        progress: Progress | None = None,
-        max_bytes: int | None = None,
-        in_process: bool | None = None,
+        self, path: Path, *, alert: bool = True, progress: Progress | None = None, max_bytes: int | None = None
     ) -> IngestReport:
-        """A file or folder, streamed in batches, as a three-stage pipeline: the reader parses and hashes batch
-        k+1 (in a child process for big inputs, else a thread; ``in_process`` forces either) while batch k is
-        stored and batch k-1 is matched. SQLite (which releases the GIL), the reader and matching overlap on
-        two cores; at most one batch waits in each stage, so memory stays flat, and batches are matched in
-        order (one matching task at a time), so the outbox is the same."""
-        reader = open_reader(path, max_bytes, in_process=in_process)
-        try:
-            return await self._pipeline(reader, alert, progress)
-        finally:
-            await asyncio.to_thread(reader.close)
-
-    async def _pipeline(self, reader: BatchReader, alert: bool, progress: Progress | None) -> IngestReport:
+        """A file or folder, streamed in batches, as a three-stage pipeline: a worker thread reads, parses and
+        hashes batch k+1 while batch k is stored and batch k-1 is matched. SQLite (which releases the GIL)
+        and the Python stages overlap on two cores; at most one batch waits in each stage, so memory stays
+        flat, and batches are matched in order (one matching task at a time), so the outbox is the same."""
         report = IngestReport()
-        upcoming = asyncio.ensure_future(asyncio.to_thread(reader.next_batch))
+        kwargs = {"max_bytes": max_bytes} if max_bytes else {}
+        stream = iter_path(path, **kwargs)
+        upcoming = asyncio.ensure_future(asyncio.to_thread(_take, stream, BATCH))
         matching: asyncio.Future[None] | None = None
         try:
             while batch := await upcoming:
-                upcoming = asyncio.ensure_future(asyncio.to_thread(reader.next_batch))
+                upcoming = asyncio.ensure_future(asyncio.to_thread(_take, stream, BATCH))
                 batch_report, stored = await self._store(batch, alert=alert)
                 report.extend(batch_report)
                 if matching is not None:
@@ -111,8 +104,8 @@ class IngestService:
             if matching is not None:
                 await matching
         finally:
-            # Never leave the reader busy, or a batch being matched, unattended. Its articles stay marked
-            # unmatched if this fails, and the pipeline catches them up at start.
+            # Never leave the thread reading the generator, or a batch being matched, unattended. Its
+            # articles stay marked unmatched if this fails, and the pipeline catches them up at start.
             pending = [task for task in (upcoming, matching) if task is not None and not task.done()]
             if pending:
                 await asyncio.wait(pending)
@@ -124,6 +117,20 @@ class IngestService:
     async def ingest_document(self, name: str, data: bytes, *, max_bytes: int, alert: bool = True) -> IngestReport:
         items = await asyncio.to_thread(parse_document, name, data, max_bytes=max_bytes)
         return await self.ingest_items(items, alert=alert)
+
+
+def _take(stream: Iterator[ParsedItem], count: int, max_chars: int = BATCH_CHARS) -> list[Hashed]:
+    """The next ``count`` items (fewer once they hold ``max_chars`` of text) with their content hashes,
+    computed here in the worker thread (hashing normalises the whole text, kept off the event loop)."""
+    batch = []
+    chars = 0
+    for item in stream:
+        draft = item.draft
+        batch.append((item, content_hash(draft) if draft is not None else None))
+        chars += len(draft.body) + len(draft.title) if draft is not None else 0
+        if len(batch) >= count or chars >= max_chars:
+            break
+    return batch
 
 
 def _hashed(items: Sequence[ParsedItem]) -> list[Hashed]:
