@@ -27,9 +27,19 @@ def _insert_row(content_hash: str, draft: ArticleDraft, stamp: str, to_match: bo
     )
 
 
-@lru_cache(maxsize=8)
+def _chunk_sizes(count: int) -> list[int]:
+    """``count`` as statements of 500 rows, the rest in powers of two: a batch's remainder differs from batch
+    to batch, and every distinct size is another prepared statement the driver caches (up to 128 of them, a
+    few hundred KB each for 5,000 parameters), so only 10 sizes ever occur."""
+    sizes = [_INSERT_CHUNK] * (count // _INSERT_CHUNK)
+    rest = count % _INSERT_CHUNK
+    sizes.extend(1 << bit for bit in range(rest.bit_length() - 1, -1, -1) if rest >> bit & 1)
+    return sizes
+
+
+@lru_cache(maxsize=16)
 def _insert_sql(rows: int) -> str:
-    """The insert of ``rows`` articles (cached: a bulk import uses one or two sizes)."""
+    """The insert of ``rows`` articles (one of the 10 sizes :func:`_chunk_sizes` uses)."""
     values = ",".join(["(?,?,?,?,?,?,?,?,?,?,?)"] * rows)
     return (
         f"INSERT INTO articles({_INSERT_COLUMNS}) VALUES {values}"
@@ -108,9 +118,11 @@ class ArticleRepository:
         rows = [_insert_row(h, d, to_db_time(now), to_match) for h, d in fresh.items()]
         new_ids: dict[str, int] = {}
         async with self._db.transaction() as tx:
-            for start in range(0, len(rows), _INSERT_CHUNK):
-                chunk = rows[start : start + _INSERT_CHUNK]
-                returned = await tx.fetch_all(_insert_sql(len(chunk)), [v for row in chunk for v in row])
+            start = 0
+            for size in _chunk_sizes(len(rows)):
+                chunk = rows[start : start + size]
+                start += size
+                returned = await tx.fetch_all(_insert_sql(size), [v for row in chunk for v in row])
                 new_ids.update({row[0]: row[1] for row in returned})
         ids: list[int | None] = []
         for content_hash, _ in items:
