@@ -1,9 +1,11 @@
 """The floor the ingest benchmark compares against: the same corpus file loaded the plainest way.
 
-``json.loads`` per line, one ``executemany`` INSERT of title and body per 1,000 records in its own
-transaction, into a table with the archive's FTS5 index (same tokenizer, filled by the same kind of trigger)
-and the archive's journal settings. No validation, no language detection, no dedupe, no matching: what any
-loader of this file must at least pay, measured in the same run so a busy machine slows both alike.
+``json.loads`` per line, 1,000 records per transaction inserted as multi-row ``INSERT … VALUES`` statements
+of 500 rows (the archive's own insert: FTS5 writes its pending terms at the end of every statement, so an
+``executemany``, one statement per row, pays about 2.5 times the FTS work), into a table with the archive's
+FTS5 index (same tokenizer, filled by the same kind of trigger) and the archive's journal settings. No
+validation, no language detection, no dedupe, no matching: what any loader of this file must at least pay,
+measured in the same run so a busy machine slows both alike.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BATCH = 1_000
+STATEMENT_ROWS = 500
 _SCHEMA = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
@@ -46,7 +49,10 @@ def plain_load(corpus: Path, database: Path) -> PlainLoad:
         rows = 0
         for batch in _batches(corpus):
             conn.execute("BEGIN")
-            conn.executemany("INSERT INTO articles(title, body) VALUES (?, ?)", batch)
+            for start in range(0, len(batch), STATEMENT_ROWS):
+                part = batch[start : start + STATEMENT_ROWS]
+                values = ",".join(["(?, ?)"] * len(part))
+                conn.execute(f"INSERT INTO articles(title, body) VALUES {values}", [v for row in part for v in row])
             conn.execute("COMMIT")
             rows += len(batch)
     finally:

@@ -20,6 +20,10 @@ Progress = Callable[[int], None]
 Hashed = tuple[ParsedItem, str | None]  # an item and its content hash (None when rejected)
 
 BATCH = 1000
+# A batch also ends at this many characters of text: long articles (German full texts run to 3 KB each) then
+# come in batches of a few hundred, so matching one overlaps storing the next even in a 1,000-item file, and
+# a file of huge lines never holds a thousand of them in memory at once.
+BATCH_CHARS = 400_000
 
 
 class IngestService:
@@ -115,13 +119,16 @@ class IngestService:
         return await self.ingest_items(items, alert=alert)
 
 
-def _take(stream: Iterator[ParsedItem], count: int) -> list[Hashed]:
-    """The next ``count`` items with their content hashes, computed here in the worker thread (hashing
-    normalises the whole text: a tenth of the ingest's CPU, kept off the event loop)."""
+def _take(stream: Iterator[ParsedItem], count: int, max_chars: int = BATCH_CHARS) -> list[Hashed]:
+    """The next ``count`` items (fewer once they hold ``max_chars`` of text) with their content hashes,
+    computed here in the worker thread (hashing normalises the whole text, kept off the event loop)."""
     batch = []
+    chars = 0
     for item in stream:
-        batch.append((item, content_hash(item.draft) if item.draft is not None else None))
-        if len(batch) >= count:
+        draft = item.draft
+        batch.append((item, content_hash(draft) if draft is not None else None))
+        chars += len(draft.body) + len(draft.title) if draft is not None else 0
+        if len(batch) >= count or chars >= max_chars:
             break
     return batch
 

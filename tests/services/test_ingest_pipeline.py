@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.app import running_app
 from bot.core.ingest import iter_path
 from bot.core.matching import MatchEngine
-from bot.services.ingest import BATCH
+from bot.services.ingest import BATCH, BATCH_CHARS, _take
 from config.settings import Settings
 from tests.fakes import command
 
@@ -76,3 +76,18 @@ async def test_pipelined_ingest_equals_sequential_ingest(
     assert expected["alerts"] == len(putin)
     assert expected["unmatched"] == []
     assert expected["found"] == ["Meldung Nummer 2100"]
+
+
+def test_batches_of_long_articles_are_cut_by_size(tmp_path: Path) -> None:
+    # 300 articles of about 3,500 characters: several batches, so matching one overlaps storing the next,
+    # and a file of long lines never sits in memory a thousand at a time.
+    body = " ".join(f"Wort{n % 97}" for n in range(500))
+    lines = [json.dumps({"id": n, "title": f"Meldung {n}", "text": f"{body} {n}", "lang": "de"}) for n in range(300)]
+    corpus = tmp_path / "long.jsonl"
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    stream = iter_path(corpus)
+    sizes = []
+    while batch := _take(stream, BATCH):
+        sizes.append(len(batch))
+        assert sum(len(item.draft.body) for item, _ in batch if item.draft) < BATCH_CHARS + 4_000
+    assert sum(sizes) == 300 and len(sizes) == 300 * 3_500 // BATCH_CHARS + 1

@@ -42,10 +42,11 @@ def parse_date(value: object) -> ParsedDate:
 
 
 def _parse_text(text: str) -> ParsedDate:
-    try:
-        return _from_day(date.fromisoformat(text), text)
-    except ValueError:
-        pass
+    if ":" not in text:  # a time of day is never a plain date: spare the exception for timestamps
+        try:
+            return _from_day(date.fromisoformat(text), text)
+        except ValueError:
+            pass
     try:
         return _from_moment(datetime.fromisoformat(text.replace("Z", "+00:00")), text)
     except ValueError:

@@ -47,6 +47,10 @@ _SPACES = re.compile(r"  +")
 _EDGE_SPACE = re.compile(r" *\n *")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _WORD = re.compile(r"\w+")
+# http(s), an ASCII host of letters, digits, dots and hyphens (no user, port or IPv6 brackets), then the path,
+# query or fragment or nothing: urlsplit would find that scheme and host, so the link is kept as written.
+# Spelled out, not IGNORECASE: that would let "ſ" (long s) and the Kelvin sign stand for ASCII letters.
+_PLAIN_URL = re.compile(r"[hH][tT][tT][pP][sS]?://[A-Za-z0-9.-]+(?=[/?#]|\Z)")
 _NON_WORD = re.compile(r"[\W_]+")
 
 MIN_ARTICLE_CHARS = 40  # below this many characters of words a "text" is a fragment, not an article
@@ -132,7 +136,9 @@ def clean_text(text: str) -> str:
 
 def clean_line(text: str) -> str:
     """A one-line string (titles): every run of whitespace becomes one space."""
-    return " ".join(_CONTROL.sub("", text).split())
+    if not text.isprintable():  # every character _CONTROL removes is unprintable: most titles skip the regex
+        text = _CONTROL.sub("", text)
+    return " ".join(text.split())
 
 
 def clean_url(url: str | None) -> str | None:
@@ -142,8 +148,14 @@ def clean_url(url: str | None) -> str | None:
     if not url:
         return None
     text = url.strip()
-    if any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in text):
+    if has_space_or_control(text):
         return None
+    if _PLAIN_URL.match(text):
+        return text  # what the parse below returns for it, without the parse (most feed links look so)
+    return _checked_url(text)
+
+
+def _checked_url(text: str) -> str | None:
     try:
         parts = urlsplit(text)
         host = parts.hostname
@@ -160,6 +172,13 @@ def clean_url(url: str | None) -> str | None:
         return None
     netloc = ascii_host if port is None else f"{ascii_host}:{port}"
     return urlunsplit((parts.scheme.lower(), netloc, parts.path, parts.query, parts.fragment))
+
+
+def has_space_or_control(text: str) -> bool:
+    """Whether ``text`` holds whitespace or a character of Unicode category C (control, format, private,
+    unassigned). ``str.isprintable`` is false exactly for categories C and Z except the plain space, and every
+    Z character is whitespace, so this is the per-character test at C speed (it ran for every feed link)."""
+    return " " in text or not text.isprintable()
 
 
 def word_chars(text: str) -> int:
@@ -185,9 +204,20 @@ def hash_key(text: str) -> str:
     return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 
+def _ascii_hash_key(text: str) -> bytes:
+    """:func:`hash_key` of ASCII text, as bytes: NFKC changes no ASCII character, casefold is lower(), and
+    ``[\\W_]`` is "not a letter or digit", so a byte table does the regex's work (most feed items are ASCII)."""
+    return b" ".join(text.encode("ascii").lower().translate(_ASCII_WORD_BYTES).split())
+
+
+_ASCII_WORD_BYTES = bytes(code if chr(code).isalnum() else 0x20 for code in range(128)).ljust(256, b" ")
+
+
 def content_hash(draft: ArticleDraft) -> str:
     """SHA-256 (hex) of the normalised title and body, so re-sent copies with trivial edits dedupe."""
-    return hashlib.sha256(hash_key(f"{draft.title}\n{draft.body}").encode("utf-8")).hexdigest()
+    text = f"{draft.title}\n{draft.body}"
+    key = _ascii_hash_key(text) if text.isascii() else hash_key(text).encode("utf-8")
+    return hashlib.sha256(key).hexdigest()
 
 
 # --- titles -------------------------------------------------------------------------------------------------

@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import sys
+import unicodedata
+
 import pytest
 
 from bot.core.ingest import content_hash, derive_title
-from bot.core.ingest.text import NotText, clean_text, decode_bytes, is_long_enough, word_chars
+from bot.core.ingest.text import (
+    _CONTROL,
+    NotText,
+    _ascii_hash_key,
+    _checked_url,
+    clean_line,
+    clean_text,
+    clean_url,
+    decode_bytes,
+    has_space_or_control,
+    hash_key,
+    is_long_enough,
+    word_chars,
+)
 from bot.core.models import ArticleDraft
 
 
@@ -102,3 +118,65 @@ def test_content_hash_changes_with_the_words() -> None:
     assert content_hash(base) != content_hash(_draft("Kim trifft Putin", "Er sagte: Wir liefern keine Waffen."))
     assert content_hash(base) != content_hash(_draft("Kim trifft Xi", "Er sagte: Wir liefern Waffen."))
     assert len(content_hash(base)) == 64
+
+
+def test_space_or_control_test_agrees_with_the_per_character_rule() -> None:
+    # The fast test must reject exactly what "any whitespace or category C character" rejected: every
+    # code point of the BMP, and a spread over the planes above it (held equal over all of them when written).
+    for code in [*range(0x10000), *range(0x10000, sys.maxunicode + 1, 61)]:
+        char = chr(code)
+        expected = char.isspace() or unicodedata.category(char)[0] == "C"
+        assert has_space_or_control(f"a{char}b") is expected, hex(code)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.bbc.co.uk/news/uk-64137439?at_medium=RSS&at_campaign=KARANGA",
+        "HTTP://Example.COM",
+        "http://example.com#top",
+        "https://example.com?q=1",
+        "http://a.b-c.de/path/",
+        "httpſ://example.com/",  # long s: not "https"
+        "https://examp\u212ae.com/",  # Kelvin sign in the host
+        "https://user:pw@example.com/",
+        "https://example.com:8443/x",
+        "https://example.com:99999/x",
+        "https://[::1]/x",
+        "https://[::1/x",
+        "https://example.com\\@evil.com/",
+        "https:///path",
+        "https://",
+        "ftp://example.com/",
+        "javascript:alert(1)",
+        "//example.com/x",
+        "https://bücher.example/x",
+        "https://xn--bcher-kva.example/x",
+        "https://...",
+    ],
+)
+def test_fast_path_of_clean_url_keeps_what_the_full_parse_keeps(url: str) -> None:
+    assert clean_url(url) == _checked_url(url)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kim fires his No. 2\n\nThe leader's \"purge\" -- 3 officials_out, 10% more!",
+        "  UPPER lower MiXeD_under__score\t\x0bvertical\x1ftab  ",
+        "a\x00b\x7fc ... ---",
+        "",
+        "___",
+    ],
+)
+def test_ascii_hash_key_is_the_general_one(text: str) -> None:
+    assert _ascii_hash_key(text) == hash_key(text).encode("ascii")
+
+
+def test_every_character_clean_line_removes_is_unprintable() -> None:
+    # clean_line skips its regex for printable text; that is exact only while this holds.
+    codes = [*range(0x10000), *range(0xE0000, 0xE0080)]  # the class lies in the BMP and the tag block
+    removed = [chr(code) for code in codes if _CONTROL.fullmatch(chr(code))]
+    assert removed and not any(char.isprintable() for char in removed)
+    assert clean_line("Pu\u200btin\u00ad  meets\tKim") == "Putin meets Kim"
+    assert clean_line("a\u200cb") == "ab"  # a joiner between Latin letters goes (lookbehind alternative)
