@@ -104,19 +104,21 @@ class HttpFront:
         except ApiError as exc:
             return error_response(exc)
         self._world.calls.append(ApiCall(name, dict(params.values)))
-        method = self._methods.table.get(name.lower())
+        key = name.lower()
+        method = self._methods.table.get(key)
         if method is None:
             return error_response(ApiError(404, "Not Found: method not found"))
+        is_send = key in SEND_METHODS
         status = 200
         try:
-            if name.lower() in SEND_METHODS:
+            if is_send:
                 self._gate.admit(params, arrived_at)
             result = await method(params)
         except ApiError as exc:
             status = exc.status
             return error_response(exc)
         finally:
-            if name.lower() in SEND_METHODS:
+            if is_send:
                 self._gate.record(name, params, arrived_at, status)
             self._world.notify()
         return json_response({"ok": True, "result": result})
