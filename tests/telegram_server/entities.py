@@ -6,6 +6,7 @@ Entity offsets and lengths are in UTF-16 code units, as in the Bot API.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,8 @@ _TAG_TYPES = {
     "tg-emoji": "custom_emoji",
 }
 _NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+# Everything up to the next of these is plain text, emitted as one run (not a character at a time).
+_MARKUP = re.compile("[&<]")
 
 
 class EntityParseError(ValueError):
@@ -40,7 +43,6 @@ class _OpenTag:
     name: str
     attrs: dict[str, str]
     start_utf16: int
-    byte_offset: int
 
 
 @dataclass(slots=True)
@@ -50,6 +52,8 @@ class ParsedText:
 
 
 def utf16_len(text: str) -> int:
+    if text.isascii():  # the common case, without building the UTF-16 copy
+        return len(text)
     return len(text.encode("utf-16-le")) // 2
 
 
@@ -97,24 +101,25 @@ class _Parser:
         self.utf16 += utf16_len(text)
 
     def run(self) -> ParsedText:
-        while self.pos < len(self.src):
-            ch = self.src[self.pos]
-            if ch == "&":
-                decoded = _decode_entity(self.src, self.pos)
+        src, end = self.src, len(self.src)
+        while self.pos < end:
+            found = _MARKUP.search(src, self.pos)
+            stop = end if found is None else found.start()
+            if stop > self.pos:
+                self.emit(src[self.pos : stop])
+                self.pos = stop
+            elif src[stop] == "&":
+                decoded = _decode_entity(src, stop)
                 if decoded is None:
                     self.emit("&")
                     self.pos += 1
                 else:
                     self.emit(decoded[0])
                     self.pos = decoded[1]
-            elif ch == "<":
-                if self.src.startswith("</", self.pos):
-                    self.end_tag()
-                else:
-                    self.start_tag()
+            elif src.startswith("</", stop):
+                self.end_tag()
             else:
-                self.emit(ch)
-                self.pos += 1
+                self.start_tag()
         if self.stack:
             raise self.error(f'Can\'t find end tag corresponding to start tag "{self.stack[-1].name}"')
         self.entities.sort(key=lambda e: (e["offset"], -e["length"]))
@@ -141,7 +146,7 @@ class _Parser:
             raise self.error('Tag "span" must have class "tg-spoiler"')
         if name == "tg-emoji" and not attrs.get("emoji-id", "").isdigit():
             raise self.error("Custom emoji entity must contain a tg://emoji URL")
-        self.stack.append(_OpenTag(name, attrs, self.utf16, _byte_offset(self.src, begin)))
+        self.stack.append(_OpenTag(name, attrs, self.utf16))
 
     def read_attributes(self, tag: str, begin: int) -> dict[str, str]:
         attrs: dict[str, str] = {}
@@ -231,13 +236,16 @@ class _Parser:
 def _unescape(raw: str) -> str:
     parts: list[str] = []
     pos = 0
-    while pos < len(raw):
-        if raw[pos] == "&" and (decoded := _decode_entity(raw, pos)) is not None:
+    while (amp := raw.find("&", pos)) != -1:
+        parts.append(raw[pos:amp])
+        decoded = _decode_entity(raw, amp)
+        if decoded is None:
+            parts.append("&")
+            pos = amp + 1
+        else:
             parts.append(decoded[0])
             pos = decoded[1]
-        else:
-            parts.append(raw[pos])
-            pos += 1
+    parts.append(raw[pos:])
     return "".join(parts)
 
 

@@ -7,6 +7,7 @@ import json
 import time
 from typing import Any
 
+import orjson
 from aiohttp import web
 from multidict import MultiDictProxy
 
@@ -17,19 +18,40 @@ from tests.telegram_server.protocol import ApiError, Params
 from tests.telegram_server.world import World
 
 
+def json_response(body: Any, status: int = 200) -> web.Response:
+    """The answer as JSON bytes (orjson, what ``web.json_response`` would send, without its per-answer
+    encoder setup); the standard encoder only for what orjson refuses (integers beyond 64 bits)."""
+    try:
+        data = orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        data = json.dumps(body).encode()
+    return web.Response(body=data, status=status, content_type="application/json", charset="utf-8")
+
+
 def error_response(exc: ApiError) -> web.Response:
     body: dict[str, Any] = {"ok": False, "error_code": exc.status, "description": exc.description}
     if exc.parameters:
         body["parameters"] = exc.parameters
-    return web.json_response(body, status=exc.status)
+    return json_response(body, status=exc.status)
+
+
+def load_json(raw: bytes, charset: str | None) -> Any:
+    """``request.json()``'s result for the same body: orjson for UTF-8 (the common case, several times
+    faster); whatever orjson refuses goes to the standard decoder, which accepts or refuses it as before."""
+    if charset is None or charset.lower() in ("utf-8", "utf8"):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(raw.decode(charset or "utf-8"))
 
 
 async def read_params(request: web.Request) -> Params:
-    values: dict[str, Any] = dict(request.query)
+    values: dict[str, Any] = dict(request.query) if request.query_string else {}
     files: dict[str, web.FileField] = {}
     if request.content_type == "application/json":
         try:
-            body = await request.json()
+            body = load_json(await request.read(), request.charset)
         except json.JSONDecodeError:
             raise ApiError.bad_request("can't parse JSON body") from None
         if isinstance(body, dict):
@@ -82,22 +104,24 @@ class HttpFront:
         except ApiError as exc:
             return error_response(exc)
         self._world.calls.append(ApiCall(name, dict(params.values)))
-        method = self._methods.table.get(name.lower())
+        key = name.lower()
+        method = self._methods.table.get(key)
         if method is None:
             return error_response(ApiError(404, "Not Found: method not found"))
+        is_send = key in SEND_METHODS
         status = 200
         try:
-            if name.lower() in SEND_METHODS:
+            if is_send:
                 self._gate.admit(params, arrived_at)
             result = await method(params)
         except ApiError as exc:
             status = exc.status
             return error_response(exc)
         finally:
-            if name.lower() in SEND_METHODS:
+            if is_send:
                 self._gate.record(name, params, arrived_at, status)
             self._world.notify()
-        return web.json_response({"ok": True, "result": result})
+        return json_response({"ok": True, "result": result})
 
     async def _handle_download(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self._world.token:
