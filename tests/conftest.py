@@ -13,6 +13,7 @@ from config.settings import Settings
 from tests.backends import backend_settings, db_backend, pg_databases, pytest_generate_tests  # noqa: F401
 from tests.fakes import RecordingMessenger
 from tests.pg import backend_name, pg_database_url, pg_server, storage_backend  # noqa: F401  (fixtures)
+from tests.workers import schedule_for_workers
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
@@ -44,3 +45,11 @@ async def app(settings: Settings, messenger: RecordingMessenger, match_engine: M
     async with running_app(settings, engine=match_engine) as running:
         running.services.delivery.register(messenger)
         yield running
+
+
+# ------------------------------------------------------------------------------------- parallel runs (xdist)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks (``--dist loadgroup``)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    schedule_for_workers(items)
