@@ -13,7 +13,6 @@ from config.settings import Settings
 from tests.backends import backend_settings, db_backend, pg_databases, pytest_generate_tests  # noqa: F401
 from tests.fakes import RecordingMessenger
 from tests.pg import backend_name, pg_database_url, pg_server, storage_backend  # noqa: F401  (fixtures)
-from tests.workers import schedule_for_workers
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
@@ -50,6 +49,8 @@ async def app(settings: Settings, messenger: RecordingMessenger, match_engine: M
 # ------------------------------------------------------------------------------------- parallel runs (xdist)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks (``--dist loadgroup``)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    schedule_for_workers(items)
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        from tests.workers import WorkerGroups  # imports xdist: only where it is loaded
+
+        config.pluginmanager.register(WorkerGroups(), "newsalert-worker-groups")

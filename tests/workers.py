@@ -1,70 +1,69 @@
-"""Which tests must share one xdist worker, and in what order the workers get them (``--dist loadgroup``).
+"""Which tests must share one xdist worker (``make test`` runs ``-n 4 --dist loadgroup``).
 
 Tests are spread one by one over the workers, except where running apart would cost or break something:
 
-- every test on the session's Synapse runs in one worker, so one homeserver serves them all (its accounts
-  are registered once, under fixed names);
-- a module with a module-scoped fixture of ours (its own Synapse, a loaded corpus, a migrated archive) runs
-  in one worker, so that fixture is built once, not once per worker;
+- every Matrix end-to-end test runs in one worker, so one Synapse serves them all (its accounts are
+  registered once, under fixed names);
+- a module with a module-scoped fixture (its own Synapse, a loaded corpus, a migrated archive) runs in one
+  worker, so that fixture is built once, not once per worker;
 - the two runs over feedparser's corpus share one worker, so each document is parsed for reference once
   (``tests.hostile.expected.verdict`` caches per process);
-- SIGKILL and lease-timing tests (the modules in ``SERIAL_MODULES``, and any test marked ``serial``) run in
-  one worker, one after another.
+- SIGKILL and lease-timing tests run in one worker, one after another.
 
-Groups go first, longest expected first, so no long group starts last and keeps one worker busy alone.
-Without xdist the marks change nothing.
+The groups are decided from the test id in the controller process, by a scheduler of our own: xdist's own
+``xdist_group`` mechanism rewrites node ids, which pytest 9.2 no longer honours (pytest-xdist issue 1386),
+and the controller never collects, so it cannot look at fixtures. A module that is not listed here still
+runs correctly, only its module fixture is then built in each worker that gets one of its tests.
+Larger groups are handed out first, so no long group starts last.
 """
 
 from __future__ import annotations
 
 import pytest
+from xdist.scheduler import LoadGroupScheduling
 
 SYNAPSE_GROUP = "synapse"
 SERIAL_GROUP = "serial"
 CORPUS_GROUP = "feedparser-corpus"
-SERIAL_MODULES = (
-    "tests/reliability/test_crash.py",
-    "tests/reliability/test_multi_instance.py",
-    "tests/storage/test_failover.py",
+GROUPS: dict[str, str] = {
+    "tests/matrix/": SYNAPSE_GROUP,  # the session's homeserver (tests/matrix/conftest.py)
+    "tests/reliability/test_crash.py": SERIAL_GROUP,
+    "tests/reliability/test_multi_instance.py": SERIAL_GROUP,
+    "tests/storage/test_failover.py": SERIAL_GROUP,
+    "tests/hostile/test_corpus_http.py": CORPUS_GROUP,
+    "tests/hostile/test_corpus_ingest.py": CORPUS_GROUP,
+}
+# Modules with module-scoped fixtures: each is one group of its own.
+MODULE_GROUPS = (
+    "tests/reliability/test_matrix_reliability.py",  # its own Synapse
+    "tests/reliability/test_fts_injection.py",
+    "tests/reliability/test_fuzz_parsers.py",
+    "tests/core/matching/test_corpora.py",
+    "tests/core/matching/test_vocabulary.py",
+    "tests/trends/test_confirm.py",
 )
-CORPUS_MODULES = ("tests/hostile/test_corpus_http.py", "tests/hostile/test_corpus_ingest.py")
-_SHARED_SCOPES = ("module", "package", "class")
 
 
-def _uses_our_module_fixture(item: pytest.Item) -> bool:
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
-        return False
-    return any(
-        fixture.scope in _SHARED_SCOPES and getattr(fixture.func, "__module__", "").startswith("tests.")
-        for fixtures in info.name2fixturedefs.values()
-        for fixture in fixtures
-    )
+def group_of(nodeid: str) -> str | None:
+    module = nodeid.split("::", 1)[0]
+    for prefix, group in GROUPS.items():
+        if module.startswith(prefix):
+            return group
+    return module if module in MODULE_GROUPS else None
 
 
-def group_of(item: pytest.Item) -> str | None:
-    module = item.nodeid.split("::", 1)[0]
-    if SYNAPSE_GROUP in getattr(item, "fixturenames", ()):
-        return SYNAPSE_GROUP
-    if module in SERIAL_MODULES or item.get_closest_marker(SERIAL_GROUP) is not None:
-        return SERIAL_GROUP
-    if module in CORPUS_MODULES:
-        return CORPUS_GROUP
-    if _uses_our_module_fixture(item):
-        return module
-    return None
+class GroupScheduling(LoadGroupScheduling):
+    """``--dist loadgroup`` with our groups; other tests keep xdist's rule (one unit each, or their mark)."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return group_of(nodeid) or super()._split_scope(nodeid)
 
 
-def schedule_for_workers(items: list[pytest.Item]) -> None:
-    """Mark each grouped test with its ``xdist_group``; move grouped tests to the front (stable)."""
-    grouped: dict[str, list[pytest.Item]] = {}
-    alone: list[pytest.Item] = []
-    for item in items:
-        group = group_of(item)
-        if group is None:
-            alone.append(item)
-            continue
-        item.add_marker(pytest.mark.xdist_group(group))
-        grouped.setdefault(group, []).append(item)
-    ordered = sorted(grouped.values(), key=len, reverse=True)
-    items[:] = [item for group in ordered for item in group] + alone
+class WorkerGroups:
+    """Registered by ``tests/conftest.py`` when xdist is loaded."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: object) -> GroupScheduling | None:
+        if config.getvalue("dist") != "loadgroup":
+            return None
+        return GroupScheduling(config, log)  # type: ignore[arg-type]
