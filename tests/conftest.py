@@ -44,3 +44,13 @@ async def app(settings: Settings, messenger: RecordingMessenger, match_engine: M
     async with running_app(settings, engine=match_engine) as running:
         running.services.delivery.register(messenger)
         yield running
+
+
+# ------------------------------------------------------------------------------------- parallel runs (xdist)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        from tests.workers import WorkerGroups  # imports xdist: only where it is loaded
+
+        config.pluginmanager.register(WorkerGroups(), "newsalert-worker-groups")

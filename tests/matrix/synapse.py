@@ -29,6 +29,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.reaper import Guard, guard
+
 SYNAPSE_REQUIREMENT = "matrix-synapse>=1.100"
 INSTALL_TIMEOUT_S = 900.0
 READY_TIMEOUT_S = 90.0
@@ -174,6 +176,7 @@ class SynapseServer:
         self.port = free_port()
         self._config, self._shared_secret = write_config(workdir, self.port)
         self._process: subprocess.Popen[bytes] | None = None
+        self._watchdog: Guard | None = None  # stops Synapse should this test process die before :meth:`stop`
         self._output = None
 
     @property
@@ -202,6 +205,7 @@ class SynapseServer:
             stdin=subprocess.DEVNULL,
             env={**os.environ, "SYNAPSE_CACHE_FACTOR": "0.5"},
         )
+        self._watchdog = guard(self._process.pid, signal.SIGTERM, grace=STOP_TIMEOUT_S)
         self._wait_ready()
 
     def _wait_ready(self) -> None:
@@ -231,6 +235,9 @@ class SynapseServer:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=STOP_TIMEOUT_S)
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            watchdog.release()
         if self._output is not None:
             self._output.close()
             self._output = None

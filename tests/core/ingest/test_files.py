@@ -67,7 +67,7 @@ def test_empty_folder_yields_nothing(tmp_path: Path) -> None:
         ("notes.pdf", b"%PDF-1.4", "unsupported file type '.pdf'; supported: "),
         ("README", b"hello", "unsupported file type (no extension); supported: "),
         ("fake.txt.gz", ARTICLE.encode(), "not a gzip file (the name ends in .gz)"),
-        ("corrupt.txt.gz", gzip.compress(ARTICLE.encode())[:30], "corrupt gzip file: "),
+        ("corrupt.txt.gz", gzip.compress(ARTICLE.encode(), mtime=0)[:30], "corrupt gzip file: "),
         ("corpus.jsonl", b"\n\n  \n", "file contains only whitespace"),
         ("bin.jsonl", b"\x00\x01\x02{}", "binary file (contains NUL bytes)"),
         ("bad.xml", b"<html><body>not a feed</body></html>", "not a valid feed: "),
