@@ -99,6 +99,16 @@ class UserClient:
             if rid == room_id and event.get("sender") == sender and event.get("type") == "m.room.message"
         ]
 
+    async def notice_events_from(self, room_id: str, sender: str, settle_ms: int = 1500) -> dict[str, str]:
+        """Event id → body of the bot's notices in a room. A homeserver that restarted after a SIGKILL may
+        hand a client an event again in a later sync; it is still one event, so it counts once here."""
+        await self._sync(settle_ms)
+        return {
+            str(event.get("event_id")): str((event.get("content") or {}).get("body", ""))
+            for rid, event in self.events
+            if rid == room_id and event.get("sender") == sender and event.get("type") == "m.room.message"
+        }
+
     async def create_room(
         self,
         invite: list[str],

@@ -125,18 +125,19 @@ def bot_bodies(user: UserClient, room_id: str, bot_id: str) -> list[str]:
 
 async def collect_until_complete(user: UserClient, room_id: str, bot_id: str, count: int) -> Counter[str]:
     """Sync until every title arrived (the outage delays some), then once more to catch late repeats;
-    returns how often each title was seen. Nothing is consumed: every message the bot sent counts."""
+    returns in how many distinct events each title was seen. Nothing is consumed: every message the bot
+    sent counts."""
     wanted = [title(n) for n in range(count)]
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 120
     while True:
-        text = "\n".join(await user.notices_from(room_id, bot_id, settle_ms=1000))
+        text = "\n".join((await user.notice_events_from(room_id, bot_id, settle_ms=1000)).values())
         if all(t in text for t in wanted):
             break
         if loop.time() > deadline:
             missing = [t for t in wanted if t not in text]
             raise AssertionError(f"alerts never arrived in {room_id}: {missing}")
-    text = "\n".join(await user.notices_from(room_id, bot_id, settle_ms=1500))
+    text = "\n".join((await user.notice_events_from(room_id, bot_id, settle_ms=1500)).values())
     return Counter({t: text.count(t) for t in wanted})
 
 
