@@ -355,3 +355,10 @@ def use_lemma_cache(cache_dir: Path) -> None:
 def lemmatize(word: str, lang: str) -> str:
     """``simplemma.lemmatize(word, lang=lang)``, through the cache once ``use_lemma_cache`` chose one."""
     return _BACKEND.lemmatize(word, lang)
+
+
+def warm_lemma_cache(cache_dir: Path, langs: tuple[str, ...] = ("de", "en")) -> None:
+    """Build (or check) the cache files of ``langs`` now, e.g. in a child process before a measurement."""
+    dictionaries = CachedDictionaries(cache_dir)
+    for lang in langs:
+        dictionaries.get_dictionary(lang)

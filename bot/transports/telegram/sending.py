@@ -7,8 +7,9 @@ import asyncio
 import contextlib
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from typing import TypeVar
 
 import orjson
 from telegram import Bot, InputFile, Message
@@ -34,6 +35,7 @@ from bot.transports.telegram.callbacks import CallbackCodec
 from bot.transports.telegram.request import AiohttpRequest
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PLATFORM = "telegram"
 MAX_MESSAGE_CHARS = 4096
@@ -263,15 +265,7 @@ class TelegramMessenger:
             params["reply_markup"] = markup
         if self._paid:
             params["allow_paid_broadcast"] = True
-        await self._flood.wait()
-        try:
-            result = await self._call(_SEND_MESSAGE, params)
-        except RetryAfter as exc:
-            raise self._flooded(exc) from exc
-        except BadRequest:
-            raise
-        except TelegramError as exc:
-            raise _send_error(exc) from exc
+        result = await self._guarded(lambda: self._call(_SEND_MESSAGE, params))
         if not isinstance(result, dict) or "message_id" not in result:
             raise SendError(f"Telegram answered sendMessage without a message: {result!r}")
         return int(result["message_id"])
@@ -300,9 +294,8 @@ class TelegramMessenger:
         """One sendPhoto, uploading the image (multipart)."""
         target = address(chat_id)
         thread = target.get("message_thread_id")
-        await self._flood.wait()
-        try:
-            return await self._bot.send_photo(
+        return await self._guarded(
+            lambda: self._bot.send_photo(
                 chat_id=target["chat_id"],
                 message_thread_id=thread if isinstance(thread, int) else None,
                 photo=InputFile(image.data, filename=image.filename, attach=True),
@@ -311,6 +304,14 @@ class TelegramMessenger:
                 allow_paid_broadcast=self._paid,
                 api_kwargs=None if markup is None else {"reply_markup": markup},
             )
+        )
+
+    async def _guarded(self, call: Callable[[], Awaitable[T]]) -> T:
+        """One Bot API call, after any flood-control pause, with Telegram's errors turned into the delivery's
+        (``BadRequest`` stays: the caller decides whether the text or the chat is at fault)."""
+        await self._flood.wait()
+        try:
+            return await call()
         except RetryAfter as exc:
             raise self._flooded(exc) from exc
         except BadRequest:
