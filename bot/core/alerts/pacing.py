@@ -10,7 +10,7 @@ Telegram allows about 30 messages a second overall, one a second per chat and 20
 - :meth:`RateLimiter.pause` (after a 429 / ``M_LIMIT_EXCEEDED``) stops every send for that long.
 
 The shared budget is a schedule of evenly spaced slots, checked against the platform's own rule (at most
-``global_per_s`` sends in any second). Large budgets keep 2 % of it unused, so the jitter of request arrival
+``global_per_s`` sends in any second). Large budgets keep 4 % of it unused, so the jitter of request arrival
 times cannot push the platform's count over its limit. A short stall of the event loop (a busy machine)
 is made up afterwards instead of lost: slots up to ``CATCH_UP_SECONDS`` in the past are still used, and the
 one-second window keeps such a catch-up within the platform's limit. At high rates, waiting senders wake
@@ -32,7 +32,8 @@ from types import TracebackType
 _GROUP_WINDOW = 60.0
 _PRUNE_FLOOR = 1024
 _WINDOW = 1.0  # the platform counts sends per second
-JITTER_SHARE = 0.02  # of a large budget kept unused against arrival-time jitter
+JITTER_SHARE = 0.04  # of a large budget kept unused against arrival-time jitter (40 ms a second at 1,000/s)
+LARGE_BUDGET = 50  # sends per second from which that share is kept
 CATCH_UP_SECONDS = 0.25  # how far behind its schedule the shared budget may run to make up a stall
 TICK_SECONDS = 0.004  # waiting senders wake together on these ticks when slots are closer than this
 
@@ -66,8 +67,9 @@ class RateLimiter:
             raise ValueError(f"per_chat_per_s must be positive or None, got {per_chat_per_s}")
         if per_group_per_min is not None and per_group_per_min < 1:
             raise ValueError(f"per_group_per_min must be at least 1 or None, got {per_group_per_min}")
-        # One message of the budget is more than 2 % below 50/s: small budgets are used in full.
-        self._window_budget = max(1, math.floor(global_per_s) - math.floor(global_per_s * JITTER_SHARE))
+        # Small budgets (Telegram's usual 30/s) are used in full: there one message is a large share.
+        reserve = math.floor(global_per_s * JITTER_SHARE) if global_per_s >= LARGE_BUDGET else 0
+        self._window_budget = max(1, math.floor(global_per_s) - reserve)
         self._global_interval = _WINDOW / min(global_per_s, self._window_budget)
         self._recent: deque[float] = deque(maxlen=self._window_budget)  # the last sends, for the window check
         self._chat_interval = 1.0 / per_chat_per_s if per_chat_per_s else 0.0
