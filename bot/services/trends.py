@@ -79,6 +79,14 @@ class TrendService:
             with suppress(asyncio.CancelledError):
                 await self._backfill
 
+    async def settle(self) -> None:
+        """Finish reading what nobody has read yet: the background backfill, then anything stored since
+        (``db check``-like callers and tests that compare the database before and after)."""
+        if self._backfill is not None:
+            with suppress(asyncio.CancelledError):
+                await self._backfill
+        await self.index_pending()
+
     async def _run_backfill(self) -> int:
         pending = await self._storage.trends.pending_count()
         if pending > CATCH_UP_LIMIT:

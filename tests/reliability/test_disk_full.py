@@ -160,6 +160,7 @@ async def test_disk_full_during_an_admin_upload_is_a_clear_refusal(app: App, tmp
 
 async def test_read_only_database_refuses_subscribe_and_ingest_cleanly(app: App) -> None:
     await app.handle(command("start"))
+    await app.services.trends.settle()  # the seeds' trend mentions are written in the background
     snap = await snapshot(app.storage.db.conn)
     indexed = len(app.pipeline)
     async with database_read_only(app.storage.db.conn):

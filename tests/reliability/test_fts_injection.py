@@ -141,6 +141,7 @@ def archive(
         report = runner.run(app.services.ingest.ingest_items(items))
         assert report.count("new") == len(BODIES)
         runner.run(app.handle(_command("start", "")))
+        runner.run(app.services.trends.settle())  # nothing left to write in the background
         yield runner, app, app_settings
 
 
