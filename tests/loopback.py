@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import Self
 
 from aiohttp import web
 
 
-class Serving:
+class Serving(ABC):
     """``async with server:`` starts it and always stops it; subclasses define ``start`` and ``stop``."""
 
-    async def start(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    async def start(self) -> None: ...
 
-    async def stop(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    async def stop(self) -> None: ...
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -36,8 +37,8 @@ class LoopbackApp(Serving):
         self._runner: web.AppRunner | None = None
         self.port = 0
 
-    def add_routes(self, router: web.UrlDispatcher) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def add_routes(self, router: web.UrlDispatcher) -> None: ...
 
     async def start(self) -> None:
         app = web.Application()
