@@ -46,6 +46,7 @@ AddressPolicy = Callable[[IPAddress], "str | None"]
 class UnsafeAddressError(OSError):
     """Raised inside the connector when a host name resolves to a refused address."""
 
+
 class FetchError(Exception):
     """One fetch failed; ``retry_after`` carries a server's ``Retry-After``, ``gone`` a 410."""
 
