@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 APP_DIR = "newsalert"
@@ -20,4 +19,6 @@ def default_cache_dir() -> Path:
     try:
         return Path.home() / ".cache" / APP_DIR
     except RuntimeError:  # no home directory (a service account without one)
+        import tempfile  # only here: its import (random, shutil) would cost every start
+
         return Path(tempfile.gettempdir()) / f"{APP_DIR}-cache"

@@ -163,3 +163,21 @@ def test_search_opens_the_archive_without_the_application(tmp_path: Path) -> Non
     loaded = _modules_after("search", "Putin", tmp=tmp_path)
     assert "aiosqlite" in loaded and "pydantic_settings" in loaded  # it reads the configuration and the database
     assert not {m for m in (*HEAVY_MODULES, "bot.core.matching") if m in loaded}
+
+
+def test_a_command_loads_only_its_own_command_module(tmp_path: Path) -> None:
+    loaded = _modules_after("match", "--query", "Putin", "--text", "Wladimir Putin in Moskau", tmp=tmp_path)
+    assert "bot.cli.match" in loaded
+    assert not {"bot.cli.run", "bot.cli.ingest", "bot.cli.trend", "bot.cli.db", "bot.cli.bench"} & loaded
+    listed = _modules_after("--help", tmp=tmp_path)  # the command list needs every module
+    assert {"bot.cli.run", "bot.cli.match", "bot.cli.db"} <= listed
+
+
+def test_the_registry_names_every_command_its_modules_register() -> None:
+    from bot.cli import COMMAND_MODULES, build_parser
+
+    registered = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert set(registered) == {command for commands in COMMAND_MODULES.values() for command in commands}
+    for commands in COMMAND_MODULES.values():
+        for command in commands:  # a command's own parser holds it, whichever module is asked for
+            assert command in build_parser(command)._subparsers._group_actions[0].choices  # type: ignore[union-attr]

@@ -20,8 +20,9 @@ HEAVY = ("telegram", "aiohttp", "trafilatura", "matplotlib", "nio", "apscheduler
 MATCH_TEXT = "Kremlchef Wladimir Putin ist zu einem Staatsbesuch in Nordkorea eingetroffen."
 
 
-def imported_by(*args: str, tmp: Path) -> set[str]:
-    """Every module ``python -X importtime -m bot ARGS`` imported (top-level and dotted names)."""
+def imported_by(*args: str, tmp: Path, stdin: str = "") -> set[str]:
+    """Every module ``python -X importtime -m bot ARGS`` imported (top-level and dotted names); ``stdin`` is
+    what the command reads (the console chat's lines for ``run``)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSALERT_")}
     env |= {
         "NEWSALERT_DB_PATH": str(tmp / "db" / "news.db"),
@@ -31,7 +32,7 @@ def imported_by(*args: str, tmp: Path) -> set[str]:
     }
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "bot", *args],
-        capture_output=True, text=True, env=env, cwd=tmp, timeout=120,
+        input=stdin, capture_output=True, text=True, env=env, cwd=tmp, timeout=120,
     )  # fmt: skip
     assert "Traceback" not in result.stderr, result.stderr[-2000:]
     lines = [line for line in result.stderr.splitlines() if line.startswith("import time:")]
@@ -60,11 +61,29 @@ def test_match_loads_the_engine_but_no_transport_or_settings(tmp_path: Path) -> 
     assert not heavy_in(loaded, "pydantic_settings", "aiosqlite", "simplemma", "bench")
 
 
+def test_a_second_match_reads_the_lexicon_and_vocabulary_from_the_cache(tmp_path: Path) -> None:
+    first = imported_by("match", "--query", '"Wladimir Putin"', "--text", MATCH_TEXT, tmp=tmp_path)
+    assert "tomllib" in first  # the first run builds the lexicon from its TOML sources and caches it
+    again = imported_by("match", "--query", '"Wladimir Putin"', "--text", MATCH_TEXT, tmp=tmp_path)
+    assert "bot.core.matching.datacache" in again and "tomllib" not in again
+
+
 def test_search_opens_the_archive_without_the_application(tmp_path: Path) -> None:
     loaded = imported_by("search", "Putin", tmp=tmp_path)
-    assert "aiosqlite" in loaded and "pydantic_settings" in loaded
+    assert "aiosqlite" in loaded and "pydantic_settings" in loaded and "bot.storage.articles" in loaded
     assert not heavy_in(loaded, "simplemma", "bench")
     assert not {m for m in loaded if m.startswith(("bot.core.matching", "bot.services", "bot.app"))}
+    # the archive's repository only: the other tables' modules are not loaded for a search
+    assert not {"bot.storage.store", "bot.storage.subscriptions", "bot.storage.outbox"} & loaded
+
+
+def test_a_console_run_on_sqlite_loads_no_http_client_feed_parser_or_postgres_driver(tmp_path: Path) -> None:
+    # What the console bot on the seeds needs: the application, the scheduler, the engine; aiohttp waits for
+    # the first feed request, feedparser for the first XML feed, asyncpg for a PostgreSQL URL.
+    loaded = imported_by("run", tmp=tmp_path, stdin="/stats\n")
+    assert {"bot.app", "bot.services.feeds", "apscheduler"} <= loaded
+    banned = ("aiohttp", "yarl", "feedparser", "asyncpg", "telegram", "nio", "trafilatura", "bench")
+    assert not {m for m in loaded if m.split(".")[0] in banned}
 
 
 def test_the_cache_folder_follows_xdg_and_the_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

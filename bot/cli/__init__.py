@@ -18,17 +18,18 @@ if TYPE_CHECKING:
     from config.settings import Settings
 
 # Explicit registry: a command module provides register(subparsers) which sets ``func`` (async or sync)
-# taking (args, settings) and returning an exit code.
-COMMAND_MODULES = (
-    "bot.cli.run",
-    "bot.cli.ingest",
-    "bot.cli.search",
-    "bot.cli.trend",
-    "bot.cli.match",
-    "bot.cli.summarize",
-    "bot.cli.bench",
-    "bot.cli.db",
-)
+# taking (args, settings) and returning an exit code; beside each, the commands it registers (a command
+# that is run loads only its own module: the others' imports and arguments cost it nothing).
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "bot.cli.run": ("run",),
+    "bot.cli.ingest": ("ingest",),
+    "bot.cli.search": ("search",),
+    "bot.cli.trend": ("trend",),
+    "bot.cli.match": ("match", "match-eval"),
+    "bot.cli.summarize": ("summarize", "summary-eval"),
+    "bot.cli.bench": ("bench",),
+    "bot.cli.db": ("db",),
+}
 # Commands that never read the configuration: they get ``settings=None`` and skip loading it (the
 # pydantic import alone is most of a 0.3 s start-up budget). A bad NEWSALERT_* variable cannot affect them.
 SETTINGS_FREE = frozenset({"match", "match-eval", "summarize", "summary-eval", "bench"})
@@ -66,10 +67,13 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Every command, or only the module registering ``command`` when it names one (``newsalert --help``,
+    a typo and no command at all get the full parser with its list of commands)."""
     parser = _Parser(prog="newsalert", description="News-alert chat bot for Telegram and Matrix.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
-    for name in COMMAND_MODULES:
+    modules = [name for name, commands in COMMAND_MODULES.items() if command in commands] or COMMAND_MODULES
+    for name in modules:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -101,7 +105,8 @@ def _load_settings() -> Settings | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv[0] if argv else None).parse_args(argv)
     settings: Settings | None = None
     if args.command in SETTINGS_FREE:
         setup_logging("WARNING")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from rich.progress import Progress
 
+    from bot.storage.sql import SqlDatabase
     from bot.storage.store import Storage
     from config.settings import Settings
 
@@ -24,19 +25,29 @@ def fail(message: str, code: int = 2) -> int:
 
 
 @asynccontextmanager
-async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
+async def open_database(settings: Settings) -> AsyncIterator[SqlDatabase]:
+    """The database the settings select, migrated; a command that reads one table (``search``) wraps it in
+    that table's repository and so skips importing every other one."""
     # imported here: every command module imports this one, and only the database commands need SQLite
-    from bot.storage.db import StorageError
-    from bot.storage.store import Storage
+    from bot.storage.sql import StorageError, open_database
 
+    url = settings.database_url.get_secret_value() if settings.database_url else None
     try:
-        storage = await Storage.connect(settings)
+        db = await open_database(settings.db_path, url)
     except StorageError as exc:
         raise CliError(str(exc)) from None
     try:
-        yield storage
+        yield db
     finally:
-        await storage.close()
+        await db.close()
+
+
+@asynccontextmanager
+async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
+    from bot.storage.store import Storage
+
+    async with open_database(settings) as db:
+        yield Storage.over(db)
 
 
 def progress_bar(*, description: str = "[bold]{task.description}", transient: bool = False) -> Progress:

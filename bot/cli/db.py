@@ -32,8 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 async def check_command(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio  # loaded already by the running loop; here so that `newsalert --help` does not load it
 
-    from bot.storage.sql import StorageError
-    from bot.storage.store import open_database
+    from bot.storage.sql import StorageError, open_database
 
     url = settings.database_url.get_secret_value() if settings.database_url else None
     if url is None and not await asyncio.to_thread(settings.db_path.exists):
@@ -70,8 +69,7 @@ async def copy_command(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
     from bot.storage.postgres import PostgresDatabase
-    from bot.storage.sql import StorageError
-    from bot.storage.store import open_database
+    from bot.storage.sql import StorageError, open_database
 
     source_path = Path(args.source)
     if not await asyncio.to_thread(source_path.is_file):

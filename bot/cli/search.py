@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from bot.cli.common import CliError, fail, open_storage
+from bot.cli.common import CliError, fail, open_database
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -23,8 +23,10 @@ async def search(args: argparse.Namespace, settings: Settings) -> int:
     if not 1 <= args.limit <= 1000:
         return fail("--limit must be between 1 and 1000")
     try:
-        async with open_storage(settings) as storage:
-            found = await storage.articles.search(query, args.limit)
+        from bot.storage.articles import ArticleRepository
+
+        async with open_database(settings) as db:  # the archive alone: no other repository is loaded
+            found = await ArticleRepository(db).search(query, args.limit)
     except CliError as exc:
         return fail(str(exc))
     if not found:

@@ -26,11 +26,14 @@ import os
 import socket
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
-import asyncpg
-
-from bot.storage.postgres import LEADER_LOCK, PostgresDatabase
 from bot.storage.sql import SqlDatabase
+
+if TYPE_CHECKING:  # asyncpg (and the PostgreSQL module) only load where PostgreSQL is used
+    import asyncpg
+
+    from bot.storage.postgres import PostgresDatabase
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +113,8 @@ class AdvisoryLockLeadership(Leadership):
         keepalive_seconds: int = 3,
     ) -> None:
         self._url = url
+        from bot.storage.postgres import LEADER_LOCK
+
         self._key = LEADER_LOCK if key is None else key
         self._retry = retry_seconds
         self._check = check_seconds
@@ -127,6 +132,8 @@ class AdvisoryLockLeadership(Leadership):
             return conn
         # The name shows in pg_stat_activity and in ``newsalert db check``: which host and process leads.
         label = f"newsalert-leader {socket.gethostname()}:{os.getpid()}"[:63]
+        import asyncpg
+
         conn = await asyncpg.connect(self._url, timeout=self._retry * 5, server_settings={"application_name": label})
         self._conn = conn  # stored before the SETs, so a failure below still gets it closed
         # The server notices a vanished leader through keepalives on this session (seconds, not hours).
@@ -135,6 +142,8 @@ class AdvisoryLockLeadership(Leadership):
         return conn
 
     async def _try_once(self) -> bool:
+        import asyncpg
+
         try:
             conn = await self._connection()
             return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", self._key, timeout=self._retry * 5))
@@ -162,6 +171,8 @@ class AdvisoryLockLeadership(Leadership):
     async def _alive(self) -> bool:
         if self._conn is None:
             return False
+        import asyncpg
+
         try:
             await self._conn.fetchval("SELECT 1", timeout=self._check)
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
@@ -186,8 +197,9 @@ class AdvisoryLockLeadership(Leadership):
 
 async def current_leader(db: SqlDatabase) -> str | None:
     """Who holds the leader lock (``host:pid`` and client address), for ``db check``; ``None`` if nobody."""
-    if not isinstance(db, PostgresDatabase):
+    if _postgres(db) is None:
         return None
+    from bot.storage.postgres import LEADER_LOCK
     # A bigint advisory key is stored as two 32-bit halves: classid (high), objid (low).
     row = await db.fetch_one(
         "SELECT a.application_name, host(a.client_addr),"
@@ -205,6 +217,16 @@ async def current_leader(db: SqlDatabase) -> str | None:
 
 def leadership_for(db: SqlDatabase, *, retry_seconds: float = 2.0, check_seconds: float = 2.0) -> Leadership:
     """The leadership that fits the database: an advisory lock on PostgreSQL, always-leader on SQLite."""
-    if isinstance(db, PostgresDatabase):
-        return AdvisoryLockLeadership(db.url, retry_seconds=retry_seconds, check_seconds=check_seconds)
+    postgres = _postgres(db)
+    if postgres is not None:
+        return AdvisoryLockLeadership(postgres.url, retry_seconds=retry_seconds, check_seconds=check_seconds)
     return SingleProcessLeadership()
+
+
+def _postgres(db: SqlDatabase) -> PostgresDatabase | None:
+    """``db`` if it is PostgreSQL; told by its dialect first, so SQLite never imports asyncpg."""
+    if db.dialect != "postgres":
+        return None
+    from bot.storage.postgres import PostgresDatabase
+
+    return db if isinstance(db, PostgresDatabase) else None

@@ -14,7 +14,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 Dialect = Literal["sqlite", "postgres"]
@@ -48,6 +48,8 @@ class Migration:
 
 def load_migrations(dialect: Dialect = "sqlite") -> list[Migration]:
     """Migrations of one dialect shipped with the package, ordered by number (found relative to the package)."""
+    from importlib import resources  # only where migrations are read, not by every database user
+
     folder = resources.files("bot.storage") / "migrations" / dialect
     found = []
     for entry in folder.iterdir():
@@ -154,3 +156,16 @@ class SqlDatabase(_Reads):
 
     @abstractmethod
     async def close(self) -> None: ...
+
+
+async def open_database(path: Path | str, url: str | None = None, *, migrate: bool = True) -> SqlDatabase:
+    """PostgreSQL when ``url`` names one, else the SQLite file at ``path``; migrated unless told not to."""
+    if url:
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise StorageError("NEWSALERT_DATABASE_URL must be a postgresql://user:password@host:port/database URL")
+        from bot.storage.postgres import PostgresDatabase  # asyncpg is only loaded when it is used
+
+        return await PostgresDatabase.open(url, migrate=migrate)
+    from bot.storage.db import SqliteDatabase  # it builds on this module
+
+    return await SqliteDatabase.open(path, migrate=migrate)

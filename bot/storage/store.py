@@ -10,11 +10,10 @@ from bot.storage.articles import ArticleRepository
 from bot.storage.channels import ChannelRepository
 from bot.storage.chats import ChatRepository
 from bot.storage.claims import OutboxClaims
-from bot.storage.db import SqliteDatabase
 from bot.storage.kv import KeyValueRepository
 from bot.storage.outbox import OutboxRepository
 from bot.storage.pacing import PacingRepository
-from bot.storage.sql import SqlDatabase, StorageError
+from bot.storage.sql import SqlDatabase, open_database
 from bot.storage.subscriptions import SubscriptionRepository
 from bot.storage.summaries import SummaryRepository
 from bot.storage.trends import TrendRepository
@@ -23,15 +22,7 @@ if TYPE_CHECKING:
     from config.settings import Settings
 
 
-async def open_database(path: Path | str, url: str | None = None, *, migrate: bool = True) -> SqlDatabase:
-    """PostgreSQL when ``url`` names one, else the SQLite file at ``path``; migrated unless told not to."""
-    if url:
-        if not url.startswith(("postgresql://", "postgres://")):
-            raise StorageError("NEWSALERT_DATABASE_URL must be a postgresql://user:password@host:port/database URL")
-        from bot.storage.postgres import PostgresDatabase  # asyncpg is only loaded when it is used
-
-        return await PostgresDatabase.open(url, migrate=migrate)
-    return await SqliteDatabase.open(path, migrate=migrate)
+__all__ = ["Storage", "open_database"]  # open_database lives in sql.py: commands that need one table skip this
 
 
 @dataclass(frozen=True, slots=True)

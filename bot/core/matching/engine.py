@@ -259,10 +259,11 @@ class MatchEngine:
     @classmethod
     def load(cls, cache_dir: Path | None = None) -> MatchEngine:
         """The shipped lexicon and vocabulary; raises LexiconError / VocabularyError naming the bad file.
-        ``cache_dir``: where derived data (simplemma's lemma dictionaries) is kept between processes."""
+        ``cache_dir``: where derived data (simplemma's lemma dictionaries, the built lexicon and vocabulary)
+        is kept between processes."""
         if cache_dir is not None:
             use_lemma_cache(cache_dir)
-        return cls(Lexicon.load(), Vocabulary.load())
+        return cls(Lexicon.load(cache_dir=cache_dir), Vocabulary.load(cache_dir=cache_dir))
 
     def new_scanner(self) -> Scanner:
         return Scanner(self.lexicon, self.vocabulary, self.decompounder)

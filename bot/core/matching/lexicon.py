@@ -11,14 +11,16 @@ Short capitalised names ("Xi", "Kim") only match capitalised in the text.
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
-from importlib.resources.abc import Traversable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import config
 from bot.core.matching.normalize import normalize
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 KINDS = frozenset({"person", "country", "city", "organisation", "topic"})
 LANGS = ("de", "en")
@@ -75,13 +77,25 @@ class Lexicon:
     opaque: frozenset[str] = frozenset()  # German compounds whose meaning is not their parts' (Brückentag)
 
     @classmethod
-    def load(cls, folder: Traversable | None = None) -> Lexicon:
-        folder = folder or resources.files("config") / "lexicon"
-        entries: dict[str, Entry] = {}
-        opaque: set[str] = set()
+    def load(cls, folder: Traversable | None = None, cache_dir: Path | None = None) -> Lexicon:
+        """Every ``*.toml`` of ``folder`` (default: the shipped ``config/lexicon``). ``cache_dir``: keep the
+        built lexicon there and read it back while the sources are unchanged."""
+        folder = folder or Path(config.__file__).parent / "lexicon"
         files = sorted((f for f in folder.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name)
         if not files:
             raise LexiconError(f"no lexicon files found in {folder}")
+        if cache_dir is None:
+            return cls.from_files(files)
+        from bot.core.matching.datacache import cached_lexicon  # it imports this module
+
+        return cached_lexicon(cache_dir, files, lambda: cls.from_files(files))
+
+    @classmethod
+    def from_files(cls, files: Sequence[Traversable]) -> Lexicon:
+        import tomllib  # only when the lexicon is built from its sources, not read from the cache
+
+        entries: dict[str, Entry] = {}
+        opaque: set[str] = set()
         for file in files:
             try:
                 data = tomllib.loads(file.read_text(encoding="utf-8"))

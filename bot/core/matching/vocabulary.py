@@ -12,12 +12,16 @@ row's ``context`` terms nearby. ``sense`` is a short English gloss, ``-`` when t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
-from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+import config
 from bot.core.matching.normalize import STOPWORDS, normalize
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 HEADER = ("de", "en", "sense", "context")
 EMPTY = "-"
@@ -54,17 +58,28 @@ class Sense:
 
 @dataclass(frozen=True, slots=True)
 class Vocabulary:
-    senses: tuple[Sense, ...] = ()
-    by_norm: dict[str, tuple[int, ...]] = field(default_factory=dict)  # normalised word → sense ids
+    # A tuple when built from the sources; read from the cache, senses are made when looked up.
+    senses: Sequence[Sense] = ()
+    by_norm: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # normalised word → sense ids
 
     @classmethod
-    def load(cls, folder: Traversable | None = None) -> Vocabulary:
-        """Every ``*.tsv`` of ``folder`` (default: the shipped ``config/vocabulary``); none: an empty one."""
-        folder = folder or resources.files("config") / "vocabulary"
+    def load(cls, folder: Traversable | None = None, cache_dir: Path | None = None) -> Vocabulary:
+        """Every ``*.tsv`` of ``folder`` (default: the shipped ``config/vocabulary``); none: an empty one.
+        ``cache_dir``: keep the built vocabulary there and read it back while the sources are unchanged."""
+        folder = folder or Path(config.__file__).parent / "vocabulary"
         if not folder.is_dir():
             return cls()
+        files = sorted((f for f in folder.iterdir() if f.name.endswith(".tsv")), key=lambda f: f.name)
+        if cache_dir is None:
+            return cls.from_files(files)
+        from bot.core.matching.datacache import cached_vocabulary  # it imports this module
+
+        return cached_vocabulary(cache_dir, files, lambda: cls.from_files(files))
+
+    @classmethod
+    def from_files(cls, files: Iterable[Traversable]) -> Vocabulary:
         rows: list[tuple[str, int, list[str]]] = []
-        for file in sorted((f for f in folder.iterdir() if f.name.endswith(".tsv")), key=lambda f: f.name):
+        for file in files:
             rows.extend((file.name, number, cells) for number, cells in _rows(file))
         return cls.from_rows(rows)
 

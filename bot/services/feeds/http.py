@@ -8,21 +8,23 @@ body is read against a cap counted after decompression, and the whole exchange r
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
-
-import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.resolver import ThreadedResolver
-from yarl import URL
 
 from bot.core.feeds import UnsafeUrl, address_refusal, check_feed_url, literal_address, parse_retry_after
 from bot.core.feeds.urls import IPAddress
 from config.settings import FeedSettings
+
+if TYPE_CHECKING:  # aiohttp is loaded with .client by the first request (see FeedFetcher._client)
+    import aiohttp
+    from aiohttp.abc import AbstractResolver
 
 log = logging.getLogger(__name__)
 
@@ -75,34 +77,9 @@ class Fetched:
         return self.url
 
 
-class GuardedResolver(AbstractResolver):
-    """The connector's DNS resolver: refuses the connection when *any* resolved address is refused.
-
-    Checking at connection time (not only before the request) means a host cannot pass the check with a
-    public address and then be connected to a private one by a second, different DNS answer.
-    """
-
-    def __init__(self, policy: AddressPolicy, inner: AbstractResolver | None = None) -> None:
-        self._inner = inner or ThreadedResolver()
-        self._policy = policy
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        results = await self._inner.resolve(host, port, family)
-        for result in results:
-            address = literal_address(result["host"])
-            why = self._policy(address) if address is not None else f"unusable address {result['host']!r}"
-            if why:
-                raise UnsafeAddressError(f"refused {host}: {why}")
-        return results
-
-    async def close(self) -> None:
-        await self._inner.close()
-
-
 class FeedFetcher:
-    """One shared aiohttp session with the safety rules; created by :meth:`start`, closed by :meth:`close`."""
+    """One shared aiohttp session with the safety rules; opened by the first request after :meth:`start`
+    (aiohttp is imported then, off the event loop), closed by :meth:`close`."""
 
     def __init__(
         self, settings: FeedSettings, policy: AddressPolicy | None = None, resolver: AbstractResolver | None = None
@@ -112,27 +89,41 @@ class FeedFetcher:
         self._policy: AddressPolicy = policy or (
             lambda address: address_refusal(address, allow_private=settings.allow_private_hosts)
         )
-        self._resolver = resolver or ThreadedResolver()
+        self._resolver = resolver
         self._session: aiohttp.ClientSession | None = None
+        self._started = False
+        self._opening = asyncio.Lock()
 
     async def start(self) -> None:
-        if self._session is not None:
-            return
-        connector = aiohttp.TCPConnector(
-            resolver=GuardedResolver(self._policy, self._resolver), limit=TOTAL_LIMIT, limit_per_host=PER_HOST_LIMIT
-        )
-        self._session = aiohttp.ClientSession(
-            connector=connector,
-            headers={"User-Agent": USER_AGENT},
-            timeout=aiohttp.ClientTimeout(total=self._settings.timeout_seconds),
-            cookie_jar=aiohttp.DummyCookieJar(),  # no state shared between unrelated feeds
-            trust_env=False,  # environment proxies would bypass the address checks
-        )
+        self._started = True
+
+    async def _client(self) -> ModuleType:
+        """The aiohttp side (:mod:`.client`), imported in a worker thread the first time: its import is a
+        third of a second of CPU the event loop would otherwise stand still for."""
+        return await asyncio.to_thread(importlib.import_module, "bot.services.feeds.client")
+
+    async def _dns(self) -> AbstractResolver:
+        if self._resolver is None:
+            self._resolver = (await self._client()).system_resolver()
+        return self._resolver
+
+    async def _live_session(self) -> aiohttp.ClientSession:
+        if not self._started:
+            raise RuntimeError("FeedFetcher.start() was not called")
+        async with self._opening:  # two first fetches at once open one session
+            if self._session is None:
+                client, resolver = await self._client(), await self._dns()
+                self._session = client.open_session(
+                    self._policy, resolver, user_agent=USER_AGENT, timeout=self._settings.timeout_seconds,
+                    limits=(TOTAL_LIMIT, PER_HOST_LIMIT),
+                )  # fmt: skip
+            return self._session
 
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
+        self._started = False
 
     async def check_host(self, url: str) -> None:
         """Resolve the URL's host now and raise :class:`FetchError` if it is refused or unknown, so an admin
@@ -144,7 +135,7 @@ class FeedFetcher:
             return
         try:
             async with asyncio.timeout(self._settings.timeout_seconds):
-                answers = await self._resolver.resolve(host, 0, socket.AF_UNSPEC)
+                answers = await (await self._dns()).resolve(host, 0, socket.AF_UNSPEC)
         except TimeoutError:
             raise FetchError(f"cannot resolve host {host!r} (no answer in time)") from None
         except (OSError, UnicodeError) as exc:
@@ -165,8 +156,9 @@ class FeedFetcher:
     ) -> Fetched:
         """GET with conditional headers, following at most :data:`MAX_REDIRECTS` checked redirects, within
         one overall deadline (slow servers), reading at most ``max_bytes`` (huge feeds, gzip bombs)."""
-        if self._session is None:
-            raise RuntimeError("FeedFetcher.start() was not called")
+        session = await self._live_session()
+        import aiohttp  # loaded by _live_session: only its exception classes are needed here
+
         headers = {"Accept": accept}
         if etag:
             headers["If-None-Match"] = etag
@@ -175,7 +167,7 @@ class FeedFetcher:
         timeout = self._settings.timeout_seconds
         try:
             async with asyncio.timeout(timeout):
-                return await self._follow(self._session, url, headers)
+                return await self._follow(session, url, headers)
         except TimeoutError:
             raise FetchError(f"no complete answer within {timeout:g} seconds") from None
         except aiohttp.ClientConnectorError as exc:
@@ -254,6 +246,8 @@ def _redirect_target(resp: aiohttp.ClientResponse) -> str:
     location = resp.headers.get("Location")
     if not location:
         raise FetchError(f"HTTP {resp.status} redirect without a Location header")
+    from yarl import URL  # aiohttp's URL type, loaded with it
+
     try:
         return str(resp.url.join(URL(location)))
     except (ValueError, TypeError):
@@ -277,3 +271,10 @@ def _http_now() -> datetime:
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+
+
+def __getattr__(name: str) -> Any:
+    """``GuardedResolver`` lives with aiohttp in :mod:`.client`; still importable from here."""
+    if name == "GuardedResolver":
+        return importlib.import_module("bot.services.feeds.client").GuardedResolver
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,8 +6,6 @@ import builtins
 import random
 from typing import TYPE_CHECKING
 
-from aiohttp.abc import AbstractResolver
-
 from bot.core.clock import Clock
 from bot.core.feeds.results import OpmlImport
 from bot.core.i18n import Translator
@@ -20,6 +18,8 @@ from bot.storage.store import Storage
 from config.settings import FeedSettings
 
 if TYPE_CHECKING:
+    from aiohttp.abc import AbstractResolver
+
     from bot.services.ingest import IngestService
 
 
