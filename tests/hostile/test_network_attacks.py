@@ -18,6 +18,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 
 from bot.core.feeds import FeedError, address_refusal
 from bot.core.feeds.urls import IPAddress
+from bot.core.matching import MatchEngine
 from bot.core.messaging import IncomingCommand
 from config.settings import FeedSettings
 from tests.fakes import command
@@ -69,8 +70,8 @@ class ScriptedResolver(AbstractResolver):
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    async with running_world(tmp_path) as running:
+async def world(tmp_path: Path, match_engine: MatchEngine) -> AsyncIterator[World]:
+    async with running_world(tmp_path, match_engine) as running:
         yield running
 
 
