@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -50,7 +52,19 @@ async def app(settings: Settings, messenger: RecordingMessenger, match_engine: M
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    keep_bytecode()
     if config.pluginmanager.hasplugin("xdist"):
         from tests.workers import WorkerGroups  # imports xdist: only where it is loaded
 
         config.pluginmanager.register(WorkerGroups(), "newsalert-worker-groups")
+
+
+def keep_bytecode() -> None:
+    """Let this run cache compiled modules (``__pycache__``, ignored by git), whatever the shell says.
+
+    Some shells and sandboxes set PYTHONDONTWRITEBYTECODE=1: then every xdist worker compiles and
+    assertion-rewrites every module it imports, and every bot the tests start as a subprocess (CLI, crash,
+    multi-instance, start-up tests: dozens per run) compiles the whole application again. Dropped here, in
+    the controller before the workers are spawned, so the workers and their children inherit it."""
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    sys.dont_write_bytecode = False

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.matching import MatchEngine
 from tests.fakes import command
 from tests.hostile.world import MB, World, running_world
 
@@ -68,9 +69,9 @@ RECORDS = [
 
 
 @pytest.fixture
-async def alerts(tmp_path: Path) -> AsyncIterator[tuple[World, list[str]]]:
+async def alerts(tmp_path: Path, match_engine: MatchEngine) -> AsyncIterator[tuple[World, list[str]]]:
     """The alert HTML an instant-mode chat following "Putin" received for the hostile articles."""
-    async with running_world(tmp_path) as world:
+    async with running_world(tmp_path, match_engine) as world:
         app = world.app
         await app.handle(command("/subscribe Putin", chat_id="c2"))
         feed_report = await app.services.ingest.ingest_document("attack.xml", FEED.encode(), max_bytes=MB)

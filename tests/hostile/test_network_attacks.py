@@ -18,6 +18,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 
 from bot.core.feeds import FeedError, address_refusal
 from bot.core.feeds.urls import IPAddress
+from bot.core.matching import MatchEngine
 from bot.core.messaging import IncomingCommand
 from config.settings import FeedSettings
 from tests.fakes import command
@@ -69,8 +70,8 @@ class ScriptedResolver(AbstractResolver):
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    async with running_world(tmp_path) as running:
+async def world(tmp_path: Path, match_engine: MatchEngine) -> AsyncIterator[World]:
+    async with running_world(tmp_path, match_engine) as running:
         yield running
 
 
@@ -163,9 +164,10 @@ async def test_full_text_fetches_inside_are_refused(world: World, hostile_server
     """The article keeps its teaser; the linked internal page is never contacted."""
     hostile_server.pages["/teaser"] = Page(rss(TEASER.format(link=link)))
     resolver = ScriptedResolver({"internal.example": ["192.168.0.10"]})
-    service = world.feed_service(
-        ATTACK_FEEDS.model_copy(update={"fetch_full_text": True}), policy=strict_policy, resolver=resolver
-    )
+    # The teaser itself is a legitimate loopback fetch: on a loaded machine (xdist workers beside other
+    # jobs) it once needed more than the attack tests' 2 s deadline. The refusal under test needs no time.
+    feeds = ATTACK_FEEDS.model_copy(update={"fetch_full_text": True, "timeout_seconds": 15.0})
+    service = world.feed_service(feeds, policy=strict_policy, resolver=resolver)
     await service.start()
     try:
         items = await service.fetch_items(hostile_server.url("/teaser"))

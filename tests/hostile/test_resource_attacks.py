@@ -12,6 +12,7 @@ import pytest
 
 from bot.core.feeds import FeedError
 from bot.core.ingest.records import iter_jsonl
+from bot.core.matching import MatchEngine
 from bot.core.models import Feed, IngestReport
 from tests.fakes import command
 from tests.hostile.server import BLOCK, HostileServer, Page, RawServer, gzip_bomb, gzip_stream
@@ -51,8 +52,8 @@ def deep_html(depth: int = 100_000) -> str:
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    async with running_world(tmp_path) as running:
+async def world(tmp_path: Path, match_engine: MatchEngine) -> AsyncIterator[World]:
+    async with running_world(tmp_path, match_engine) as running:
         yield running
 
 

@@ -17,6 +17,7 @@ from aiohttp.abc import AbstractResolver
 from bot.app import App, running_app
 from bot.core.clock import FakeClock
 from bot.core.feeds.urls import IPAddress
+from bot.core.matching import MatchEngine
 from bot.core.models import Chat, ChatKey
 from bot.services.feeds import FeedService
 from config.settings import FeedSettings, Settings
@@ -116,13 +117,19 @@ class World:
 
 
 @asynccontextmanager
-async def running_world(tmp_path: Path) -> AsyncIterator[World]:
+async def running_world(tmp_path: Path, engine: MatchEngine) -> AsyncIterator[World]:
     """The bot with one article, a chat following "Putin" in daily mode (so its alert waits in the
-    outbox) — what each attack must leave untouched."""
+    outbox) — what each attack must leave untouched. ``engine``: the session's (loading one costs every
+    world a third of a second of CPU).
+
+    ``run_jobs=False``: the tests poll and deliver themselves. A running scheduler on this fake clock (months
+    behind the wall clock) fired the overdue digest and feed poll in the background, beside the attack being
+    measured, and APScheduler counted through every 30-second feed slot since the clock's date to find the
+    next one: seconds of CPU per world."""
     settings = Settings(db_path=tmp_path / "news.db", seeds_dir=tmp_path / "no-seeds", _env_file=None)  # type: ignore[call-arg]
     clock = FakeClock(START)
     messenger = RecordingMessenger()
-    async with running_app(settings, clock=clock, load_seeds=False) as app:
+    async with running_app(settings, clock=clock, load_seeds=False, run_jobs=False, engine=engine) as app:
         app.services.delivery.register(messenger)
         await app.handle(command("/mode daily 18:00"))
         await app.handle(command("/subscribe Putin"))

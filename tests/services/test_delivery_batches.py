@@ -25,7 +25,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def app(settings: Settings, messenger: RecordingMessenger, clock: FakeClock) -> AsyncIterator[App]:
-    async with running_app(settings, clock=clock, load_seeds=False) as running:
+    async with running_app(settings, clock=clock, load_seeds=False, run_jobs=False) as running:
         running.services.delivery.register(messenger)
         yield running
 

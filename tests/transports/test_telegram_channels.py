@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.matching import MatchEngine
 from bot.core.models import ChatKey
 from tests.telegram_server import TgChat, TgUser
 from tests.transports.test_telegram_e2e import PUTIN_ARTICLE, World, eventually, running_world
@@ -32,8 +33,8 @@ SECOND_PUTIN_ARTICLE = (
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    async with running_world(tmp_path) as running:
+async def world(tmp_path: Path, match_engine: MatchEngine) -> AsyncIterator[World]:
+    async with running_world(tmp_path, engine=match_engine) as running:
         yield running
 
 

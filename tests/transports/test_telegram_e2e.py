@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bot.app import App, running_app
+from bot.core.matching import MatchEngine
 from bot.core.models import ChatKey
 from config.settings import Settings, TelegramSettings
 from tests.telegram_server import BotApiServer, Fault, StoredMessage, TgChat, TgUser
@@ -64,9 +65,15 @@ class World:
 
 @asynccontextmanager
 async def running_world(
-    tmp_path: Path, *, send_rate_limit: float | None = None, app_settings: dict[str, Any] | None = None, **telegram: Any
+    tmp_path: Path,
+    *,
+    send_rate_limit: float | None = None,
+    app_settings: dict[str, Any] | None = None,
+    engine: MatchEngine | None = None,
+    **telegram: Any,
 ) -> AsyncIterator[World]:
-    """``app_settings``: further :class:`Settings` values (e.g. ``digest_cap``); ``telegram``: Telegram ones."""
+    """``app_settings``: further :class:`Settings` values (e.g. ``digest_cap``); ``telegram``: Telegram ones;
+    ``engine``: the session's matching engine (else the app loads its own: a third of a CPU-second)."""
     async with BotApiServer(send_rate_limit=send_rate_limit) as server:
         values: dict[str, Any] = {
             "token": server.token,
@@ -82,7 +89,7 @@ async def running_world(
             telegram=TelegramSettings(**values),
             **(app_settings or {}),
         )
-        async with running_app(settings) as app:
+        async with running_app(settings, engine=engine) as app:
             yield World(
                 server,
                 app,
@@ -92,8 +99,8 @@ async def running_world(
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    async with running_world(tmp_path) as running:
+async def world(tmp_path: Path, match_engine: MatchEngine) -> AsyncIterator[World]:
+    async with running_world(tmp_path, engine=match_engine) as running:
         yield running
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.matching import MatchEngine
 from bot.core.models import ChatKey
 from tests.telegram_server import StoredMessage, TgChat, TgUser
 from tests.transports.test_telegram_channels import SECOND_PUTIN_ARTICLE
@@ -20,8 +21,8 @@ FORUM_ID = -1009876543210
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    async with running_world(tmp_path) as running:
+async def world(tmp_path: Path, match_engine: MatchEngine) -> AsyncIterator[World]:
+    async with running_world(tmp_path, engine=match_engine) as running:
         yield running
 
 
