@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import ahocorasick
 
@@ -136,6 +137,40 @@ class Part(Protocol):
 
 
 P = TypeVar("P", bound=Part)
+
+
+class PartTable(defaultdict[str, list[P]]):
+    """The registered compound parts by spelling (a ``defaultdict(list)``) that counts the changes of its
+    set of spellings in ``version``, so :meth:`CompoundMatcher.matches` knows in O(1) whether its automaton
+    is current instead of comparing every spelling per article (a cache-cold 0.1-0.25 ms at 800 spellings).
+    A spelling is added only through ``table[key]`` or the setters below; a removal that bypasses ``version``
+    (``pop``, ``clear``) leaves an unused spelling in the automaton, which finds nothing wrong."""
+
+    def __init__(self) -> None:
+        super().__init__(list)
+        self.version = 0
+
+    def __setitem__(self, key: str, value: list[P]) -> None:
+        if key not in self:
+            self.version += 1
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self.version += 1
+
+    def setdefault(self, key: str, default: list[P] | None = None) -> list[P]:
+        if key not in self:
+            self[key] = [] if default is None else default
+        return self[key]
+
+    def update(self, *args: Any, **kwargs: list[P]) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def __ior__(self, other: Any) -> PartTable[P]:  # type: ignore[override,misc]
+        self.update(other)
+        return self
 
 
 class _WordParts(NamedTuple):
