@@ -239,18 +239,26 @@ class _CandidateScan:
 def _candidate_words(text: str, automaton: ahocorasick.Automaton) -> Iterator[tuple[int, int]]:
     """Spans of the words of ``text`` in which a split can find a registered spelling: a split's first part
     starts the word, a head starts at least ``MIN_PART`` letters in, and either leaves ``MIN_PART`` letters
-    of the word to the other side. Hits come in text order, so a word is yielded once per occurrence."""
-    taken = -1
+    of the word to the other side. Hits come in text order, so a word is yielded once per occurrence; the
+    word's bounds are looked up once for all the hits inside it (many, with thousands of spellings)."""
+    word_start = word_end = -1
+    taken = False
     for last, length in automaton.iter(text):
-        start = last - length + 1
-        word_start = text.rfind(" ", 0, start) + 1
-        if word_start == taken or 0 < start - word_start < MIN_PART:
+        if last >= word_end:  # a hit in the next word
+            start = last - length + 1
+            word_start = text.rfind(" ", 0, start) + 1
+            word_end = text.find(" ", last + 1)
+            if word_end < 0:
+                word_end = len(text)
+            taken = False
+        elif taken:
             continue
-        word_end = text.find(" ", last + 1)
-        if word_end < 0:
-            word_end = len(text)
-        if word_end - word_start >= MIN_WORD and word_end - word_start >= length + MIN_PART:
-            taken = word_start
+        offset = last - length + 1 - word_start
+        if 0 < offset < MIN_PART:
+            continue
+        size = word_end - word_start
+        if size >= MIN_WORD and size >= length + MIN_PART:
+            taken = True
             yield word_start, word_end
 
 
@@ -267,10 +275,13 @@ class CompoundMatcher:
     endings: frozenset[str]
     _scan: _CandidateScan = field(default_factory=_CandidateScan, init=False, repr=False, compare=False)
     _word_parts: Callable[[str], _WordParts] = field(init=False, repr=False, compare=False)
+    _suffixes: tuple[tuple[str, int], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # per matcher: a word's parts depend on this matcher's vocabulary, opaque list and endings
         object.__setattr__(self, "_word_parts", lru_cache(maxsize=CACHE_WORDS)(self._parts_in))
+        # the endings in the set's own order (which stem is looked up first), with their lengths
+        object.__setattr__(self, "_suffixes", tuple((e, len(e)) for e in self.endings if e))
 
     def matches(self, text: str, parts: Mapping[str, Sequence[P]]) -> Iterator[tuple[P, int, int]]:
         """(registered part, start, end) in the normalised ``text`` for every compound word holding one,
@@ -302,7 +313,7 @@ class CompoundMatcher:
         return _WordParts(tuple(keys), opaque, tuple(sense.english_tokens() for sense in own))
 
     def _stems(self, head: str) -> list[str]:
-        return [head, *(head[: -len(e)] for e in self.endings if e and head.endswith(e) and len(head) - len(e) >= 3)]
+        return [head, *[head[:-n] for e, n in self._suffixes if head.endswith(e) and len(head) - n >= 3]]
 
 
 def _transparent(info: _WordParts, form: Form) -> bool:
