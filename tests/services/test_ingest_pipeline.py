@@ -16,7 +16,7 @@ from bot.core.clock import SystemClock
 from bot.core.ingest import iter_path
 from bot.core.matching import MatchEngine
 from bot.core.models import Article
-from bot.services.ingest import BATCH, BATCH_CHARS, IngestService, _take
+from bot.services.ingest import BATCH, BATCH_CHARS, BULK_GC_THRESHOLD, IngestService, _take
 from bot.storage.store import Storage
 from config.settings import Settings
 from tests.fakes import command
@@ -108,19 +108,21 @@ async def test_a_bulk_import_freezes_the_heap_only_while_it_runs(tmp_path: Path)
 
     async def listener(articles: list[Article]) -> None:
         seen.append(gc.get_freeze_count())
+        assert gc.get_threshold()[0] == BULK_GC_THRESHOLD
         if len(seen) == 2:
             raise RuntimeError("matching failed")
 
     service = IngestService(storage, SystemClock(), listener)
+    thresholds = gc.get_threshold()
     try:
         assert gc.get_freeze_count() == 0
         with pytest.raises(RuntimeError, match="matching failed"):
             await service.ingest_path(corpus)
-        assert gc.get_freeze_count() == 0
+        assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
         assert seen and all(count > 0 for count in seen)
         seen.clear()
         report = await service.ingest_path(corpus)  # stored by the failed run already: duplicates only
         assert report.count("new") == 0 and seen == []
-        assert gc.get_freeze_count() == 0
+        assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
     finally:
         await storage.close()
