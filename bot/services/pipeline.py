@@ -22,7 +22,9 @@ from bot.storage.store import Storage
 
 log = logging.getLogger(__name__)
 
-MATCH_BATCH = 500
+# Articles per match pass and per write transaction: the ingest's batch, so each ingest batch costs one
+# transaction (mentions, flags and alerts together) instead of two per half batch.
+MATCH_BATCH = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,11 +128,10 @@ class MatchPipeline:
         return await self._announce(written, len(articles))
 
     async def _queue(self, ids: list[int], articles: list[Article]) -> int:
-        """One outbox row per (chat, article), written in the transaction that marks the articles matched."""
+        """One outbox row per (chat, article), written in the transaction that marks the articles matched,
+        together with the entities this scan found (trends, issue 17)."""
         rows, mentions = await asyncio.to_thread(self._match_batch, articles) if articles else ([], [])
-        # trends: the entities this scan found, stored before the articles count as matched (issue 17)
-        await self._storage.trends.record(mentions)
-        return await self._storage.outbox.enqueue(rows, self._clock.now(), matched=ids)
+        return await self._storage.outbox.enqueue(rows, self._clock.now(), matched=ids, mentions=mentions)
 
     async def _announce(self, written: int, article_count: int) -> int:
         if written:

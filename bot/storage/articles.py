@@ -8,14 +8,14 @@ from datetime import datetime
 from functools import lru_cache
 
 from bot.core.models import Article, ArticleDraft
-from bot.storage.sql import Row, SqlDatabase, from_db_date, from_db_time, marks, to_db_time
+from bot.storage.batches import chunks, flat, values_list
+from bot.storage.sql import Row, SqlDatabase, Transaction, from_db_date, from_db_time, marks, to_db_time
 
 _COLUMNS = "id, content_hash, title, body, lang, published, source, url, ingested_at, guid, teaser_only"
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 _INSERT_COLUMNS = "content_hash, title, body, lang, published, source, url, guid, teaser_only, ingested_at, matched"
-_INSERT_CHUNK = 500  # rows per statement: 5,500 parameters, far below SQLite's and PostgreSQL's limits
 _InsertRow = tuple[str, str, str, str, str | None, str | None, str | None, str | None, int, str, int]
 
 
@@ -27,24 +27,29 @@ def _insert_row(content_hash: str, draft: ArticleDraft, stamp: str, to_match: bo
     )
 
 
-def _chunk_sizes(count: int) -> list[int]:
-    """``count`` as statements of 500 rows, the rest in powers of two: a batch's remainder differs from batch
-    to batch, and every distinct size is another prepared statement the driver caches (up to 128 of them, a
-    few hundred KB each for 5,000 parameters), so only 10 sizes ever occur."""
-    sizes = [_INSERT_CHUNK] * (count // _INSERT_CHUNK)
-    rest = count % _INSERT_CHUNK
-    sizes.extend(1 << bit for bit in range(rest.bit_length() - 1, -1, -1) if rest >> bit & 1)
-    return sizes
-
-
 @lru_cache(maxsize=16)
 def _insert_sql(rows: int) -> str:
-    """The insert of ``rows`` articles (one of the 10 sizes :func:`_chunk_sizes` uses)."""
-    values = ",".join(["(?,?,?,?,?,?,?,?,?,?,?)"] * rows)
+    """The insert of ``rows`` articles (one of the 10 sizes :func:`~bot.storage.batches.chunk_sizes` uses)."""
     return (
-        f"INSERT INTO articles({_INSERT_COLUMNS}) VALUES {values}"
+        f"INSERT INTO articles({_INSERT_COLUMNS}) VALUES {values_list(11, rows)}"
         " ON CONFLICT(content_hash) DO NOTHING RETURNING content_hash, id"
     )
+
+
+async def mark_processed(tx: Transaction, matched: Sequence[int], indexed: Sequence[int]) -> None:
+    """Inside ``tx``: the ``matched`` articles have their alerts queued, the ``indexed`` ones their mentions
+    stored. The pipeline passes the same ids for both: then one ``UPDATE … WHERE id IN (…)`` per chunk sets
+    both flags (one statement, and each row rewritten once instead of twice)."""
+    if list(matched) == list(indexed):
+        await _update_flags(tx, "matched = 1, mentions_indexed = 1", matched)
+        return
+    await _update_flags(tx, "matched = 1", matched)
+    await _update_flags(tx, "mentions_indexed = 1", indexed)
+
+
+async def _update_flags(tx: Transaction, assignments: str, ids: Sequence[int]) -> None:
+    for chunk in chunks(list(ids)):
+        await tx.run(f"UPDATE articles SET {assignments} WHERE id IN ({marks(len(chunk))})", chunk)
 
 
 def _row_to_article(row: Row) -> Article:
@@ -115,14 +120,12 @@ class ArticleRepository:
         fresh: dict[str, ArticleDraft] = {}
         for content_hash, draft in items:
             fresh.setdefault(content_hash, draft)
-        rows = [_insert_row(h, d, to_db_time(now), to_match) for h, d in fresh.items()]
+        stamp = to_db_time(now)  # once: strftime per row was a tenth of this method's event-loop time
+        rows = [_insert_row(h, d, stamp, to_match) for h, d in fresh.items()]
         new_ids: dict[str, int] = {}
         async with self._db.transaction() as tx:
-            start = 0
-            for size in _chunk_sizes(len(rows)):
-                chunk = rows[start : start + size]
-                start += size
-                returned = await tx.fetch_all(_insert_sql(size), [v for row in chunk for v in row])
+            for chunk in chunks(rows):
+                returned = await tx.fetch_all(_insert_sql(len(chunk)), flat(chunk))
                 new_ids.update({row[0]: row[1] for row in returned})
         ids: list[int | None] = []
         for content_hash, _ in items:

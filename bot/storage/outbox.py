@@ -11,9 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from bot.core.models import OutboxItem, OutboxStatus
+from bot.core.trends.series import ArticleMentions
+from bot.storage.articles import mark_processed
+from bot.storage.batches import chunks, flat, values_list
 from bot.storage.sql import Row, SqlDatabase, Transaction, from_db_time, marks, to_db_time
+from bot.storage.trends import insert_mentions
 
 _CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
 _COLUMNS = (
@@ -60,15 +65,25 @@ def _row_to_item(row: Row) -> OutboxItem:
 
 # A chat deactivated meanwhile (blocked, left) gets nothing new; a subscription removed while the batch was
 # being matched must not fail the whole batch on its foreign key.
+@lru_cache(maxsize=16)
+def _insert_sqlite_sql(rows: int) -> str:
+    """Multi-row insert of ``rows`` outbox rows (one of the few sizes of :func:`~bot.storage.batches.chunks`):
+    the VALUES list is the outer loop of the join, so rows are inserted in the order given (row ids keep the
+    delivery order), and a repeated (chat, article) keeps its first row, as one statement per row did."""
+    return (
+        "INSERT INTO outbox(chat_id, article_id, subscription_id, query, reason, next_attempt_at, created_at)"
+        " SELECT v.column1, v.column2, s.id, v.column4, v.column5, ?, ?"
+        f" FROM (VALUES {values_list(5, rows)}) AS v LEFT JOIN subscriptions s ON s.id = v.column3"
+        " WHERE EXISTS (SELECT 1 FROM chats c WHERE c.id = v.column1 AND c.active = 1)"
+        " ON CONFLICT(chat_id, article_id) DO NOTHING"
+    )
+
+
 async def _insert_new_sqlite(tx: Transaction, rows: Sequence[NewOutboxRow], stamp: str) -> int:
     before = tx.total_changes  # type: ignore[attr-defined]  # the aiosqlite connection's counter
-    await tx.run_many(
-        "INSERT INTO outbox(chat_id, article_id, subscription_id, query, reason, next_attempt_at,"
-        " created_at) SELECT ?, ?, (SELECT id FROM subscriptions WHERE id = ?), ?, ?, ?, ?"
-        " WHERE EXISTS (SELECT 1 FROM chats WHERE id = ? AND active = 1)"
-        " ON CONFLICT(chat_id, article_id) DO NOTHING",
-        [(r.chat_id, r.article_id, r.subscription_id, r.query, r.reason, stamp, stamp, r.chat_id) for r in rows],
-    )
+    for chunk in chunks(rows):
+        values = flat([(r.chat_id, r.article_id, r.subscription_id, r.query, r.reason) for r in chunk])
+        await tx.run(_insert_sqlite_sql(len(chunk)), [stamp, stamp, *values])
     return int(tx.total_changes) - before  # type: ignore[attr-defined]
 
 
@@ -107,12 +122,21 @@ class OutboxRepository:
     def __init__(self, db: SqlDatabase) -> None:
         self._db = db
 
-    async def enqueue(self, rows: Sequence[NewOutboxRow], now: datetime, matched: Sequence[int] = ()) -> int:
-        """Insert rows and mark the ``matched`` articles done, in one transaction; an existing (chat, article)
-        pair is left alone. Returns how many rows were new."""
+    async def enqueue(
+        self,
+        rows: Sequence[NewOutboxRow],
+        now: datetime,
+        matched: Sequence[int] = (),
+        mentions: Sequence[ArticleMentions] = (),
+    ) -> int:
+        """Insert rows, store the ``mentions`` the match scan found and mark the ``matched`` articles done
+        (and those with mentions indexed), in one transaction: an article marked matched has its alerts and
+        its mentions stored, or none of it is. An existing (chat, article) pair is left alone. Returns how
+        many rows were new."""
         stamp = to_db_time(now)
         async with self._db.transaction() as tx:
-            await tx.run_many("UPDATE articles SET matched = 1 WHERE id = ?", [(i,) for i in matched])
+            await insert_mentions(tx, mentions)
+            await mark_processed(tx, matched, [m.article_id for m in mentions])
             return await _INSERT_NEW[self._db.dialect](tx, rows, stamp)
 
     async def chats_with_due(self, now: datetime) -> list[int]:

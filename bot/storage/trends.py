@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from bot.core.trends.series import ArticleMentions
-from bot.storage.sql import Dialect, SqlDatabase, marks
+from bot.storage.articles import mark_processed
+from bot.storage.batches import chunks, flat, values_list
+from bot.storage.sql import Dialect, SqlDatabase, Transaction, marks
 
 CHUNK = 500  # ids per IN (...) list, well under every SQLite build's variable limit
 # The day an article counts on: its publication date, else the (UTC) day it was stored.
@@ -65,6 +67,20 @@ def _fts_sql(dialect: Dialect) -> str:
     )
 
 
+async def insert_mentions(tx: Transaction, mentions: Sequence[ArticleMentions]) -> None:
+    """Inside ``tx``: the mention rows of ``mentions`` as multi-row inserts (a repeat changes nothing)."""
+    rows: list[tuple[str, str, int]] = []
+    for mention in mentions:
+        day = mention.day.isoformat()  # once per article, not per key
+        rows.extend((key, day, mention.article_id) for key in mention.keys)
+    for chunk in chunks(rows):
+        await tx.run(
+            f"INSERT INTO article_mentions(mention_key, day, article_id) VALUES {values_list(3, len(chunk))}"
+            " ON CONFLICT DO NOTHING",
+            flat(chunk),
+        )
+
+
 class TrendRepository:
     def __init__(self, db: SqlDatabase) -> None:
         self._db = db
@@ -74,17 +90,9 @@ class TrendRepository:
         matched again after an interruption) changes nothing."""
         if not mentions:
             return
-        rows = [(key, m.day.isoformat(), m.article_id) for m in mentions for key in m.keys]
         async with self._db.transaction() as tx:
-            if rows:
-                await tx.run_many(
-                    "INSERT INTO article_mentions(mention_key, day, article_id) VALUES (?, ?, ?)"
-                    " ON CONFLICT DO NOTHING",
-                    rows,
-                )
-            await tx.run_many(
-                "UPDATE articles SET mentions_indexed = 1 WHERE id = ?", [(m.article_id,) for m in mentions]
-            )
+            await insert_mentions(tx, mentions)
+            await mark_processed(tx, (), [m.article_id for m in mentions])
 
     async def reindex_after(self, article_id: int) -> None:
         """Forget the mentions of articles after ``article_id`` so they are read again (after a lexicon

@@ -4,14 +4,20 @@ reasons, FTS content, alerts, nothing left unmatched)."""
 
 from __future__ import annotations
 
+import gc
 import json
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from bot.app import running_app
+from bot.core.clock import SystemClock
 from bot.core.ingest import iter_path
 from bot.core.matching import MatchEngine
-from bot.services.ingest import BATCH, BATCH_CHARS, _take
+from bot.core.models import Article
+from bot.services.ingest import BATCH, BATCH_CHARS, BULK_GC_THRESHOLD, IngestService, _take
+from bot.storage.store import Storage
 from config.settings import Settings
 from tests.fakes import command
 
@@ -91,3 +97,32 @@ def test_batches_of_long_articles_are_cut_by_size(tmp_path: Path) -> None:
         sizes.append(len(batch))
         assert sum(len(item.draft.body) for item, _ in batch if item.draft) < BATCH_CHARS + 4_000
     assert sum(sizes) == 300 and len(sizes) == 300 * 3_500 // BATCH_CHARS + 1
+
+
+async def test_a_bulk_import_freezes_the_heap_only_while_it_runs(tmp_path: Path) -> None:
+    # Frozen objects are skipped by full collections; left frozen, garbage cycles among them would never be
+    # freed. So: frozen while the import runs, ordinary after it, even after a failed one.
+    corpus = _corpus(tmp_path / "corpus.jsonl")
+    storage = await Storage.open(tmp_path / "frozen.db")
+    seen: list[int] = []
+
+    async def listener(articles: list[Article]) -> None:
+        seen.append(gc.get_freeze_count())
+        assert gc.get_threshold()[0] == BULK_GC_THRESHOLD
+        if len(seen) == 2:
+            raise RuntimeError("matching failed")
+
+    service = IngestService(storage, SystemClock(), listener)
+    thresholds = gc.get_threshold()
+    try:
+        assert gc.get_freeze_count() == 0
+        with pytest.raises(RuntimeError, match="matching failed"):
+            await service.ingest_path(corpus)
+        assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
+        assert seen and all(count > 0 for count in seen)
+        seen.clear()
+        report = await service.ingest_path(corpus)  # stored by the failed run already: duplicates only
+        assert report.count("new") == 0 and seen == []
+        assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
+    finally:
+        await storage.close()

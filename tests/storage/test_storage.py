@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.models import ArticleDraft, ChatKey, Mode, OutboxStatus
+from bot.core.trends.series import ArticleMentions
 from bot.storage.db import Database, Migration, StorageError, load_migrations
 from bot.storage.outbox import NewOutboxRow
 from bot.storage.store import Storage
@@ -216,3 +217,33 @@ async def test_a_failing_migration_changes_nothing(
     storage = await storage_backend.open()
     assert await storage.db.schema_version() == before
     assert "half" not in await storage.db.tables()
+
+
+async def test_enqueue_stores_alerts_mentions_and_flags_together_or_not_at_all(storage: Storage) -> None:
+    active, _ = await storage.chats.get_or_create(ChatKey("console", "a"), NOW)
+    gone, _ = await storage.chats.get_or_create(ChatKey("console", "b"), NOW)
+    await storage.chats.set_active(gone.id, False)
+    ids = [i for i in await storage.articles.insert_many([(f"h{n}", draft(f"A{n}")) for n in range(700)], NOW,
+                                                         to_match=True) if i is not None]  # fmt: skip
+    # 700 rows: a 500-row statement, then 128 + 64 + … in the order given; an inactive chat gets nothing,
+    # a repeated (chat, article) keeps its first row.
+    rows = [NewOutboxRow(active.id, aid, None, "Putin", f"why {aid}") for aid in reversed(ids)]
+    rows += [NewOutboxRow(active.id, ids[0], None, "Kim", "repeat"), NewOutboxRow(gone.id, ids[0], None, "q", "r")]
+    mentions = [ArticleMentions(aid, date(2026, 2, 28), ("entity:putin",)) for aid in ids]
+    assert await storage.outbox.enqueue(rows, NOW, matched=ids, mentions=mentions) == 700
+    waiting = await storage.outbox.waiting_for_chat(active.id, NOW)
+    assert [item.article_id for item in waiting] == list(reversed(ids))  # row ids keep the given order
+    assert waiting[-1].reason == f"why {ids[0]}"
+    assert await storage.articles.unmatched_ids() == [] and await storage.trends.pending_count() == 0
+    assert len(await storage.trends.naming("entity:putin", date(2026, 2, 28), date(2026, 2, 28))) == 700
+
+    # An alert for an article that does not exist fails the transaction: no mention, no flag stays.
+    [late] = await storage.articles.insert_many([("late", draft("Spät"))], NOW, to_match=True)
+    with pytest.raises(Exception):  # noqa: B017  # the engines' own integrity errors
+        await storage.outbox.enqueue(
+            [NewOutboxRow(active.id, late + 1000, None, "Putin", "Putin")], NOW, matched=[late],
+            mentions=[ArticleMentions(late, date(2026, 3, 1), ("entity:kim_jong_un",))],
+        )  # fmt: skip
+    assert await storage.articles.unmatched_ids() == [late]
+    assert await storage.trends.pending_ids(10) == [late]
+    assert await storage.trends.naming("entity:kim_jong_un", date(2026, 3, 1), date(2026, 3, 1)) == {}

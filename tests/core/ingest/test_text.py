@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import sys
 import unicodedata
 
@@ -12,7 +14,9 @@ from bot.core.ingest.text import (
     _CONTROL,
     NotText,
     _ascii_hash_key,
+    _ascii_word_letters,
     _checked_url,
+    _unicode_hash_key,
     clean_line,
     clean_text,
     clean_url,
@@ -180,3 +184,44 @@ def test_every_character_clean_line_removes_is_unprintable() -> None:
     assert removed and not any(char.isprintable() for char in removed)
     assert clean_line("Pu\u200btin\u00ad  meets\tKim") == "Putin meets Kim"
     assert clean_line("a\u200cb") == "ab"  # a joiner between Latin letters goes (lookbehind alternative)
+
+
+def test_unicode_hash_key_separators_are_what_the_regex_removes() -> None:
+    # The fast path treats a non-ASCII character as a separator when it is not str.isalnum: exact only
+    # while that is the regex's [\W_] for every code point.
+    every = "".join(chr(code) for code in range(0x80, 0x110000) if not 0xD800 <= code < 0xE000)
+    by_regex = "".join(re.findall(r"[\W_]", every))
+    assert len(by_regex) > 100_000
+    assert by_regex == "".join(char for char in every if not char.isalnum())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kim’s “purge” — 3 officials_out… ½ ﬁ Ⅻ",
+        "Pjöngjang:\u00a0Straße «Zitat» ‚Anführung‘ · „x“ –",
+        "Путин и Ким\u2028встретились\u3000сегодня。",
+        "".join(chr(code) for code in range(0x2000, 0x2070)) + " many separators: the regex fallback",
+        "é",
+    ],
+)
+def test_unicode_hash_key_is_the_general_one(text: str) -> None:
+    assert _unicode_hash_key(text) == hash_key(text).encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Kim’s “purge” — 3 officials out…", "Pjöngjang: Straße ﬁ ½ Ⅻ", "„Zitat“ – ‚Anführung‘ «guillemets» ·", ""],
+)
+def test_content_hash_of_unicode_text_is_unchanged(text: str) -> None:
+    draft = ArticleDraft(title="T", body=text, lang="de")
+    expected = hashlib.sha256(hash_key(f"T\n{text}").encode("utf-8")).hexdigest()
+    assert content_hash(draft) == expected
+
+
+def test_ascii_word_letters_is_a_lower_bound_of_word_chars() -> None:
+    for text in ["a" * 50, "a. " * 30, "___ --- ...", "x_y z" * 20, "no", "Ünïcode words here"]:
+        letters = _ascii_word_letters(text)
+        assert letters <= word_chars(text)
+        assert letters == (0 if not text.isascii() else sum(c.isalnum() or c == "_" for c in text))
+    assert is_long_enough("a, " * 40) and not is_long_enough("., " * 40)
