@@ -17,10 +17,6 @@ class _Query:
         self.bound = bound
         self.keys: list[Hashable] = []  # a list: most queries have one subscriber (a set costs 216 bytes)
 
-    def blocked(self, present: Container[int]) -> bool:
-        """For an "A -B -C" query whose A is present: is one of the excluded terms present too?"""
-        return any(target in present for target in self.bound.forbidden)
-
 
 class _Target:
     """Everything a present target decides, in one lookup: the one-term query of it, the "A -B -C" queries
@@ -117,25 +113,40 @@ class SubscriptionIndex:
     def match_view(self, view: ArticleView) -> dict[Hashable, MatchResult]:
         """:meth:`match` for an article already scanned with :meth:`view`."""
         targets, present = self._targets, view.present
-        found = [targets[t] for t in present if t in targets]  # many present targets decide nothing alone
         results: dict[Hashable, MatchResult] = {}
         candidates: dict[_Query, None] = {}
-        for record in found:
+        for target in present:
+            record = targets.get(target)
+            if record is None:
+                continue  # many present targets decide nothing alone
             single = record.single
             if single is not None:
-                results.update(dict.fromkeys(single.keys, view.single(record.target)))
+                result = view.single(target)
+                for key in single.keys:  # usually one: plain stores beat building a dict to merge
+                    results[key] = result
             if record.guarded:
-                result = view.single(record.target)
-                for query in record.guarded:
-                    if not query.blocked(present):  # usually none of its excluded terms is present
-                        results.update(dict.fromkeys(query.keys, result))
+                _unblocked(record.guarded, present, view.single(target), results)
             if record.boolean:
                 candidates.update(dict.fromkeys(record.boolean))
         for query in candidates:
             result = query.bound.result(view)
             if result.matched:
-                results.update(dict.fromkeys(query.keys, result))
+                for key in query.keys:
+                    results[key] = result
         return results
+
+
+def _unblocked(
+    guarded: tuple[_Query, ...], present: Container[int], result: MatchResult, results: dict[Hashable, MatchResult]
+) -> None:
+    """The "A -B -C" queries of a present A none of whose excluded terms is present (usually all of them)."""
+    for query in guarded:
+        for excluded in query.bound.forbidden:
+            if excluded in present:
+                break
+        else:
+            for key in query.keys:
+                results[key] = result
 
 
 def _guarded_form(bound: BoundQuery) -> int | None:

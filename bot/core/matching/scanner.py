@@ -29,6 +29,7 @@ ENDINGS_DE = ENDINGS_EN | frozenset({"n", "en", "e", "er", "em", "ern", "ns", "e
 ENDINGS_SHORT = frozenset({"", "s", "'s", "'"})
 ENDINGS_POSSESSIVE = frozenset({"", "'s", "'"})
 MAX_ENDING = max(len(e) for e in ENDINGS_DE)
+_ENDING_STARTS = "".join(sorted({e[0] for e in ENDINGS_DE if e}))  # a str: one-character tests are fastest
 MIN_COMPOUND_HEAD = 3  # letters before a compound tail ("Gipfel|treffen"), so "ideal" is not "i|deal"
 VIA_COMPOUND = "compound part"
 STRONG = Role.STRONG
@@ -41,12 +42,20 @@ class _Pattern:
     role: Role
     form: Form
     plain: bool  # a whole-word occurrence is a hit without further checks
+    endings: frozenset[str]  # the endings it takes in any text (one shared set; ENDINGS_EN: German ones too)
 
 
 def _pattern(target: int, role: Role, form: Form, entry: bool) -> _Pattern:
     # a weak name of a lexicon entry is checked against a following capitalised word ("Kim Wehle"); an
     # ambiguous translation of a free term needs only its context, which presence looks at
-    return _Pattern(target, role, form, not (form.acronym or form.capital or (entry and role is Role.WEAK)))
+    plain = not (form.acronym or form.capital or (entry and role is Role.WEAK))
+    if form.exact:
+        endings = ENDINGS_POSSESSIVE
+    elif form.acronym or form.capital:
+        endings = ENDINGS_SHORT
+    else:
+        endings = ENDINGS_EN
+    return _Pattern(target, role, form, plain, endings)
 
 
 class _Found(NamedTuple):
@@ -231,16 +240,19 @@ class Scanner:
     def _scan_words(
         self, heads: ahocorasick.Automaton, padded: str, normal: NormalText, language: list, found: _Found
     ) -> None:
-        """The hot loop: every spelling that starts a word. A whole-word occurrence of a plain pattern is a
-        hit at once (grouped by target here, as presence reads them); the rest is checked."""
-        strong, others, context = found
+        """The hot loop: every spelling that starts a word (≈ 30 per article). A whole-word occurrence of a
+        plain strong pattern is a hit at once (grouped by target here, as presence reads them); the rarer
+        kinds of pattern are handed to :meth:`_whole_rest`; a spelling followed by more letters costs one
+        character test unless an ending could follow."""
+        strong = found.strong
         # tuple.__new__ makes a RawHit without the Python-level frame of RawHit._make
-        source, aligned, new, endings = normal.source, normal.aligned, tuple.__new__, ENDINGS_EN
-        for last, (length, plain, spelling, checked, plain_other, patterns) in heads.iter(padded):
+        source, aligned, new, starts = normal.source, normal.aligned, tuple.__new__, _ENDING_STARTS
+        for last, (length, plain, patterns, rest) in heads.iter(padded):
             stop = last + 1
-            if padded[stop] == " ":  # a whole word
+            char = padded[stop]
+            if char == " ":  # a whole word
                 begin = stop - length
-                if plain or plain_other or spelling:
+                if plain:
                     start, end = (begin, last) if aligned else normal.source_span(begin, last)
                     surface = source[start:end]
                     for target, via in plain:
@@ -249,73 +261,100 @@ class Scanner:
                             strong[target] = [new(RawHit, (target, STRONG, start, end, surface, via))]
                         else:
                             group.append(new(RawHit, (target, STRONG, start, end, surface, via)))
-                    if plain_other:
-                        others.extend([new(RawHit, (t, r, start, end, surface, via)) for t, r, via in plain_other])
-                    if spelling:
-                        context.append((start, end, spelling))
-                for pattern in checked:
-                    found.add(self._check(pattern, padded, normal, begin + 1, stop, language))
+                if rest is not None:
+                    self._whole_rest(rest, normal, begin, stop, language, found)
                 continue
+            if char not in starts:
+                continue  # the start of a longer word ("us" in "use"): no ending begins with that letter
             word_end = padded.find(" ", stop, stop + MAX_ENDING + 1)
             if word_end < 0:
-                continue  # the start of a longer word ("us" in "use"): no ending is that long
+                continue  # no ending is that long
             # every form's endings are English ones or, in German text, German ones: most continuations of a
-            # spelling ("us|e", "deal|ing") are no ending of any form and need no look at its patterns
+            # spelling ("deal|ing") are no ending of any form and need no look at its patterns
             ending = padded[stop:word_end]
-            if ending not in endings and (ending not in ENDINGS_DE or _language(language, normal) != "de"):
+            if ending not in ENDINGS_EN and (ending not in ENDINGS_DE or _language(language, normal) != "de"):
                 continue
-            begin = stop - length
-            if spelling:
-                self._context_hit(context, spelling, padded, normal, begin + 1, stop, language)
+            word_start = stop - length + 1
+            if rest is not None and rest[0]:
+                self._context_hit(found.context, rest[0], normal, word_start, word_end, ending, language)
             for pattern in patterns:
-                found.add(self._check(pattern, padded, normal, begin + 1, stop, language))
+                found.add(self._check(pattern, normal, word_start, stop, word_end, ending, language))
+
+    def _whole_rest(
+        self, rest: _Rest, normal: NormalText, begin: int, stop: int, language: list, found: _Found
+    ) -> None:
+        """The rarer parts of a whole-word occurrence: a context word of free terms, plain non-strong
+        patterns, and patterns that need a check even without an ending (capitals, full names)."""
+        spelling, checked, plain_other = rest
+        start, end = (begin, stop - 1) if normal.aligned else normal.source_span(begin, stop - 1)
+        if plain_other:
+            surface = normal.source[start:end]
+            found.others.extend([RawHit(t, r, start, end, surface, via) for t, r, via in plain_other])
+        if spelling:
+            found.context.append((start, end, spelling))
+        for pattern in checked:
+            found.add(self._check(pattern, normal, begin + 1, stop, stop, "", language))
 
     def _scan_tails(
         self, tails: ahocorasick.Automaton, padded: str, normal: NormalText, language: list, found: _Found
     ) -> None:
         """Forms that may close a German compound ("Milliarden|waffendeal")."""
-        for last, (length, *_, patterns) in tails.iter(padded):
+        for last, (length, _, patterns, _) in tails.iter(padded):
             begin = last - length + 1
             if padded[begin - 1] == " " or _head_length(padded, begin) < MIN_COMPOUND_HEAD:
                 continue  # a word start was found by the first automaton; "i|deal" is no compound
             word_start = padded.rfind(" ", 0, begin) + 1
+            stop = last + 1
+            word_end = padded.find(" ", stop)
+            ending = padded[stop:word_end]
             for pattern in patterns:
-                found.add(self._check(pattern, padded, normal, word_start, last + 1, language))
+                found.add(self._check(pattern, normal, word_start, stop, word_end, ending, language))
 
     def _context_hit(
         self,
         context: list[tuple[int, int, str]],
         spelling: str,
-        padded: str,
         normal: NormalText,
         word_start: int,
-        stop: int,
+        word_end: int,
+        ending: str,
         language: list,
     ) -> None:
         """A context word with an ending ("troops'")."""
-        word_end = padded.find(" ", stop)
-        if self._ending_ok(_CONTEXT_FORM, padded[stop:word_end], normal, language):
+        if self._ending_ok(_CONTEXT_FORM, ending, normal, language):
             start, end = normal.source_span(word_start - 1, word_end - 1)
             context.append((start, end, spelling))
 
     def _check(
-        self, pattern: _Pattern, padded: str, normal: NormalText, word_start: int, stop: int, language: list
+        self,
+        pattern: _Pattern,
+        normal: NormalText,
+        word_start: int,
+        stop: int,
+        word_end: int,
+        ending: str,
+        language: list,
     ) -> RawHit | None:
+        """A pattern whose spelling ends at ``stop`` (padded offsets) in a word ending at ``word_end``."""
+        if ending not in pattern.endings and not (
+            pattern.endings is ENDINGS_EN and ending in ENDINGS_DE and _language(language, normal) == "de"
+        ):
+            return None  # the same rule as _ending_ok, decided per pattern when it was made
         form = pattern.form
-        word_end = padded.find(" ", stop)
-        ending = padded[stop:word_end]
-        if not self._ending_ok(form, ending, normal, language):
+        if normal.aligned:
+            start, end, core_end = word_start - 1, word_end - 1, stop - 1
+        else:
+            start, end = normal.source_span(word_start - 1, word_end - 1)
+            core_end = normal.source_span(word_start - 1, stop - 1)[1]
+        source = normal.source
+        if form.acronym and not source[start:core_end].isupper():
             return None
-        start, end = normal.source_span(word_start - 1, word_end - 1)
-        core_end = normal.source_span(word_start - 1, stop - 1)[1]
-        if form.acronym and not normal.source[start:core_end].isupper():
-            return None
-        if form.capital and not normal.source[start : start + 1].isupper():
+        if form.capital and not source[start : start + 1].isupper():
             return None
         weak_name = pattern.role is Role.WEAK and self.is_entry(pattern.target)
-        if weak_name and _starts_full_name(normal.source, end, normal, language):
+        if weak_name and _starts_full_name(source, end, normal, language):
             return None
-        return RawHit(pattern.target, pattern.role, start, end, normal.source[start:end], form.via)
+        return tuple.__new__(RawHit, (pattern.target, pattern.role, start, end, source[start:end], form.via))
 
     @staticmethod
     def _ending_ok(form: Form, ending: str, normal: NormalText, language: list) -> bool:
@@ -359,21 +398,27 @@ def _key(form: Form) -> str:
 
 def _empty_automaton() -> ahocorasick.Automaton:
     automaton = ahocorasick.Automaton()
-    automaton.add_word("\x00", (1, (), "", (), (), ()))  # never in normalised text; an automaton needs one word
+    automaton.add_word("\x00", (1, (), (), None))  # never in normalised text; an automaton needs one word
     automaton.make_automaton()
     return automaton
 
 
+# (spelling when it is a context word of free terms else "", patterns to check even for a whole word, the
+# other plain ones as (target, role, via)): None for most spellings, so the scan loop tests one value
+_Rest = tuple[str, tuple[_Pattern, ...], tuple[tuple[int, Role, str], ...]]
+
+
 def _put(automaton: ahocorasick.Automaton, key: str, patterns: list[_Pattern], context: bool) -> None:
     """The value, laid out for the scan loop: (length; the plain strong patterns as (target, via) — a
-    whole-word occurrence is a hit at once; the spelling when it is a context word of free terms, else "";
-    the patterns to check even for a whole word; the other plain ones as (target, role, via); all patterns,
-    checked when the word has an ending)."""
+    whole-word occurrence is a hit at once; all patterns, checked when the word has an ending; the rest, see
+    ``_Rest``)."""
     if patterns or context:
         plain = tuple((p.target, p.form.via) for p in patterns if p.plain and p.role is STRONG)
         plain_other = tuple((p.target, p.role, p.form.via) for p in patterns if p.plain and p.role is not STRONG)
         checked = tuple(p for p in patterns if not p.plain)
-        automaton.add_word(key, (len(key), plain, key if context else "", checked, plain_other, tuple(patterns)))
+        spelling = key if context else ""
+        rest = (spelling, checked, plain_other) if spelling or checked or plain_other else None
+        automaton.add_word(key, (len(key), plain, tuple(patterns), rest))
     elif key in automaton:
         automaton.remove_word(key)
 
