@@ -135,7 +135,7 @@ class Scanner:
         target = self._take_target()
         roles = [(Role.STRONG, f) for f in forms] + [(Role.WEAK, f) for f in weak]
         self._term_targets[key] = target
-        self._term_forms[target] = tuple(roles)
+        self._term_forms[target] = tuple(form for _, form in roles)  # flat: no (role, form) pair per form
         self._term_refs[target] = 1
         self._term_labels[target] = label
         if weak:  # context matters only for the ambiguous translations
@@ -159,7 +159,7 @@ class Scanner:
         self._term_refs[target] -= 1
         if self._term_refs[target] > 0:
             return
-        for _, form in self._term_forms.pop(target):
+        for form in self._term_forms.pop(target):
             for table, spelling in ((self._patterns, _key(form)), (self._parts, form.norm)):
                 patterns = table.get(spelling)
                 if patterns is None:
@@ -186,7 +186,7 @@ class Scanner:
             entry = self.lexicon.entries[self.entry_ids[target]]
             forms = [*entry.forms, *entry.weak]
         else:
-            forms = [f for role, f in self._term_forms.get(target, ()) if role is not Role.CONTEXT]
+            forms = list(self._term_forms.get(target, ()))
         return min((len(f.norm) for f in forms), default=0)
 
     def entry_name(self, target: int, lang: str) -> str:
@@ -418,7 +418,8 @@ def _put(automaton: ahocorasick.Automaton, key: str, patterns: list[_Pattern], c
         checked = tuple(p for p in patterns if not p.plain)
         spelling = key if context else ""
         rest = (spelling, checked, plain_other) if spelling or checked or plain_other else None
-        automaton.add_word(key, (len(key), plain, tuple(patterns), rest))
+        # the scanner's own list, not a copy: it is put in again whenever it changes
+        automaton.add_word(key, (len(key), plain, patterns, rest))
     elif key in automaton:
         automaton.remove_word(key)
 
