@@ -9,7 +9,7 @@ capitals rules are checked in Python for the few hits there are.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -84,10 +84,12 @@ class Scanner:
         self._compounds = CompoundMatcher(
             decompounder or Decompounder(), vocabulary or Vocabulary(), lexicon.opaque, ENDINGS_DE
         )
-        self._parts: dict[str, list[_Pattern]] = defaultdict(list)  # compound-part forms by spelling
+        # patterns by spelling, and compound-part forms by spelling: tuples, replaced on change (most spellings
+        # have one pattern, and a one-item list costs 40 bytes more)
+        self._parts: dict[str, tuple[_Pattern, ...]] = {}
         self.entry_ids: list[str] = list(lexicon.entries)
         self.entry_index = {eid: i for i, eid in enumerate(self.entry_ids)}
-        self._patterns: dict[str, list[_Pattern]] = defaultdict(list)
+        self._patterns: dict[str, tuple[_Pattern, ...]] = {}
         self._context: dict[int, frozenset[int]] = {}
         self._term_targets: dict[str, int] = {}
         self._term_forms: dict[int, tuple[Form, ...]] = {}
@@ -118,7 +120,7 @@ class Scanner:
             (Role.NEGATIVE, entry.negative),
         ):
             for form in forms:
-                self._patterns[_key(form)].append(_pattern(index, role, form, True))
+                _append(self._patterns, _key(form), _pattern(index, role, form, True))
                 self._changed.add(_key(form))
         self._context[index] = frozenset(self.entry_index[c] for c in entry.context)
 
@@ -146,10 +148,10 @@ class Scanner:
                 self._changed.add(spelling)
         for role, form in roles:
             pattern = _pattern(target, role, form, False)
-            self._patterns[_key(form)].append(pattern)
+            _append(self._patterns, _key(form), pattern)
             self._changed.add(_key(form))
             if form.compound and role is Role.STRONG:
-                self._parts[form.norm].append(pattern)
+                _append(self._parts, form.norm, pattern)
         return target
 
     def release_term(self, key: str) -> None:
@@ -164,8 +166,10 @@ class Scanner:
                 patterns = table.get(spelling)
                 if patterns is None:
                     continue
-                patterns[:] = [p for p in patterns if p.target != target]
-                if not patterns:
+                kept = tuple(p for p in patterns if p.target != target)
+                if kept:
+                    table[spelling] = kept
+                else:
                     del table[spelling]
             self._changed.add(_key(form))
         for spelling in self._term_context.pop(target, ()):
@@ -209,7 +213,7 @@ class Scanner:
         if self._changed:
             tails_changed = False
             for key in self._changed:
-                patterns = self._patterns.get(key, [])
+                patterns = self._patterns.get(key, ())
                 _put(self._heads, key, patterns, key in self._context_refs)
                 tail_patterns = [p for p in patterns if p.form.tail]
                 if tail_patterns or key[1:] in self._tails:
@@ -408,7 +412,11 @@ def _empty_automaton() -> ahocorasick.Automaton:
 _Rest = tuple[str, tuple[_Pattern, ...], tuple[tuple[int, Role, str], ...]]
 
 
-def _put(automaton: ahocorasick.Automaton, key: str, patterns: list[_Pattern], context: bool) -> None:
+def _append(table: dict[str, tuple[_Pattern, ...]], key: str, pattern: _Pattern) -> None:
+    table[key] = (*table.get(key, ()), pattern)
+
+
+def _put(automaton: ahocorasick.Automaton, key: str, patterns: Sequence[_Pattern], context: bool) -> None:
     """The value, laid out for the scan loop: (length; the plain strong patterns as (target, via) — a
     whole-word occurrence is a hit at once; all patterns, checked when the word has an ending; the rest, see
     ``_Rest``)."""
@@ -418,7 +426,7 @@ def _put(automaton: ahocorasick.Automaton, key: str, patterns: list[_Pattern], c
         checked = tuple(p for p in patterns if not p.plain)
         spelling = key if context else ""
         rest = (spelling, checked, plain_other) if spelling or checked or plain_other else None
-        # the scanner's own list, not a copy: it is put in again whenever it changes
+        # the scanner's own tuple, not a copy: it is replaced and put in again whenever it changes
         automaton.add_word(key, (len(key), plain, patterns, rest))
     elif key in automaton:
         automaton.remove_word(key)
