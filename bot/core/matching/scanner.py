@@ -9,8 +9,7 @@ capitals rules are checked in Python for the few hits there are.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import NamedTuple
 
 import ahocorasick
@@ -19,43 +18,28 @@ from bot.core.lang import detect_language
 from bot.core.matching.compounds import CompoundMatcher, Decompounder
 from bot.core.matching.lexicon import Form, Lexicon
 from bot.core.matching.normalize import NormalText, normalize_text
+from bot.core.matching.patterns import (
+    ENDING_STARTS,
+    ENDINGS_DE,
+    ENDINGS_EN,
+    ENDINGS_POSSESSIVE,
+    ENDINGS_SHORT,
+    MAX_ENDING,
+    STRONG,
+    Pattern,
+    Rest,
+    append,
+    empty_automaton,
+    key_of,
+    make_pattern,
+    put,
+)
 from bot.core.matching.presence import RawHit, Role, Scan, Tables, present
 from bot.core.matching.vocabulary import Vocabulary
 
-# Endings a name or noun may take and still be the same word. English only adds -s (plural, possessive);
-# German adds case and plural endings, which in English text would turn "deal" into "dealer".
-ENDINGS_EN = frozenset({"", "s", "es", "'s", "'", "s'"})
-ENDINGS_DE = ENDINGS_EN | frozenset({"n", "en", "e", "er", "em", "ern", "ns", "ens", "ses", "se", "sen"})
-ENDINGS_SHORT = frozenset({"", "s", "'s", "'"})
-ENDINGS_POSSESSIVE = frozenset({"", "'s", "'"})
-MAX_ENDING = max(len(e) for e in ENDINGS_DE)
-_ENDING_STARTS = "".join(sorted({e[0] for e in ENDINGS_DE if e}))  # a str: one-character tests are fastest
 MIN_COMPOUND_HEAD = 3  # letters before a compound tail ("Gipfel|treffen"), so "ideal" is not "i|deal"
 VIA_COMPOUND = "compound part"
-STRONG = Role.STRONG
 _CONTEXT_FORM = Form("", "", None)  # a context word takes the endings of any plain word
-
-
-@dataclass(frozen=True, slots=True)
-class _Pattern:
-    target: int
-    role: Role
-    form: Form
-    plain: bool  # a whole-word occurrence is a hit without further checks
-    endings: frozenset[str]  # the endings it takes in any text (one shared set; ENDINGS_EN: German ones too)
-
-
-def _pattern(target: int, role: Role, form: Form, entry: bool) -> _Pattern:
-    # a weak name of a lexicon entry is checked against a following capitalised word ("Kim Wehle"); an
-    # ambiguous translation of a free term needs only its context, which presence looks at
-    plain = not (form.acronym or form.capital or (entry and role is Role.WEAK))
-    if form.exact:
-        endings = ENDINGS_POSSESSIVE
-    elif form.acronym or form.capital:
-        endings = ENDINGS_SHORT
-    else:
-        endings = ENDINGS_EN
-    return _Pattern(target, role, form, plain, endings)
 
 
 class _Found(NamedTuple):
@@ -86,10 +70,10 @@ class Scanner:
         )
         # patterns by spelling, and compound-part forms by spelling: tuples, replaced on change (most spellings
         # have one pattern, and a one-item list costs 40 bytes more)
-        self._parts: dict[str, tuple[_Pattern, ...]] = {}
+        self._parts: dict[str, tuple[Pattern, ...]] = {}
         self.entry_ids: list[str] = list(lexicon.entries)
         self.entry_index = {eid: i for i, eid in enumerate(self.entry_ids)}
-        self._patterns: dict[str, tuple[_Pattern, ...]] = {}
+        self._patterns: dict[str, tuple[Pattern, ...]] = {}
         self._context: dict[int, frozenset[int]] = {}
         self._term_targets: dict[str, int] = {}
         self._term_forms: dict[int, tuple[Form, ...]] = {}
@@ -104,8 +88,8 @@ class Scanner:
         self._next_target = len(self.entry_ids)
         # word-start forms, and compound tails (searched in German text only), each in one automaton;
         # after changes only the changed words are put in and the links are remade on the next scan
-        self._heads = _empty_automaton()
-        self._tails = _empty_automaton()
+        self._heads = empty_automaton()
+        self._tails = empty_automaton()
         self._changed: set[str] = set()
         for index, entry_id in enumerate(self.entry_ids):
             self._add_entry(index, entry_id)
@@ -120,8 +104,8 @@ class Scanner:
             (Role.NEGATIVE, entry.negative),
         ):
             for form in forms:
-                _append(self._patterns, _key(form), _pattern(index, role, form, True))
-                self._changed.add(_key(form))
+                append(self._patterns, key_of(form), make_pattern(index, role, form, True))
+                self._changed.add(key_of(form))
         self._context[index] = frozenset(self.entry_index[c] for c in entry.context)
 
     def add_term(
@@ -141,17 +125,17 @@ class Scanner:
         self._term_refs[target] = 1
         self._term_labels[target] = label
         if weak:  # context matters only for the ambiguous translations
-            spellings = frozenset(_key(f) for f in context)
+            spellings = frozenset(key_of(f) for f in context)
             self._term_context[target] = spellings
             for spelling in spellings:
                 self._context_refs[spelling] += 1
                 self._changed.add(spelling)
         for role, form in roles:
-            pattern = _pattern(target, role, form, False)
-            _append(self._patterns, _key(form), pattern)
-            self._changed.add(_key(form))
+            pattern = make_pattern(target, role, form, False)
+            append(self._patterns, key_of(form), pattern)
+            self._changed.add(key_of(form))
             if form.compound and role is Role.STRONG:
-                _append(self._parts, form.norm, pattern)
+                append(self._parts, form.norm, pattern)
         return target
 
     def release_term(self, key: str) -> None:
@@ -162,7 +146,7 @@ class Scanner:
         if self._term_refs[target] > 0:
             return
         for form in self._term_forms.pop(target):
-            for table, spelling in ((self._patterns, _key(form)), (self._parts, form.norm)):
+            for table, spelling in ((self._patterns, key_of(form)), (self._parts, form.norm)):
                 patterns = table.get(spelling)
                 if patterns is None:
                     continue
@@ -171,7 +155,7 @@ class Scanner:
                     table[spelling] = kept
                 else:
                     del table[spelling]
-            self._changed.add(_key(form))
+            self._changed.add(key_of(form))
         for spelling in self._term_context.pop(target, ()):
             self._context_refs[spelling] -= 1
             if not self._context_refs[spelling]:
@@ -214,10 +198,10 @@ class Scanner:
             tails_changed = False
             for key in self._changed:
                 patterns = self._patterns.get(key, ())
-                _put(self._heads, key, patterns, key in self._context_refs)
+                put(self._heads, key, patterns, key in self._context_refs)
                 tail_patterns = [p for p in patterns if p.form.tail]
                 if tail_patterns or key[1:] in self._tails:
-                    _put(self._tails, key[1:], tail_patterns, False)
+                    put(self._tails, key[1:], tail_patterns, False)
                     tails_changed = True
             self._heads.make_automaton()
             if tails_changed:
@@ -250,7 +234,7 @@ class Scanner:
         character test unless an ending could follow."""
         strong = found.strong
         # tuple.__new__ makes a RawHit without the Python-level frame of RawHit._make
-        source, aligned, new, starts = normal.source, normal.aligned, tuple.__new__, _ENDING_STARTS
+        source, aligned, new, starts = normal.source, normal.aligned, tuple.__new__, ENDING_STARTS
         for last, (length, plain, patterns, rest) in heads.iter(padded):
             stop = last + 1
             char = padded[stop]
@@ -285,7 +269,7 @@ class Scanner:
                 found.add(self._check(pattern, normal, word_start, stop, word_end, ending, language))
 
     def _whole_rest(
-        self, rest: _Rest, normal: NormalText, begin: int, stop: int, language: list, found: _Found
+        self, rest: Rest, normal: NormalText, begin: int, stop: int, language: list, found: _Found
     ) -> None:
         """The rarer parts of a whole-word occurrence: a context word of free terms, plain non-strong
         patterns, and patterns that need a check even without an ending (capitals, full names)."""
@@ -331,7 +315,7 @@ class Scanner:
 
     def _check(
         self,
-        pattern: _Pattern,
+        pattern: Pattern,
         normal: NormalText,
         word_start: int,
         stop: int,
@@ -394,42 +378,6 @@ def _starts_full_name(source: str, end: int, normal: NormalText, language: list)
 def _title_case(line: str) -> bool:
     long_words = [w for w in line.split() if len(w) > 3 and w[0].isalpha()]
     return bool(long_words) and sum(w[0].isupper() for w in long_words) >= 0.6 * len(long_words)
-
-
-def _key(form: Form) -> str:
-    return " " + form.norm
-
-
-def _empty_automaton() -> ahocorasick.Automaton:
-    automaton = ahocorasick.Automaton()
-    automaton.add_word("\x00", (1, (), (), None))  # never in normalised text; an automaton needs one word
-    automaton.make_automaton()
-    return automaton
-
-
-# (spelling when it is a context word of free terms else "", patterns to check even for a whole word, the
-# other plain ones as (target, role, via)): None for most spellings, so the scan loop tests one value
-_Rest = tuple[str, tuple[_Pattern, ...], tuple[tuple[int, Role, str], ...]]
-
-
-def _append(table: dict[str, tuple[_Pattern, ...]], key: str, pattern: _Pattern) -> None:
-    table[key] = (*table.get(key, ()), pattern)
-
-
-def _put(automaton: ahocorasick.Automaton, key: str, patterns: Sequence[_Pattern], context: bool) -> None:
-    """The value, laid out for the scan loop: (length; the plain strong patterns as (target, via) — a
-    whole-word occurrence is a hit at once; all patterns, checked when the word has an ending; the rest, see
-    ``_Rest``)."""
-    if patterns or context:
-        plain = tuple((p.target, p.form.via) for p in patterns if p.plain and p.role is STRONG)
-        plain_other = tuple((p.target, p.role, p.form.via) for p in patterns if p.plain and p.role is not STRONG)
-        checked = tuple(p for p in patterns if not p.plain)
-        spelling = key if context else ""
-        rest = (spelling, checked, plain_other) if spelling or checked or plain_other else None
-        # the scanner's own tuple, not a copy: it is replaced and put in again whenever it changes
-        automaton.add_word(key, (len(key), plain, patterns, rest))
-    elif key in automaton:
-        automaton.remove_word(key)
 
 
 def _head_length(padded: str, begin: int) -> int:
