@@ -6,6 +6,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from bot.core.i18n import translator
@@ -125,19 +126,27 @@ class ArticleView:
         self.scanner = scanner
         self.text = text
         scan = scanner.scan(text, lang)
-        self.lang = scan.lang
         # hits inside a longer hit of the same target stay in: they never decide presence, and hits() drops
         # them for the few targets an explanation shows
         self.present = scanner.present(scan, relaxed, keep_nested=True)
-        self._hits: dict[int, tuple[Hit, ...]] = {}
+        # the results point at the explainer, not at the view that caches them: no reference cycle, so an
+        # article's view and results are freed at once instead of being left to the garbage collector
+        self._explainer = _Explainer(scanner, text, scan.lang, self.present)
         self._single: dict[int, MatchResult] = {}
         self._combined: dict[tuple[int, ...], MatchResult] = {}
+
+    @property
+    def lang(self) -> str | None:
+        return self._explainer.lang
 
     def single(self, target: int) -> MatchResult:
         """The result of a one-term query, shared by every subscription to that term."""
         cached = self._single.get(target)
         if cached is None:
-            cached = MatchResult(True, source=lambda: self.hits(target)) if target in self.present else NO_MATCH
+            if target in self.present:
+                cached = MatchResult(True, source=partial(self._explainer.hits, target))
+            else:
+                cached = NO_MATCH
             self._single[target] = cached
         return cached
 
@@ -145,11 +154,27 @@ class ArticleView:
         """A positive result explained by the hits of ``targets``, shared by queries with the same terms."""
         cached = self._combined.get(targets)
         if cached is None:
-            cached = MatchResult(True, source=lambda: self._merged(targets))
+            cached = MatchResult(True, source=partial(self._explainer.merged, targets))
             self._combined[targets] = cached
         return cached
 
-    def _merged(self, targets: tuple[int, ...]) -> tuple[Hit, ...]:
+    def hits(self, target: int) -> tuple[Hit, ...]:
+        return self._explainer.hits(target)
+
+
+class _Explainer:
+    """The explanation hits of one article's targets, built on first use and cached."""
+
+    __slots__ = ("_hits", "lang", "present", "scanner", "text")
+
+    def __init__(self, scanner: Scanner, text: str, lang: str | None, present: dict[int, list[RawHit]]) -> None:
+        self.scanner = scanner
+        self.text = text
+        self.lang = lang
+        self.present = present
+        self._hits: dict[int, tuple[Hit, ...]] = {}
+
+    def merged(self, targets: tuple[int, ...]) -> tuple[Hit, ...]:
         found = [self.hits(t) for t in targets if t in self.present]
         if len(found) == 1:
             return found[0]

@@ -97,21 +97,22 @@ def _settle_others(scan: Scan, tables: Tables, relaxed: bool, strong: dict[int, 
             weak.append(hit)
         else:
             negatives.append(hit)
-    if weak:
-        # context words never shadow a name: only the other hits need comparing (a third of them)
-        rivals = [(h.start, h.end, h.target, h.role) for found in scan.strong.values() for h in found]
-        rivals += [(h.start, h.end, h.target, h.role) for h in scan.others if h.role is not Role.CONTEXT]
-        for hit in weak:
-            if _shadowed(hit, rivals):
-                continue
-            supported = (
-                relaxed
-                or hit.target in strong
-                or _supported(hit, context.get(hit.target, ()), scan.context, tables)
-                or any(c in strong for c in tables.entry_context.get(hit.target, ()))
-            )
-            if supported:  # a new list: the scan's own lists stay as they were
-                strong[hit.target] = [*strong.get(hit.target, ()), hit]
+    rivals: list[tuple[int, int, int, Role]] | None = None
+    for hit in weak:
+        # the cheap tests of support first; the shadowing test compares the hit with every name hit
+        supported = (
+            relaxed
+            or hit.target in strong
+            or any(c in strong for c in tables.entry_context.get(hit.target, ()))
+            or _supported(hit, context.get(hit.target, ()), scan.context, tables)
+        )
+        if not supported:
+            continue
+        if rivals is None:  # context words never shadow a name: only the other hits need comparing
+            rivals = [(h.start, h.end, h.target, h.role) for found in scan.strong.values() for h in found]
+            rivals += [(h.start, h.end, h.target, h.role) for h in scan.others if h.role is not Role.CONTEXT]
+        if not _shadowed(hit, rivals):  # a new list: the scan's own lists stay as they were
+            strong[hit.target] = [*strong.get(hit.target, ()), hit]
     return negatives
 
 

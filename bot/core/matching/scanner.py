@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import ahocorasick
@@ -19,34 +18,28 @@ from bot.core.lang import detect_language
 from bot.core.matching.compounds import CompoundMatcher, Decompounder
 from bot.core.matching.lexicon import Form, Lexicon
 from bot.core.matching.normalize import NormalText, normalize_text
+from bot.core.matching.patterns import (
+    ENDING_STARTS,
+    ENDINGS_DE,
+    ENDINGS_EN,
+    ENDINGS_POSSESSIVE,
+    ENDINGS_SHORT,
+    MAX_ENDING,
+    STRONG,
+    Pattern,
+    Rest,
+    append,
+    empty_automaton,
+    key_of,
+    make_pattern,
+    put,
+)
 from bot.core.matching.presence import RawHit, Role, Scan, Tables, present
 from bot.core.matching.vocabulary import Vocabulary
 
-# Endings a name or noun may take and still be the same word. English only adds -s (plural, possessive);
-# German adds case and plural endings, which in English text would turn "deal" into "dealer".
-ENDINGS_EN = frozenset({"", "s", "es", "'s", "'", "s'"})
-ENDINGS_DE = ENDINGS_EN | frozenset({"n", "en", "e", "er", "em", "ern", "ns", "ens", "ses", "se", "sen"})
-ENDINGS_SHORT = frozenset({"", "s", "'s", "'"})
-ENDINGS_POSSESSIVE = frozenset({"", "'s", "'"})
-MAX_ENDING = max(len(e) for e in ENDINGS_DE)
 MIN_COMPOUND_HEAD = 3  # letters before a compound tail ("Gipfel|treffen"), so "ideal" is not "i|deal"
 VIA_COMPOUND = "compound part"
-STRONG = Role.STRONG
 _CONTEXT_FORM = Form("", "", None)  # a context word takes the endings of any plain word
-
-
-@dataclass(frozen=True, slots=True)
-class _Pattern:
-    target: int
-    role: Role
-    form: Form
-    plain: bool  # a whole-word occurrence is a hit without further checks
-
-
-def _pattern(target: int, role: Role, form: Form, entry: bool) -> _Pattern:
-    # a weak name of a lexicon entry is checked against a following capitalised word ("Kim Wehle"); an
-    # ambiguous translation of a free term needs only its context, which presence looks at
-    return _Pattern(target, role, form, not (form.acronym or form.capital or (entry and role is Role.WEAK)))
 
 
 class _Found(NamedTuple):
@@ -75,10 +68,12 @@ class Scanner:
         self._compounds = CompoundMatcher(
             decompounder or Decompounder(), vocabulary or Vocabulary(), lexicon.opaque, ENDINGS_DE
         )
-        self._parts: dict[str, list[_Pattern]] = defaultdict(list)  # compound-part forms by spelling
+        # patterns by spelling, and compound-part forms by spelling: tuples, replaced on change (most spellings
+        # have one pattern, and a one-item list costs 40 bytes more)
+        self._parts: dict[str, tuple[Pattern, ...]] = {}
         self.entry_ids: list[str] = list(lexicon.entries)
         self.entry_index = {eid: i for i, eid in enumerate(self.entry_ids)}
-        self._patterns: dict[str, list[_Pattern]] = defaultdict(list)
+        self._patterns: dict[str, tuple[Pattern, ...]] = {}
         self._context: dict[int, frozenset[int]] = {}
         self._term_targets: dict[str, int] = {}
         self._term_forms: dict[int, tuple[Form, ...]] = {}
@@ -93,8 +88,8 @@ class Scanner:
         self._next_target = len(self.entry_ids)
         # word-start forms, and compound tails (searched in German text only), each in one automaton;
         # after changes only the changed words are put in and the links are remade on the next scan
-        self._heads = _empty_automaton()
-        self._tails = _empty_automaton()
+        self._heads = empty_automaton()
+        self._tails = empty_automaton()
         self._changed: set[str] = set()
         for index, entry_id in enumerate(self.entry_ids):
             self._add_entry(index, entry_id)
@@ -109,8 +104,8 @@ class Scanner:
             (Role.NEGATIVE, entry.negative),
         ):
             for form in forms:
-                self._patterns[_key(form)].append(_pattern(index, role, form, True))
-                self._changed.add(_key(form))
+                append(self._patterns, key_of(form), make_pattern(index, role, form, True))
+                self._changed.add(key_of(form))
         self._context[index] = frozenset(self.entry_index[c] for c in entry.context)
 
     def add_term(
@@ -126,21 +121,21 @@ class Scanner:
         target = self._take_target()
         roles = [(Role.STRONG, f) for f in forms] + [(Role.WEAK, f) for f in weak]
         self._term_targets[key] = target
-        self._term_forms[target] = tuple(roles)
+        self._term_forms[target] = tuple(form for _, form in roles)  # flat: no (role, form) pair per form
         self._term_refs[target] = 1
         self._term_labels[target] = label
         if weak:  # context matters only for the ambiguous translations
-            spellings = frozenset(_key(f) for f in context)
+            spellings = frozenset(key_of(f) for f in context)
             self._term_context[target] = spellings
             for spelling in spellings:
                 self._context_refs[spelling] += 1
                 self._changed.add(spelling)
         for role, form in roles:
-            pattern = _pattern(target, role, form, False)
-            self._patterns[_key(form)].append(pattern)
-            self._changed.add(_key(form))
+            pattern = make_pattern(target, role, form, False)
+            append(self._patterns, key_of(form), pattern)
+            self._changed.add(key_of(form))
             if form.compound and role is Role.STRONG:
-                self._parts[form.norm].append(pattern)
+                append(self._parts, form.norm, pattern)
         return target
 
     def release_term(self, key: str) -> None:
@@ -150,15 +145,17 @@ class Scanner:
         self._term_refs[target] -= 1
         if self._term_refs[target] > 0:
             return
-        for _, form in self._term_forms.pop(target):
-            for table, spelling in ((self._patterns, _key(form)), (self._parts, form.norm)):
+        for form in self._term_forms.pop(target):
+            for table, spelling in ((self._patterns, key_of(form)), (self._parts, form.norm)):
                 patterns = table.get(spelling)
                 if patterns is None:
                     continue
-                patterns[:] = [p for p in patterns if p.target != target]
-                if not patterns:
+                kept = tuple(p for p in patterns if p.target != target)
+                if kept:
+                    table[spelling] = kept
+                else:
                     del table[spelling]
-            self._changed.add(_key(form))
+            self._changed.add(key_of(form))
         for spelling in self._term_context.pop(target, ()):
             self._context_refs[spelling] -= 1
             if not self._context_refs[spelling]:
@@ -177,7 +174,7 @@ class Scanner:
             entry = self.lexicon.entries[self.entry_ids[target]]
             forms = [*entry.forms, *entry.weak]
         else:
-            forms = [f for role, f in self._term_forms.get(target, ()) if role is not Role.CONTEXT]
+            forms = list(self._term_forms.get(target, ()))
         return min((len(f.norm) for f in forms), default=0)
 
     def entry_name(self, target: int, lang: str) -> str:
@@ -200,11 +197,11 @@ class Scanner:
         if self._changed:
             tails_changed = False
             for key in self._changed:
-                patterns = self._patterns.get(key, [])
-                _put(self._heads, key, patterns, key in self._context_refs)
+                patterns = self._patterns.get(key, ())
+                put(self._heads, key, patterns, key in self._context_refs)
                 tail_patterns = [p for p in patterns if p.form.tail]
                 if tail_patterns or key[1:] in self._tails:
-                    _put(self._tails, key[1:], tail_patterns, False)
+                    put(self._tails, key[1:], tail_patterns, False)
                     tails_changed = True
             self._heads.make_automaton()
             if tails_changed:
@@ -231,16 +228,19 @@ class Scanner:
     def _scan_words(
         self, heads: ahocorasick.Automaton, padded: str, normal: NormalText, language: list, found: _Found
     ) -> None:
-        """The hot loop: every spelling that starts a word. A whole-word occurrence of a plain pattern is a
-        hit at once (grouped by target here, as presence reads them); the rest is checked."""
-        strong, others, context = found
+        """The hot loop: every spelling that starts a word (≈ 30 per article). A whole-word occurrence of a
+        plain strong pattern is a hit at once (grouped by target here, as presence reads them); the rarer
+        kinds of pattern are handed to :meth:`_whole_rest`; a spelling followed by more letters costs one
+        character test unless an ending could follow."""
+        strong = found.strong
         # tuple.__new__ makes a RawHit without the Python-level frame of RawHit._make
-        source, aligned, new, endings = normal.source, normal.aligned, tuple.__new__, ENDINGS_EN
-        for last, (length, plain, spelling, checked, plain_other, patterns) in heads.iter(padded):
+        source, aligned, new, starts = normal.source, normal.aligned, tuple.__new__, ENDING_STARTS
+        for last, (length, plain, patterns, rest) in heads.iter(padded):
             stop = last + 1
-            if padded[stop] == " ":  # a whole word
+            char = padded[stop]
+            if char == " ":  # a whole word
                 begin = stop - length
-                if plain or plain_other or spelling:
+                if plain:
                     start, end = (begin, last) if aligned else normal.source_span(begin, last)
                     surface = source[start:end]
                     for target, via in plain:
@@ -249,73 +249,100 @@ class Scanner:
                             strong[target] = [new(RawHit, (target, STRONG, start, end, surface, via))]
                         else:
                             group.append(new(RawHit, (target, STRONG, start, end, surface, via)))
-                    if plain_other:
-                        others.extend([new(RawHit, (t, r, start, end, surface, via)) for t, r, via in plain_other])
-                    if spelling:
-                        context.append((start, end, spelling))
-                for pattern in checked:
-                    found.add(self._check(pattern, padded, normal, begin + 1, stop, language))
+                if rest is not None:
+                    self._whole_rest(rest, normal, begin, stop, language, found)
                 continue
+            if char not in starts:
+                continue  # the start of a longer word ("us" in "use"): no ending begins with that letter
             word_end = padded.find(" ", stop, stop + MAX_ENDING + 1)
             if word_end < 0:
-                continue  # the start of a longer word ("us" in "use"): no ending is that long
+                continue  # no ending is that long
             # every form's endings are English ones or, in German text, German ones: most continuations of a
-            # spelling ("us|e", "deal|ing") are no ending of any form and need no look at its patterns
+            # spelling ("deal|ing") are no ending of any form and need no look at its patterns
             ending = padded[stop:word_end]
-            if ending not in endings and (ending not in ENDINGS_DE or _language(language, normal) != "de"):
+            if ending not in ENDINGS_EN and (ending not in ENDINGS_DE or _language(language, normal) != "de"):
                 continue
-            begin = stop - length
-            if spelling:
-                self._context_hit(context, spelling, padded, normal, begin + 1, stop, language)
+            word_start = stop - length + 1
+            if rest is not None and rest[0]:
+                self._context_hit(found.context, rest[0], normal, word_start, word_end, ending, language)
             for pattern in patterns:
-                found.add(self._check(pattern, padded, normal, begin + 1, stop, language))
+                found.add(self._check(pattern, normal, word_start, stop, word_end, ending, language))
+
+    def _whole_rest(
+        self, rest: Rest, normal: NormalText, begin: int, stop: int, language: list, found: _Found
+    ) -> None:
+        """The rarer parts of a whole-word occurrence: a context word of free terms, plain non-strong
+        patterns, and patterns that need a check even without an ending (capitals, full names)."""
+        spelling, checked, plain_other = rest
+        start, end = (begin, stop - 1) if normal.aligned else normal.source_span(begin, stop - 1)
+        if plain_other:
+            surface = normal.source[start:end]
+            found.others.extend([RawHit(t, r, start, end, surface, via) for t, r, via in plain_other])
+        if spelling:
+            found.context.append((start, end, spelling))
+        for pattern in checked:
+            found.add(self._check(pattern, normal, begin + 1, stop, stop, "", language))
 
     def _scan_tails(
         self, tails: ahocorasick.Automaton, padded: str, normal: NormalText, language: list, found: _Found
     ) -> None:
         """Forms that may close a German compound ("Milliarden|waffendeal")."""
-        for last, (length, *_, patterns) in tails.iter(padded):
+        for last, (length, _, patterns, _) in tails.iter(padded):
             begin = last - length + 1
             if padded[begin - 1] == " " or _head_length(padded, begin) < MIN_COMPOUND_HEAD:
                 continue  # a word start was found by the first automaton; "i|deal" is no compound
             word_start = padded.rfind(" ", 0, begin) + 1
+            stop = last + 1
+            word_end = padded.find(" ", stop)
+            ending = padded[stop:word_end]
             for pattern in patterns:
-                found.add(self._check(pattern, padded, normal, word_start, last + 1, language))
+                found.add(self._check(pattern, normal, word_start, stop, word_end, ending, language))
 
     def _context_hit(
         self,
         context: list[tuple[int, int, str]],
         spelling: str,
-        padded: str,
         normal: NormalText,
         word_start: int,
-        stop: int,
+        word_end: int,
+        ending: str,
         language: list,
     ) -> None:
         """A context word with an ending ("troops'")."""
-        word_end = padded.find(" ", stop)
-        if self._ending_ok(_CONTEXT_FORM, padded[stop:word_end], normal, language):
+        if self._ending_ok(_CONTEXT_FORM, ending, normal, language):
             start, end = normal.source_span(word_start - 1, word_end - 1)
             context.append((start, end, spelling))
 
     def _check(
-        self, pattern: _Pattern, padded: str, normal: NormalText, word_start: int, stop: int, language: list
+        self,
+        pattern: Pattern,
+        normal: NormalText,
+        word_start: int,
+        stop: int,
+        word_end: int,
+        ending: str,
+        language: list,
     ) -> RawHit | None:
+        """A pattern whose spelling ends at ``stop`` (padded offsets) in a word ending at ``word_end``."""
+        if ending not in pattern.endings and not (
+            pattern.endings is ENDINGS_EN and ending in ENDINGS_DE and _language(language, normal) == "de"
+        ):
+            return None  # the same rule as _ending_ok, decided per pattern when it was made
         form = pattern.form
-        word_end = padded.find(" ", stop)
-        ending = padded[stop:word_end]
-        if not self._ending_ok(form, ending, normal, language):
+        if normal.aligned:
+            start, end, core_end = word_start - 1, word_end - 1, stop - 1
+        else:
+            start, end = normal.source_span(word_start - 1, word_end - 1)
+            core_end = normal.source_span(word_start - 1, stop - 1)[1]
+        source = normal.source
+        if form.acronym and not source[start:core_end].isupper():
             return None
-        start, end = normal.source_span(word_start - 1, word_end - 1)
-        core_end = normal.source_span(word_start - 1, stop - 1)[1]
-        if form.acronym and not normal.source[start:core_end].isupper():
-            return None
-        if form.capital and not normal.source[start : start + 1].isupper():
+        if form.capital and not source[start : start + 1].isupper():
             return None
         weak_name = pattern.role is Role.WEAK and self.is_entry(pattern.target)
-        if weak_name and _starts_full_name(normal.source, end, normal, language):
+        if weak_name and _starts_full_name(source, end, normal, language):
             return None
-        return RawHit(pattern.target, pattern.role, start, end, normal.source[start:end], form.via)
+        return tuple.__new__(RawHit, (pattern.target, pattern.role, start, end, source[start:end], form.via))
 
     @staticmethod
     def _ending_ok(form: Form, ending: str, normal: NormalText, language: list) -> bool:
@@ -351,31 +378,6 @@ def _starts_full_name(source: str, end: int, normal: NormalText, language: list)
 def _title_case(line: str) -> bool:
     long_words = [w for w in line.split() if len(w) > 3 and w[0].isalpha()]
     return bool(long_words) and sum(w[0].isupper() for w in long_words) >= 0.6 * len(long_words)
-
-
-def _key(form: Form) -> str:
-    return " " + form.norm
-
-
-def _empty_automaton() -> ahocorasick.Automaton:
-    automaton = ahocorasick.Automaton()
-    automaton.add_word("\x00", (1, (), "", (), (), ()))  # never in normalised text; an automaton needs one word
-    automaton.make_automaton()
-    return automaton
-
-
-def _put(automaton: ahocorasick.Automaton, key: str, patterns: list[_Pattern], context: bool) -> None:
-    """The value, laid out for the scan loop: (length; the plain strong patterns as (target, via) — a
-    whole-word occurrence is a hit at once; the spelling when it is a context word of free terms, else "";
-    the patterns to check even for a whole word; the other plain ones as (target, role, via); all patterns,
-    checked when the word has an ending)."""
-    if patterns or context:
-        plain = tuple((p.target, p.form.via) for p in patterns if p.plain and p.role is STRONG)
-        plain_other = tuple((p.target, p.role, p.form.via) for p in patterns if p.plain and p.role is not STRONG)
-        checked = tuple(p for p in patterns if not p.plain)
-        automaton.add_word(key, (len(key), plain, key if context else "", checked, plain_other, tuple(patterns)))
-    elif key in automaton:
-        automaton.remove_word(key)
 
 
 def _head_length(padded: str, begin: int) -> int:

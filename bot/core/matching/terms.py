@@ -205,6 +205,9 @@ def _same_stem(word: str, lemma: str) -> bool:
     return shared >= 3 and shared >= len(lemma) - 2
 
 
+_NO_SENSE: frozenset[str] = frozenset()
+
+
 def free_text_forms(
     typed: str, norm: str, exact: bool = False, senses: tuple[Sense, ...] = ()
 ) -> tuple[Form, ...]:
@@ -225,5 +228,6 @@ def free_text_forms(
         if spelling in STOPWORDS or len(spelling) < 2:
             continue
         compound = " " not in spelling and not exact and not ambiguous and len(spelling) >= shortest
-        forms.setdefault(spelling, Form(spelling, typed, None, compound=compound, sense=tokens))
+        # one shared empty set: a new empty frozenset per term cost 216 bytes
+        forms.setdefault(spelling, Form(spelling, typed, None, compound=compound, sense=tokens or _NO_SENSE))
     return tuple(forms.values())
