@@ -5,6 +5,7 @@ idempotency keys, never folded with other rows into a new batch: on a platform t
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -62,6 +63,16 @@ async def app(settings: Settings, lossy: LostAnswers, clock: FakeClock) -> Async
         yield running
 
 
+@asynccontextmanager
+async def daily_digest_app(settings: Settings, clock: FakeClock, messenger: RecordingMessenger) -> AsyncIterator[App]:
+    """An app whose one chat, subscribed to Putin, gets daily digests through ``messenger``."""
+    async with running_app(settings, clock=clock, load_seeds=False, run_jobs=False) as app:
+        app.services.delivery.register(messenger)
+        await app.handle(command("/mode daily"))
+        await subscribe(app)
+        yield app
+
+
 def times_shown(messenger: RecordingMessenger, place: str) -> int:
     return sum(f"Putin besucht {place}" in text for text in messenger.texts())
 
@@ -103,10 +114,7 @@ async def test_a_digest_cut_off_after_its_first_part_is_finished_as_itself(
     settings: Settings, clock: FakeClock
 ) -> None:
     messenger = SecondPartRefused(dedupe_by_key=True, max_message_chars=700)
-    async with running_app(settings, clock=clock, load_seeds=False, run_jobs=False) as app:
-        app.services.delivery.register(messenger)
-        await app.handle(command("/mode daily"))
-        await subscribe(app)
+    async with daily_digest_app(settings, clock, messenger) as app:
         await app.services.ingest.ingest_items([visit(p) for p in PLACES[:4]])
         await app.handle(command("/digest"))
         assert messenger.refused and len(messenger.sent) == 1
