@@ -139,6 +139,12 @@ class TransientError(SendError):
     """Network trouble or a 5xx: retry with backoff."""
 
 
+class MaybeDelivered(TransientError):
+    """The connection broke after the request went out: the platform may have the message. Its retry must
+    carry the same idempotency keys (the same rows in the same batch), or a platform that deduplicates by
+    them shows it twice."""
+
+
 @dataclass(frozen=True, slots=True)
 class Sent:
     message_ids: tuple[str, ...] = field(default_factory=tuple)

@@ -101,6 +101,7 @@ class OutboxItem:
     created_at: datetime
     sent_at: datetime | None = None
     message_id: int | None = None  # the digest/alert message that carried it
+    batch: str | None = None  # while waiting: the batch of an earlier send that may have arrived (retried as is)
 
 
 @dataclass(frozen=True, slots=True)

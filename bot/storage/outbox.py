@@ -60,6 +60,7 @@ def _row_to_item(row: Row) -> OutboxItem:
         next_attempt_at=_time(row["next_attempt_at"]),  # type: ignore[arg-type]
         created_at=_time(row["created_at"]),  # type: ignore[arg-type]
         sent_at=_time(row["sent_at"]),
+        batch=row["batch"],
     )
 
 
@@ -265,11 +266,15 @@ class OutboxRepository:
                     (stamp, *chunk),
                 )
 
-    async def mark_failed(self, ids: Sequence[int], error: str, retry_at: datetime) -> None:
+    async def mark_failed(
+        self, ids: Sequence[int], error: str, retry_at: datetime, *, keep_batch: bool = False
+    ) -> None:
+        """``keep_batch``: the message may have arrived, so its retry must be the same batch (same keys)."""
+        batch = "" if keep_batch else ", batch = NULL"
         async with self._db.transaction() as tx:
             await tx.run_many(
                 "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?,"
-                " next_attempt_at = ?, batch = NULL WHERE id = ?",
+                f" next_attempt_at = ?{batch} WHERE id = ?",
                 [(error[:500], to_db_time(retry_at), i) for i in ids],
             )
 

@@ -36,6 +36,7 @@ class Rendered:
     batch: str  # stored with the claim; the same batch after a crash gives the same idempotency keys
     buttons: tuple[tuple[Button, ...], ...] = ()
     left_over: int = 0  # rows a capped digest leaves pending
+    resend: bool = False  # an earlier send of these rows may have arrived: the batch stays theirs until confirmed
 
 
 class AlertRenderer:
@@ -75,12 +76,13 @@ class AlertRenderer:
         return Rendered(parts, tuple(included), f"d{min(included)}-{len(included)}", buttons, left_over)
 
     async def resend(self, chat: Chat, messenger: Messenger, items: Sequence[OutboxItem], batch: str) -> Rendered:
-        """Rows a crash left in flight, as the message they were claimed for (the same batch id)."""
+        """Rows a crash left in flight, or whose send may have arrived, as the message they were claimed for
+        (the same batch id)."""
         labels = _labels(chat, messenger)
         stories = fold_near_duplicates(await self.entries(items))
         html = self._compose(stories, labels, as_digest=len(stories) > 1)[0]
         parts = tuple(split_message(html, messenger.max_message_chars))
-        return Rendered(parts, tuple(i.id for i in items), batch)
+        return Rendered(parts, tuple(i.id for i in items), batch, resend=True)
 
     def _compose(self, stories: list[Story], labels: Labels, *, as_digest: bool) -> tuple[str, list[int]]:
         if not as_digest and len(stories) == 1:
@@ -113,6 +115,19 @@ class AlertRenderer:
     def _fingerprint(self, article: Article) -> str:
         """Per article, not per chat: a fan-out to thousands of chats computes it once."""
         return self._fingerprints.get_or_compute(article.id, lambda: fingerprint(article.title, article.body))
+
+
+def kept_batches(items: Sequence[OutboxItem]) -> tuple[list[tuple[str, list[OutboxItem]]], list[OutboxItem]]:
+    """Waiting rows split into the batches of earlier sends that may have arrived (each must go out again as
+    itself, under its old keys) and the rest (free to fold into a new message)."""
+    kept: dict[str, list[OutboxItem]] = {}
+    rest: list[OutboxItem] = []
+    for item in items:
+        if item.batch:
+            kept.setdefault(item.batch, []).append(item)
+        else:
+            rest.append(item)
+    return list(kept.items()), rest
 
 
 def _labels(chat: Chat, messenger: Messenger) -> Labels:

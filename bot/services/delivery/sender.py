@@ -17,6 +17,7 @@ from bot.core.clock import Clock
 from bot.core.messaging import (
     ChatGone,
     ChatMoved,
+    MaybeDelivered,
     Messenger,
     OutgoingMessage,
     RetryLater,
@@ -121,24 +122,32 @@ class OutboxSender:
         except Exception as error:
             if index > first:
                 self._parts_done[progress_key] = index
-            await self._send_failed(chat, ids, error, limiter)
+            # Once any part may be in the chat, the retry must be this very message under its keys: folded
+            # with other rows into a new batch, what already arrived would arrive again.
+            reached = message.resend or index > first or isinstance(error, MaybeDelivered)
+            await self._send_failed(chat, ids, error, limiter, keep_batch=reached)
             return DeliveryResult(failed=len(ids))
         return DeliveryResult(sent_items=len(ids), messages=len(parts) - first)
 
-    async def _send_failed(self, chat: Chat, ids: list[int], error: Exception, limiter: RateLimiter | None) -> None:
+    async def _send_failed(
+        self, chat: Chat, ids: list[int], error: Exception, limiter: RateLimiter | None, *, keep_batch: bool
+    ) -> None:
         if isinstance(error, RetryLater):
             if limiter is not None:
                 limiter.pause(error.seconds)
-            await self.failed(ids, str(error), timedelta(seconds=error.seconds))
+            await self.failed(ids, str(error), timedelta(seconds=error.seconds), keep_batch=keep_batch)
         elif isinstance(error, TransientError):
-            await self.failed(ids, str(error), None)
+            await self.failed(ids, str(error), None, keep_batch=keep_batch)
         elif isinstance(error, SendError):
-            await self.failed(ids, str(error), None, permanent=True)
+            await self.failed(ids, str(error), None, permanent=True, keep_batch=keep_batch)
         else:  # a transport bug must not lose the alert: retry later, log loudly
             log.error("chat %s: unexpected send failure", chat.chat_id, exc_info=error)
-            await self.failed(ids, f"{type(error).__name__}: {error}", None, permanent=True)
+            await self.failed(ids, f"{type(error).__name__}: {error}", None, permanent=True, keep_batch=keep_batch)
 
-    async def failed(self, ids: list[int], error: str, wait: timedelta | None, *, permanent: bool = False) -> None:
+    async def failed(
+        self, ids: list[int], error: str, wait: timedelta | None, *, permanent: bool = False, keep_batch: bool = False
+    ) -> None:
+        """``keep_batch``: (part of) the message may have arrived; the retry resends it under the same batch."""
         attempts = max(await self._storage.outbox.attempts(ids), default=0)
         if permanent and attempts + 1 >= MAX_REFUSALS:
             log.error("giving up on %d alert(s) after %d refusals: %s", len(ids), attempts + 1, error)
@@ -148,4 +157,4 @@ class OutboxSender:
             base = min(MAX_BACKOFF.total_seconds(), 5.0 * 2**attempts)
             wait = timedelta(seconds=base * random.uniform(0.8, 1.2))  # jitter: no thundering herd
         log.warning("delivery failed for %d alert(s): %s; retry in %.0fs", len(ids), error, wait.total_seconds())
-        await self._storage.outbox.mark_failed(ids, error, self._clock.now() + wait)
+        await self._storage.outbox.mark_failed(ids, error, self._clock.now() + wait, keep_batch=keep_batch)

@@ -28,7 +28,7 @@ from bot.services.delivery.batches import BatchDelivery
 from bot.services.delivery.chat_locks import ChatLocks
 from bot.services.delivery.instances import SharedDelivery, delivery_instances
 from bot.services.delivery.marks import SentMarks
-from bot.services.delivery.rendering import AlertRenderer, Rendered
+from bot.services.delivery.rendering import AlertRenderer, Rendered, kept_batches
 from bot.services.delivery.results import DeliveryResult, total
 from bot.services.delivery.sender import ChatGoneCallback, ChatMovedCallback, OutboxSender
 from bot.services.delivery.summary_cache import SummaryCache
@@ -287,6 +287,16 @@ class DeliveryService:
     async def _prepare_and_send(
         self, chat: Chat, messenger: Messenger, items: list[OutboxItem], as_digest: bool
     ) -> DeliveryResult:
+        """Earlier sends that may have arrived go out again first, each as itself; then the rest."""
+        kept, rest = kept_batches(items)
+        results = [await self._send_prepared(chat, messenger, rows, as_digest) for _, rows in kept]
+        if rest:
+            results.append(await self._send_prepared(chat, messenger, rest, as_digest))
+        return total(results)
+
+    async def _send_prepared(
+        self, chat: Chat, messenger: Messenger, items: list[OutboxItem], as_digest: bool
+    ) -> DeliveryResult:
         message = await self._prepare(chat, messenger, items, as_digest=as_digest)
         if isinstance(message, DeliveryResult):
             return message
@@ -295,9 +305,15 @@ class DeliveryService:
     async def _prepare(
         self, chat: Chat, messenger: Messenger, items: Sequence[OutboxItem], *, as_digest: bool
     ) -> Rendered | DeliveryResult:
-        """The message for these rows, or what became of them when there is none to send."""
+        """The message for these rows, or what became of them when there is none to send. An earlier send
+        that may have arrived goes first, as it was (a fan-out pass sends the chat's other rows next pass)."""
+        kept, _ = kept_batches(items)
+        if kept:
+            items = kept[0][1]
         try:
-            if as_digest or len(items) > 1:
+            if kept:
+                message: Rendered | None = await self._renderer.resend(chat, messenger, items, kept[0][0])
+            elif as_digest or len(items) > 1:
                 message = await self._renderer.digest(chat, messenger, items)
             else:
                 message = await self._renderer.alert(chat, messenger, items[0])

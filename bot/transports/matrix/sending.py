@@ -25,7 +25,7 @@ from nio import (
 )
 from nio.crypto import encrypt_attachment
 
-from bot.core.messaging import Image, OutgoingMessage, Sent, TransientError
+from bot.core.messaging import Image, MaybeDelivered, OutgoingMessage, Sent, TransientError
 from bot.transports.matrix.formatting import (
     MAX_MESSAGE_CHARS,
     PLATFORM,
@@ -68,7 +68,7 @@ class MatrixMessenger:
                 chat_id, "m.room.message", content, tx_id=tx_id, ignore_unverified_devices=True
             )
         except (ClientError, OSError, TimeoutError) as exc:
-            raise TransientError(f"homeserver unreachable: {exc!r}") from exc
+            raise network_error(exc) from exc
         except LocalProtocolError as exc:  # e.g. nio has not seen the room's members yet
             raise TransientError(f"cannot send to {chat_id} yet: {exc}") from exc
         if isinstance(response, RoomSendResponse):
@@ -125,6 +125,14 @@ class MatrixMessenger:
         if isinstance(response, ErrorResponse):
             raise send_error_for(response)
         raise TransientError(f"unexpected answer to an upload: {response!r}")
+
+
+def network_error(exc: BaseException) -> TransientError:
+    """No answer is no proof that nothing arrived: the homeserver may have stored the event and died before
+    answering. Even "connection refused" proves nothing, because aiohttp silently repeats a PUT once on a
+    new connection when a kept-alive one breaks, and only the repeat's error surfaces. So the retry must
+    carry the same transaction id: the delivery keeps the message's batch."""
+    return MaybeDelivered(f"no answer from the homeserver, the message may have arrived: {exc!r}")
 
 
 class ThreadMessenger:
