@@ -57,7 +57,8 @@ def empty_automaton() -> ahocorasick.Automaton:
 
 
 # (spelling when it is a context word of free terms else "", patterns to check even for a whole word, the
-# other plain ones as (target, role, via)): None for most spellings, so the scan loop tests one value
+# other plain ones as (target, role, via): non-strong ones and strong ones with a via, e.g. translations):
+# None for most spellings, so the scan loop tests one value
 Rest = tuple[str, tuple[Pattern, ...], tuple[tuple[int, Role, str], ...]]
 
 
@@ -66,12 +67,14 @@ def append(table: dict[str, tuple[Pattern, ...]], key: str, pattern: Pattern) ->
 
 
 def put(automaton: ahocorasick.Automaton, key: str, patterns: Sequence[Pattern], context: bool) -> None:
-    """The value, laid out for the scan loop: (length; the plain strong patterns as (target, via) — a
-    whole-word occurrence is a hit at once; all patterns, checked when the word has an ending; the rest, see
-    ``Rest``)."""
+    """The value, laid out for the scan loop: (length; the targets of the plain strong patterns without a via
+    — a whole-word occurrence is a hit at once; all patterns, checked when the word has an ending; the rest,
+    see ``Rest``). The targets are the patterns' own ints: no (target, via) pair per pattern."""
     if patterns or context:
-        plain = tuple((p.target, p.form.via) for p in patterns if p.plain and p.role is STRONG)
-        plain_other = tuple((p.target, p.role, p.form.via) for p in patterns if p.plain and p.role is not STRONG)
+        plain = tuple(p.target for p in patterns if p.plain and p.role is STRONG and not p.form.via)
+        plain_other = tuple(
+            (p.target, p.role, p.form.via) for p in patterns if p.plain and (p.role is not STRONG or p.form.via)
+        )
         checked = tuple(p for p in patterns if not p.plain)
         spelling = key if context else ""
         rest = (spelling, checked, plain_other) if spelling or checked or plain_other else None

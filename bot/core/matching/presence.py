@@ -35,10 +35,10 @@ class RawHit(NamedTuple):  # a tuple: tens of them are made per article
         return self.start < other.end and other.start < self.end
 
 
-# A plain strong whole-word hit as the scan loop records it: (begin, last, via) in padded offsets. Most hits
+# A plain strong whole-word hit as the scan loop records it: (begin, last) in padded offsets. Most hits
 # only tell that their target is present; the RawHit (source offsets, surface) is made for the few targets
 # whose hits are read (an explanation, the weak-name and negative tests) by Scan.built.
-Mark = tuple[int, int, str]
+Mark = tuple[int, int]
 Found = list[RawHit | Mark]
 
 
@@ -62,9 +62,9 @@ class Scan(NamedTuple):
         hits: list[RawHit] = []
         for hit in found:
             if type(hit) is tuple:  # a mark: a RawHit's type is RawHit
-                begin, last, via = hit
+                begin, last = hit
                 start, end = (begin, last) if normal.aligned else normal.source_span(begin, last)
-                hit = RawHit(target, Role.STRONG, start, end, normal.source[start:end], via)
+                hit = RawHit(target, Role.STRONG, start, end, normal.source[start:end])
             hits.append(hit)  # type: ignore[arg-type]
         return hits
 

@@ -229,9 +229,9 @@ class Scanner:
         self, heads: ahocorasick.Automaton, padded: str, normal: NormalText, language: list, found: _Found
     ) -> None:
         """The hot loop: every spelling that starts a word (≈ 30 per article). A whole-word occurrence of a
-        plain strong pattern is a hit at once, recorded as a mark (grouped by target, as presence reads them); the rarer
-        kinds of pattern are handed to :meth:`_whole_rest`; a spelling followed by more letters costs one
-        character test unless an ending could follow."""
+        plain strong pattern is a hit at once, recorded as a mark (grouped by target, as presence reads them);
+        the rarer kinds of pattern are handed to :meth:`_whole_rest`; a spelling followed by more letters
+        costs one character test unless an ending could follow."""
         strong = found.strong
         starts = ENDING_STARTS
         for last, (length, plain, patterns, rest) in heads.iter(padded):
@@ -239,12 +239,12 @@ class Scanner:
             char = padded[stop]
             if char == " ":  # a whole word
                 begin = stop - length
-                for target, via in plain:  # marks only: the few hits read are built later (Scan.built)
+                for target in plain:  # marks only: the few hits read are built later (Scan.built)
                     group = strong.get(target)
                     if group is None:
-                        strong[target] = [(begin, last, via)]
+                        strong[target] = [(begin, last)]
                     else:
-                        group.append((begin, last, via))
+                        group.append((begin, last))
                 if rest is not None:
                     self._whole_rest(rest, normal, begin, stop, language, found)
                 continue
@@ -273,7 +273,8 @@ class Scanner:
         start, end = (begin, stop - 1) if normal.aligned else normal.source_span(begin, stop - 1)
         if plain_other:
             surface = normal.source[start:end]
-            found.others.extend([RawHit(t, r, start, end, surface, via) for t, r, via in plain_other])
+            for target, role, via in plain_other:  # strong ones (with a via) join the target's other hits
+                found.add(RawHit(target, role, start, end, surface, via))
         if spelling:
             found.context.append((start, end, spelling))
         for pattern in checked:
