@@ -188,7 +188,7 @@ class Scanner:
         return self._term_labels.get(target, "?")
 
     def surface_keys(self) -> list[str]:
-        return list(self._patterns.keys() | self._context_refs.keys())
+        return [" " + key for key in self._patterns.keys() | self._context_refs.keys()]
 
     def is_entry(self, target: int) -> bool:
         return target < len(self.entry_ids)
@@ -196,12 +196,12 @@ class Scanner:
     def _built(self) -> tuple[ahocorasick.Automaton, ahocorasick.Automaton]:
         if self._changed:
             tails_changed = False
-            for key in self._changed:
+            for key in self._changed:  # word starts are searched with the leading space, tails without
                 patterns = self._patterns.get(key, ())
-                put(self._heads, key, patterns, key in self._context_refs)
+                put(self._heads, " " + key, patterns, key if key in self._context_refs else "")
                 tail_patterns = [p for p in patterns if p.form.tail]
-                if tail_patterns or key[1:] in self._tails:
-                    put(self._tails, key[1:], tail_patterns, False)
+                if tail_patterns or key in self._tails:
+                    put(self._tails, key, tail_patterns, "")
                     tails_changed = True
             self._heads.make_automaton()
             if tails_changed:
