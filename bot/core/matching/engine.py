@@ -52,7 +52,7 @@ class CompiledQuery:
         return list({self.atoms[t].key: self.atoms[t] for t in positive_terms(self.node)}.values())
 
 
-Presence = Callable[[dict[int, list[RawHit]]], bool]
+Presence = Callable[[dict[int, Found]], bool]  # reads membership only: marks or RawHits alike
 
 
 class BoundQuery:
