@@ -60,11 +60,12 @@ class Scan(NamedTuple):
         if normal is None:
             return found  # type: ignore[return-value]  # no marks without a text
         hits: list[RawHit] = []
+        source, aligned, new = normal.source, normal.aligned, tuple.__new__  # no RawHit._make frame per hit
         for hit in found:
             if type(hit) is tuple:  # a mark: a RawHit's type is RawHit
                 begin, last = hit
-                start, end = (begin, last) if normal.aligned else normal.source_span(begin, last)
-                hit = RawHit(target, Role.STRONG, start, end, normal.source[start:end])
+                start, end = (begin, last) if aligned else normal.source_span(begin, last)
+                hit = new(RawHit, (target, Role.STRONG, start, end, source[start:end], ""))
             hits.append(hit)  # type: ignore[arg-type]
         return hits
 
