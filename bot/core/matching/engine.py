@@ -16,7 +16,7 @@ from bot.core.matching.compounds import Decompounder
 from bot.core.matching.describe import DEFAULT_NAME_LANG, describe
 from bot.core.matching.lexicon import Lexicon
 from bot.core.matching.normalize import normalize
-from bot.core.matching.presence import outermost
+from bot.core.matching.presence import Found, Scan, outermost
 from bot.core.matching.query import And, Node, Not, Or, Term, parse_query, positive_terms, terms_of
 from bot.core.matching.results import NO_MATCH, VIA_ALIAS, Hit, MatchResult
 from bot.core.matching.scanner import RawHit, Scanner
@@ -52,7 +52,7 @@ class CompiledQuery:
         return list({self.atoms[t].key: self.atoms[t] for t in positive_terms(self.node)}.values())
 
 
-Presence = Callable[[dict[int, list[RawHit]]], bool]
+Presence = Callable[[dict[int, Found]], bool]  # reads membership only: marks or RawHits alike
 
 
 class BoundQuery:
@@ -131,7 +131,7 @@ class ArticleView:
         self.present = scanner.present(scan, relaxed, keep_nested=True)
         # the results point at the explainer, not at the view that caches them: no reference cycle, so an
         # article's view and results are freed at once instead of being left to the garbage collector
-        self._explainer = _Explainer(scanner, text, scan.lang, self.present)
+        self._explainer = _Explainer(scanner, text, scan, self.present)
         self._single: dict[int, MatchResult] = {}
         self._combined: dict[tuple[int, ...], MatchResult] = {}
 
@@ -165,12 +165,13 @@ class ArticleView:
 class _Explainer:
     """The explanation hits of one article's targets, built on first use and cached."""
 
-    __slots__ = ("_hits", "lang", "present", "scanner", "text")
+    __slots__ = ("_hits", "lang", "present", "scan", "scanner", "text")
 
-    def __init__(self, scanner: Scanner, text: str, lang: str | None, present: dict[int, list[RawHit]]) -> None:
+    def __init__(self, scanner: Scanner, text: str, scan: Scan, present: dict[int, Found]) -> None:
         self.scanner = scanner
         self.text = text
-        self.lang = lang
+        self.scan = scan  # builds the hits of the targets an explanation reads from the scan's marks
+        self.lang = scan.lang
         self.present = present
         self._hits: dict[int, tuple[Hit, ...]] = {}
 
@@ -185,7 +186,7 @@ class _Explainer:
         cached = self._hits.get(target)
         if cached is None:
             name = self._name(target)
-            found = self.present.get(target, ())
+            found = self.scan.built(target, self.present.get(target, []))
             if len(found) > 1:
                 found = outermost(found)
             entry = self.scanner.is_entry(target)

@@ -20,21 +20,25 @@ class _Query:
 
 
 class _Target:
-    """Everything a present target decides, in one lookup: the one-term query of it, the "A -B -C" queries
-    it is the A of, and the boolean queries it triggers. Tuples, replaced on change: reading them is the hot
-    path, changing them the rare one. Terms that are only ever excluded (the B, C) have no record: an
-    article names many of them, and they are looked at only when their A is present."""
+    """Everything a present target decides, in one lookup: the subscribers of the one-term query of it
+    (held here directly: no separate query record for the most common kind), the "A -B -C" queries it is
+    the A of, and the boolean queries it triggers. Tuples, replaced on change: reading them is the hot path,
+    changing them the rare one. Terms that are only ever excluded (the B, C) have no record: an article
+    names many of them, and they are looked at only when their A is present."""
 
-    __slots__ = ("boolean", "guarded", "single", "target")
+    __slots__ = ("boolean", "bound", "guarded", "keys", "qkey", "target")
 
     def __init__(self, target: int) -> None:
         self.target = target
-        self.single: _Query | None = None
+        # the one-term query: its compiled form (None while nobody subscribes to it), key and subscribers
+        self.bound: BoundQuery | None = None
+        self.qkey = ""
+        self.keys: tuple[Hashable, ...] = ()
         self.guarded: tuple[_Query, ...] = ()
         self.boolean: tuple[_Query, ...] = ()
 
     def empty(self) -> bool:
-        return self.single is None and not (self.guarded or self.boolean)
+        return self.bound is None and not (self.guarded or self.boolean)
 
 
 # _attach or _detach: (targets, target, role, query)
@@ -49,8 +53,9 @@ class SubscriptionIndex:
     def __init__(self, engine: MatchEngine) -> None:
         self._engine = engine
         self._scanner = engine.new_scanner()
-        self._query_of: dict[Hashable, _Query] = {}  # subscription key → its query
-        self._queries: dict[str, _Query] = {}  # canonical query key → query
+        # a one-term query is its target's record; any other query has a record of its own
+        self._query_of: dict[Hashable, _Query | _Target] = {}  # subscription key → its query
+        self._queries: dict[str, _Query | _Target] = {}  # canonical query key → query
         self._targets: dict[int, _Target] = {}
 
     def add(self, key: Hashable, query: str) -> None:
@@ -62,9 +67,8 @@ class SubscriptionIndex:
         record = self._queries.get(qkey)
         if record is None:
             # registering terms makes the scanner rebuild lazily
-            record = _Query(qkey, BoundQuery(compiled, self._scanner))
+            record = self._new_record(qkey, BoundQuery(compiled, self._scanner))
             self._queries[qkey] = record
-            self._file(record, _attach)
         record.keys = (*record.keys, key)
         self._query_of[key] = record
 
@@ -76,15 +80,31 @@ class SubscriptionIndex:
         if record.keys:
             return
         del self._queries[record.qkey]
-        self._file(record, _detach)
-        record.bound.release()
+        bound = record.bound
+        assert bound is not None  # a record with subscribers always has its query
+        if isinstance(record, _Target):
+            record.bound = None
+            if record.empty():
+                del self._targets[record.target]
+        else:
+            self._file(record, _detach)
+        bound.release()
+
+    def _new_record(self, qkey: str, bound: BoundQuery) -> _Query | _Target:
+        """A one-term query becomes part of its target's record; any other is filed under its targets."""
+        if bound.single is None:
+            query = _Query(qkey, bound)
+            self._file(query, _attach)
+            return query
+        record = self._targets.get(bound.single)
+        if record is None:
+            record = self._targets[bound.single] = _Target(bound.single)
+        record.bound, record.qkey = bound, qkey
+        return record
 
     def _file(self, record: _Query, change: _Change) -> None:
-        """Attach the query to (or detach it from) the targets that decide it."""
+        """Attach a query of more than one term to (or detach it from) the targets that decide it."""
         bound = record.bound
-        if bound.single is not None:
-            change(self._targets, bound.single, "single", record)
-            return
         required = _guarded_form(bound)
         if required is not None:
             change(self._targets, required, "guarded", record)
@@ -121,10 +141,10 @@ class SubscriptionIndex:
             record = targets.get(target)
             if record is None:
                 continue  # many present targets decide nothing alone
-            single = record.single
-            if single is not None:
+            keys = record.keys
+            if keys:
                 result = view.single(target)
-                for key in single.keys:  # usually one: plain stores beat building a dict to merge
+                for key in keys:  # usually one: plain stores beat building a dict to merge
                     results[key] = result
             if record.guarded:
                 _unblocked(record.guarded, present, view.single(target), results)
@@ -163,17 +183,11 @@ def _attach(targets: dict[int, _Target], target: int, role: str, query: _Query) 
     record = targets.get(target)
     if record is None:
         record = targets[target] = _Target(target)
-    if role == "single":
-        record.single = query
-    else:
-        setattr(record, role, (*getattr(record, role), query))
+    setattr(record, role, (*getattr(record, role), query))
 
 
 def _detach(targets: dict[int, _Target], target: int, role: str, query: _Query) -> None:
     record = targets[target]
-    if role == "single":
-        record.single = None
-    else:
-        setattr(record, role, tuple(q for q in getattr(record, role) if q is not query))
+    setattr(record, role, tuple(q for q in getattr(record, role) if q is not query))
     if record.empty():
         del targets[target]

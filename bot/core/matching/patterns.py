@@ -46,7 +46,9 @@ def make_pattern(target: int, role: Role, form: Form, entry: bool) -> Pattern:
 
 
 def key_of(form: Form) -> str:
-    return " " + form.norm
+    """The key of a form's spelling in the scanner's tables: the form's own string, not a copy (the
+    automaton's word is it with a leading space, made only when the automaton is changed)."""
+    return form.norm
 
 
 def empty_automaton() -> ahocorasick.Automaton:
@@ -57,7 +59,8 @@ def empty_automaton() -> ahocorasick.Automaton:
 
 
 # (spelling when it is a context word of free terms else "", patterns to check even for a whole word, the
-# other plain ones as (target, role, via)): None for most spellings, so the scan loop tests one value
+# other plain ones as (target, role, via): non-strong ones and strong ones with a via, e.g. translations):
+# None for most spellings, so the scan loop tests one value
 Rest = tuple[str, tuple[Pattern, ...], tuple[tuple[int, Role, str], ...]]
 
 
@@ -65,16 +68,18 @@ def append(table: dict[str, tuple[Pattern, ...]], key: str, pattern: Pattern) ->
     table[key] = (*table.get(key, ()), pattern)
 
 
-def put(automaton: ahocorasick.Automaton, key: str, patterns: Sequence[Pattern], context: bool) -> None:
-    """The value, laid out for the scan loop: (length; the plain strong patterns as (target, via) — a
-    whole-word occurrence is a hit at once; all patterns, checked when the word has an ending; the rest, see
-    ``Rest``)."""
+def put(automaton: ahocorasick.Automaton, key: str, patterns: Sequence[Pattern], context: str) -> None:
+    """The value, laid out for the scan loop: (length; the targets of the plain strong patterns without a via
+    — a whole-word occurrence is a hit at once; all patterns, checked when the word has an ending; the rest,
+    see ``Rest``). The targets are the patterns' own ints: no (target, via) pair per pattern. ``context``:
+    the spelling when it is a context word of free terms, else ""."""
     if patterns or context:
-        plain = tuple((p.target, p.form.via) for p in patterns if p.plain and p.role is STRONG)
-        plain_other = tuple((p.target, p.role, p.form.via) for p in patterns if p.plain and p.role is not STRONG)
+        plain = tuple(p.target for p in patterns if p.plain and p.role is STRONG and not p.form.via)
+        plain_other = tuple(
+            (p.target, p.role, p.form.via) for p in patterns if p.plain and (p.role is not STRONG or p.form.via)
+        )
         checked = tuple(p for p in patterns if not p.plain)
-        spelling = key if context else ""
-        rest = (spelling, checked, plain_other) if spelling or checked or plain_other else None
+        rest = (context, checked, plain_other) if context or checked or plain_other else None
         # the scanner's own tuple, not a copy: it is replaced and put in again whenever it changes
         automaton.add_word(key, (len(key), plain, patterns, rest))
     elif key in automaton:

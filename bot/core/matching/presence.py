@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import NamedTuple
 
+from bot.core.matching.normalize import NormalText
+
 CONTEXT_WINDOW = 200  # characters around an ambiguous translation ("shells") where its context must be
 
 
@@ -33,16 +35,39 @@ class RawHit(NamedTuple):  # a tuple: tens of them are made per article
         return self.start < other.end and other.start < self.end
 
 
+# A plain strong whole-word hit as the scan loop records it: (begin, last) in padded offsets. Most hits
+# only tell that their target is present; the RawHit (source offsets, surface) is made for the few targets
+# whose hits are read (an explanation, the weak-name and negative tests) by Scan.built.
+Mark = tuple[int, int]
+Found = list[RawHit | Mark]
+
+
 class Scan(NamedTuple):
-    strong: dict[int, list[RawHit]]  # Role.STRONG hits (most of them) by target, each list in text order
+    strong: dict[int, Found]  # Role.STRONG hits (most of them) by target, each list in text order
     others: list[RawHit]  # weak names, context and negatives, in text order
     lang: str | None  # the article's language when it was given or had to be guessed
     # vocabulary context words, once per occurrence (not once per term using them): (start, end, spelling)
     context: tuple[tuple[int, int, str], ...] | list[tuple[int, int, str]] = ()
+    normal: NormalText | None = None  # the scanned text, to make RawHits of marks (None: there are none)
 
     @property
     def hits(self) -> list[RawHit]:
-        return [hit for found in self.strong.values() for hit in found] + self.others
+        return [hit for target, found in self.strong.items() for hit in self.built(target, found)] + self.others
+
+    def built(self, target: int, found: Found) -> list[RawHit]:
+        """``found`` (hits of ``target``) with every mark made into a RawHit, in the same order."""
+        normal = self.normal
+        if normal is None:
+            return found  # type: ignore[return-value]  # no marks without a text
+        hits: list[RawHit] = []
+        source, aligned, new = normal.source, normal.aligned, tuple.__new__  # no RawHit._make frame per hit
+        for hit in found:
+            if type(hit) is tuple:  # a mark: a RawHit's type is RawHit
+                begin, last = hit
+                start, end = (begin, last) if aligned else normal.source_span(begin, last)
+                hit = new(RawHit, (target, Role.STRONG, start, end, source[start:end], ""))
+            hits.append(hit)  # type: ignore[arg-type]
+        return hits
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,24 +92,39 @@ def _supported(
         for start, end, spelling in words
     )
 
-def present(scan: Scan, tables: Tables, relaxed: bool = False, keep_nested: bool = False) -> dict[int, list[RawHit]]:
+def present(scan: Scan, tables: Tables, relaxed: bool = False, keep_nested: bool = False) -> dict[int, Found]:
     """Targets the text is about, with their hits. Weak names count only with support in the text
     (or always when ``relaxed``, e.g. a sentence of an article that already matched). ``keep_nested``
     leaves hits inside a longer hit of the same target in (they never decide presence; an explanation
-    drops them with :func:`outermost` for the few targets it shows)."""
+    drops them with :func:`outermost` for the few targets it shows) and leaves marks unbuilt (the reader
+    builds the few it reads with :meth:`Scan.built`); without it every hit is a RawHit."""
     strong = scan.strong
     negatives: list[RawHit] = []
     if scan.others:
         strong = dict(strong)  # weak names join it: the scan stays as it was
         negatives = _settle_others(scan, tables, relaxed, strong)
     if negatives:
-        strong = {t: kept for t, found in strong.items() if (kept := [h for h in found if not _vetoed(h, negatives)])}
+        strong = _unvetoed(scan, strong, negatives)
     if keep_nested:
         return strong
-    return {t: outermost(found) if len(found) > 1 else found for t, found in strong.items()}
+    built = scan.built
+    return {t: outermost(built(t, found)) if len(found) > 1 else built(t, found) for t, found in strong.items()}
 
 
-def _settle_others(scan: Scan, tables: Tables, relaxed: bool, strong: dict[int, list[RawHit]]) -> list[RawHit]:
+def _unvetoed(scan: Scan, strong: dict[int, Found], negatives: list[RawHit]) -> dict[int, Found]:
+    """``strong`` without the hits the negatives veto; a target none of whose hits is left drops out. Only
+    targets with a negative of their own can lose hits: only their marks are built."""
+    vetoing = {n.target for n in negatives}
+    kept: dict[int, Found] = {}
+    for target, found in strong.items():
+        if target in vetoing:
+            found = [h for h in scan.built(target, found) if not _vetoed(h, negatives)]  # type: ignore[misc]
+        if found:
+            kept[target] = found
+    return kept
+
+
+def _settle_others(scan: Scan, tables: Tables, relaxed: bool, strong: dict[int, Found]) -> list[RawHit]:
     """Adds the weak names that have support to ``strong``; returns the negatives."""
     weak: list[RawHit] = []
     context: dict[int, list[RawHit]] = defaultdict(list)
@@ -109,7 +149,7 @@ def _settle_others(scan: Scan, tables: Tables, relaxed: bool, strong: dict[int, 
         if not supported:
             continue
         if rivals is None:  # context words never shadow a name: only the other hits need comparing
-            rivals = [(h.start, h.end, h.target, h.role) for found in scan.strong.values() for h in found]
+            rivals = [(h.start, h.end, t, h.role) for t, found in scan.strong.items() for h in scan.built(t, found)]
             rivals += [(h.start, h.end, h.target, h.role) for h in scan.others if h.role is not Role.CONTEXT]
         if not _shadowed(hit, rivals):  # a new list: the scan's own lists stay as they were
             strong[hit.target] = [*strong.get(hit.target, ()), hit]

@@ -34,7 +34,7 @@ from bot.core.matching.patterns import (
     make_pattern,
     put,
 )
-from bot.core.matching.presence import RawHit, Role, Scan, Tables, present
+from bot.core.matching.presence import Found, RawHit, Role, Scan, Tables, present
 from bot.core.matching.vocabulary import Vocabulary
 
 MIN_COMPOUND_HEAD = 3  # letters before a compound tail ("Gipfel|treffen"), so "ideal" is not "i|deal"
@@ -45,7 +45,7 @@ _CONTEXT_FORM = Form("", "", None)  # a context word takes the endings of any pl
 class _Found(NamedTuple):
     """What one scan collects: strong hits by target, the other hits, vocabulary context words."""
 
-    strong: dict[int, list[RawHit]]
+    strong: dict[int, Found]
     others: list[RawHit]
     context: list[tuple[int, int, str]]
 
@@ -188,7 +188,7 @@ class Scanner:
         return self._term_labels.get(target, "?")
 
     def surface_keys(self) -> list[str]:
-        return list(self._patterns.keys() | self._context_refs.keys())
+        return [" " + key for key in self._patterns.keys() | self._context_refs.keys()]
 
     def is_entry(self, target: int) -> bool:
         return target < len(self.entry_ids)
@@ -196,12 +196,12 @@ class Scanner:
     def _built(self) -> tuple[ahocorasick.Automaton, ahocorasick.Automaton]:
         if self._changed:
             tails_changed = False
-            for key in self._changed:
+            for key in self._changed:  # word starts are searched with the leading space, tails without
                 patterns = self._patterns.get(key, ())
-                put(self._heads, key, patterns, key in self._context_refs)
+                put(self._heads, " " + key, patterns, key if key in self._context_refs else "")
                 tail_patterns = [p for p in patterns if p.form.tail]
-                if tail_patterns or key[1:] in self._tails:
-                    put(self._tails, key[1:], tail_patterns, False)
+                if tail_patterns or key in self._tails:
+                    put(self._tails, key, tail_patterns, "")
                     tails_changed = True
             self._heads.make_automaton()
             if tails_changed:
@@ -223,32 +223,28 @@ class Scanner:
             for pattern, begin, stop in self._compounds.matches(padded, self._parts):
                 start, end = normal.source_span(begin - 1, stop - 1)
                 found.add(RawHit(pattern.target, pattern.role, start, end, normal.source[start:end], VIA_COMPOUND))
-        return Scan(found.strong, found.others, language[0], found.context)
+        return Scan(found.strong, found.others, language[0], found.context, normal)
 
     def _scan_words(
         self, heads: ahocorasick.Automaton, padded: str, normal: NormalText, language: list, found: _Found
     ) -> None:
         """The hot loop: every spelling that starts a word (≈ 30 per article). A whole-word occurrence of a
-        plain strong pattern is a hit at once (grouped by target here, as presence reads them); the rarer
-        kinds of pattern are handed to :meth:`_whole_rest`; a spelling followed by more letters costs one
-        character test unless an ending could follow."""
+        plain strong pattern is a hit at once, recorded as a mark (grouped by target, as presence reads them);
+        the rarer kinds of pattern are handed to :meth:`_whole_rest`; a spelling followed by more letters
+        costs one character test unless an ending could follow."""
         strong = found.strong
-        # tuple.__new__ makes a RawHit without the Python-level frame of RawHit._make
-        source, aligned, new, starts = normal.source, normal.aligned, tuple.__new__, ENDING_STARTS
+        starts = ENDING_STARTS
         for last, (length, plain, patterns, rest) in heads.iter(padded):
             stop = last + 1
             char = padded[stop]
             if char == " ":  # a whole word
                 begin = stop - length
-                if plain:
-                    start, end = (begin, last) if aligned else normal.source_span(begin, last)
-                    surface = source[start:end]
-                    for target, via in plain:
-                        group = strong.get(target)
-                        if group is None:
-                            strong[target] = [new(RawHit, (target, STRONG, start, end, surface, via))]
-                        else:
-                            group.append(new(RawHit, (target, STRONG, start, end, surface, via)))
+                for target in plain:  # marks only: the few hits read are built later (Scan.built)
+                    group = strong.get(target)
+                    if group is None:
+                        strong[target] = [(begin, last)]
+                    else:
+                        group.append((begin, last))
                 if rest is not None:
                     self._whole_rest(rest, normal, begin, stop, language, found)
                 continue
@@ -277,7 +273,8 @@ class Scanner:
         start, end = (begin, stop - 1) if normal.aligned else normal.source_span(begin, stop - 1)
         if plain_other:
             surface = normal.source[start:end]
-            found.others.extend([RawHit(t, r, start, end, surface, via) for t, r, via in plain_other])
+            for target, role, via in plain_other:  # strong ones (with a via) join the target's other hits
+                found.add(RawHit(target, role, start, end, surface, via))
         if spelling:
             found.context.append((start, end, spelling))
         for pattern in checked:
@@ -354,7 +351,7 @@ class Scanner:
             return True
         return ending in ENDINGS_DE and _language(language, normal) == "de"
 
-    def present(self, scan: Scan, relaxed: bool = False, keep_nested: bool = False) -> dict[int, list[RawHit]]:
+    def present(self, scan: Scan, relaxed: bool = False, keep_nested: bool = False) -> dict[int, Found]:
         """Targets the text is about, with their hits (see presence.py)."""
         return present(scan, self._tables, relaxed, keep_nested)
 
