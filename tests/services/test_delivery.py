@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
-
-import pytest
 
 from bot.app import App, running_app
 from bot.core.clock import FakeClock
@@ -14,8 +11,6 @@ from bot.core.messaging import ChatGone, ChatMoved, RetryLater, TransientError
 from bot.core.models import ArticleDraft, ChatKey, Mode
 from config.settings import Settings
 from tests.fakes import RecordingMessenger, command
-
-START = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)  # the day before Europe/Berlin moves to summer time
 
 # One distinct story per place, so that near-duplicate folding keeps them apart.
 TOPICS = [
@@ -42,18 +37,6 @@ PLACES = [
     "Hanoi", "Ankara", "Teheran", "Peking", "Minsk", "Baku", "Astana", "Taschkent", "Bischkek", "Duschanbe",
     "Eriwan", "Havanna", "Caracas", "Neu-Delhi", "Pretoria", "Kairo", "Riad", "Abu Dhabi",
 ]
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
-
-
-@pytest.fixture
-async def timed_app(settings: Settings, messenger: RecordingMessenger, clock: FakeClock) -> AsyncIterator[App]:
-    async with running_app(settings, clock=clock, load_seeds=False, run_jobs=False) as running:
-        running.services.delivery.register(messenger)
-        yield running
 
 
 def article(title: str, body: str, source: str = "dpa", published: date | None = date(2026, 3, 28)) -> ParsedItem:

@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 
 import pytest
 
-from bot.app import App, running_app
+from bot.app import App
 from bot.core.clock import FakeClock
 from bot.core.models import ChatKey
 from bot.storage.outbox import NewOutboxRow
-from config.settings import Settings
 from tests.fakes import RecordingMessenger, command
-from tests.services.test_delivery import PLACES, START, subscribe, visit
+from tests.services.test_delivery import PLACES, subscribe, visit
 
 CHATS = 120
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
-
-
-@pytest.fixture
-async def app(settings: Settings, messenger: RecordingMessenger, clock: FakeClock) -> AsyncIterator[App]:
-    async with running_app(settings, clock=clock, load_seeds=False, run_jobs=False) as running:
-        running.services.delivery.register(messenger)
-        yield running
+def app(timed_app: App) -> App:
+    return timed_app
 
 
 async def test_fan_out_marks_many_chats_per_transaction(

@@ -3,7 +3,6 @@ confirmed-but-unmarked rows, migrations that merge chats, comebacks, refusals, q
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,19 +16,13 @@ from bot.services.delivery import MAX_REFUSALS
 from bot.storage.outbox import NewOutboxRow
 from config.settings import Settings
 from tests.fakes import RecordingMessenger, command
-from tests.services.test_delivery import PLACES, START, subscribe, visit
+from tests.services.conftest import START
+from tests.services.test_delivery import PLACES, subscribe, visit
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
-
-
-@pytest.fixture
-async def app(settings: Settings, messenger: RecordingMessenger, clock: FakeClock) -> AsyncIterator[App]:
-    async with running_app(settings, clock=clock, load_seeds=False, run_jobs=False) as running:
-        running.services.delivery.register(messenger)
-        yield running
+def app(timed_app: App) -> App:
+    return timed_app
 
 
 async def test_matching_interrupted_by_a_crash_is_caught_up_at_start(

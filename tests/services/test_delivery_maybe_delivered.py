@@ -16,7 +16,7 @@ from bot.core.clock import FakeClock
 from bot.core.messaging import MaybeDelivered, OutgoingMessage, Sent, TransientError
 from config.settings import Settings
 from tests.fakes import RecordingMessenger, command
-from tests.services.test_delivery import PLACES, START, subscribe, visit
+from tests.services.test_delivery import PLACES, subscribe, visit
 
 
 @dataclass(eq=False)
@@ -44,11 +44,6 @@ class SecondPartRefused(LostAnswers):
             self.refused = True
             raise TransientError("connection refused")
         return await super().send(chat_id, message)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
 
 
 @pytest.fixture
