@@ -14,8 +14,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from bot.storage.advisory_lock import AdvisoryLockLeadership
 from bot.storage.leader import (
-    AdvisoryLockLeadership,
     Leadership,
     SingleProcessLeadership,
     current_leader,
@@ -30,7 +30,7 @@ TAKEOVER_BOUND = 10.0
 
 HOLDER = """
 import asyncio, sys
-from bot.storage.leader import AdvisoryLockLeadership
+from bot.storage.advisory_lock import AdvisoryLockLeadership
 
 async def main() -> None:
     leadership = AdvisoryLockLeadership(sys.argv[1], retry_seconds=0.5, check_seconds=0.5)
