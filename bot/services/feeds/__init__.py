@@ -16,15 +16,6 @@ from bot.services.feeds.http import (
 from bot.services.feeds.polling import FORGET_UNLISTED_AFTER, NotifyAdmins
 from bot.services.feeds.service import FeedService
 
-
-def __getattr__(name: str) -> type:
-    """``GuardedResolver`` is aiohttp's subclass: imported when asked for, not with the package."""
-    if name == "GuardedResolver":
-        from bot.services.feeds.client import GuardedResolver
-
-        return GuardedResolver
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 __all__ = [
     "FEED_ACCEPT",
     "FORGET_UNLISTED_AFTER",
@@ -37,7 +28,6 @@ __all__ = [
     "FeedService",
     "FetchError",
     "Fetched",
-    "GuardedResolver",
     "NotifyAdmins",
     "UnsafeAddressError",
 ]

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from bot.core.feeds import UnsafeUrl, address_refusal, check_feed_url, literal_address, parse_retry_after
@@ -272,9 +272,3 @@ def _http_now() -> datetime:
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
 
-
-def __getattr__(name: str) -> Any:
-    """``GuardedResolver`` lives with aiohttp in :mod:`.client`; still importable from here."""
-    if name == "GuardedResolver":
-        return importlib.import_module("bot.services.feeds.client").GuardedResolver
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
