@@ -10,11 +10,14 @@ Telegram allows about 30 messages a second overall, one a second per chat and 20
 - :meth:`RateLimiter.pause` (after a 429 / ``M_LIMIT_EXCEEDED``) stops every send for that long.
 
 The shared budget is a schedule of evenly spaced slots, checked against the platform's own rule (at most
-``global_per_s`` sends in any second). Large budgets keep 4 % of it unused, so the jitter of request arrival
-times cannot push the platform's count over its limit. A short stall of the event loop (a busy machine)
-is made up afterwards instead of lost: slots up to ``CATCH_UP_SECONDS`` in the past are still used, and the
-one-second window keeps such a catch-up within the platform's limit. At high rates, waiting senders wake
-together on ticks of ``TICK_SECONDS``, so the loop wakes once per few sends rather than once per send.
+``global_per_s`` sends in any second). The check counts a send from the moment it leaves until one second
+after its answer came back: the platform counted it somewhere in between, so whatever the network's delay
+and jitter, no second of the platform's clock can hold more than the budget (the proof is at
+:meth:`RateLimiter._window_ready`). No share of the budget is kept unused against arrival jitter; a send
+costs its round trip on top of its second. A short stall of the event loop (a busy machine) is made up
+afterwards instead of lost: slots up to ``CATCH_UP_SECONDS`` in the past are still used, and the window
+check keeps such a catch-up within the platform's limit. At high rates, waiting senders wake together on
+ticks of ``TICK_SECONDS``, so the loop wakes once per few sends rather than once per send.
 
 Time is injected (``now`` and ``sleep``) so tests run on a virtual clock.
 """
@@ -32,8 +35,6 @@ from types import TracebackType
 _GROUP_WINDOW = 60.0
 _PRUNE_FLOOR = 1024
 _WINDOW = 1.0  # the platform counts sends per second
-JITTER_SHARE = 0.04  # of a large budget kept unused against arrival-time jitter (40 ms a second at 1,000/s)
-LARGE_BUDGET = 50  # sends per second from which that share is kept
 CATCH_UP_SECONDS = 0.25  # how far behind its schedule the shared budget may run to make up a stall
 TICK_SECONDS = 0.004  # waiting senders wake together on these ticks when slots are closer than this
 
@@ -67,11 +68,11 @@ class RateLimiter:
             raise ValueError(f"per_chat_per_s must be positive or None, got {per_chat_per_s}")
         if per_group_per_min is not None and per_group_per_min < 1:
             raise ValueError(f"per_group_per_min must be at least 1 or None, got {per_group_per_min}")
-        # Small budgets (Telegram's usual 30/s) are used in full: there one message is a large share.
-        reserve = math.floor(global_per_s * JITTER_SHARE) if global_per_s >= LARGE_BUDGET else 0
-        self._window_budget = max(1, math.floor(global_per_s) - reserve)
+        self._window_budget = max(1, math.floor(global_per_s))
         self._global_interval = _WINDOW / min(global_per_s, self._window_budget)
-        self._recent: deque[float] = deque(maxlen=self._window_budget)  # the last sends, for the window check
+        # For the window check: sends under way, and when the latest ones were answered (oldest first).
+        self._in_flight = 0
+        self._answered: deque[float] = deque(maxlen=self._window_budget)
         self._chat_interval = 1.0 / per_chat_per_s if per_chat_per_s else 0.0
         self._group_budget = per_group_per_min
         self._now = now
@@ -117,6 +118,9 @@ class RateLimiter:
         return state
 
     def _exit(self, state: _ChatState) -> None:
+        # Answered or failed alike: the request may have reached the platform, so it counts a second more.
+        self._in_flight -= 1
+        self._answered.append(self._now())
         state.lock.release()
         self._leave(state)
 
@@ -139,9 +143,8 @@ class RateLimiter:
             if await self._window_room():
                 break
             # Flood control began while waiting: the reserved slot is void.
-        moment = self._now()
-        self._recent.append(moment)
-        self._record(state, is_group, moment)
+        self._in_flight += 1
+        self._record(state, is_group, self._now())
 
     def _reserve(self, now: float) -> float:
         """The next shared slot. One up to ``CATCH_UP_SECONDS`` in the past is used at once (making up a
@@ -170,11 +173,20 @@ class RateLimiter:
             await self._sleep(ready - now)
 
     def _window_ready(self) -> float:
-        """When the platform's one-second count allows the next send (the oldest of the last full
-        window's sends has aged out)."""
-        if len(self._recent) < self._window_budget:
+        """When the platform's one-second count allows the next send.
+
+        The platform counts a send at some moment between its start and its answer. Take any second of
+        the platform's clock and, of the sends it counted there, the one that started last, at ``s``: every
+        other one was counted after ``s - 1``, so its answer came after ``s - 1`` or is still to come. A
+        send may therefore start at ``s`` only while fewer than the budget are under way or were answered
+        within the last second; then no second holds more than the budget, whatever the delays."""
+        excess = self._in_flight + len(self._answered) - self._window_budget + 1
+        if excess <= 0:
             return float("-inf")
-        return self._recent[0] + _WINDOW
+        if excess > len(self._answered):
+            # The budget is all under way (answers slower than a second): look again shortly.
+            return self._now() + TICK_SECONDS
+        return self._answered[excess - 1] + _WINDOW
 
     def _chat_ready(self, state: _ChatState, is_group: bool) -> float:
         ready = float("-inf")
