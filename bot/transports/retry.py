@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
+import uuid
 
 from bot.core.messaging import ChatGone, ChatMoved, Messenger, OutgoingMessage, RetryLater, SendError, TransientError
 from bot.core.models import ChatKey
@@ -33,6 +35,10 @@ class ReplySender:
         """Send one message; the chat id to use for the next one (it changes when a chat migrates), or
         ``None`` when the chat is gone or the message could not be sent."""
         platform = self._messenger.platform
+        if message.idempotency_key is None:
+            # One key for every attempt: a retry after a lost answer is then the same message to a platform
+            # that deduplicates (Matrix transaction ids), not a second copy of the reply.
+            message = dataclasses.replace(message, idempotency_key=f"reply.{uuid.uuid4().hex}")
         for attempt in range(REPLY_ATTEMPTS):
             try:
                 await self._messenger.send(chat_id, message)

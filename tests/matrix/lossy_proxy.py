@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -23,15 +24,20 @@ class _Link:
     client: asyncio.StreamWriter
     upstream: asyncio.StreamWriter
     losing: bytes | None = None  # the request line whose answer is to be lost
+    sending: str | None = None  # the message send whose answer comes next
 
 
 @dataclass(eq=False)
 class LossyProxy:
     upstream_url: str
     lost: list[str] = field(default_factory=list)  # request lines whose answers were lost
+    sends: list[tuple[float, str]] = field(default_factory=list)  # (loop time, request line) of every message
+    # send, repeats included
+    answered: list[str] = field(default_factory=list)  # request lines of sends whose answers were passed on
     _to_lose: int = 0
     _losing: set[bytes] = field(default_factory=set)  # sends whose answers are lost, repeats included
     _server: asyncio.Server | None = None
+    _recorded: asyncio.Event = field(default_factory=asyncio.Event)  # set whenever a record above grows
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
@@ -57,6 +63,13 @@ class LossyProxy:
         repeats of these requests, do not reach the client (aiohttp repeats an idempotent PUT once by itself
         when a reused connection breaks)."""
         self._to_lose = count
+
+    async def wait_until(self, test: Callable[[], bool], limit_s: float = 30.0) -> None:
+        """Until ``test()`` (about ``lost``, ``sends``, ``answered``) holds; each new record wakes the waiter."""
+        async with asyncio.timeout(limit_s):
+            while not test():
+                self._recorded.clear()
+                await self._recorded.wait()
 
     def stop_losing(self) -> None:
         """Pass every answer on again, also to repeats of the sends whose answers were lost."""
@@ -84,6 +97,9 @@ class LossyProxy:
         while chunk := await reader.read(_CHUNK):
             line = chunk.split(b"\r\n", 1)[0]
             if line.startswith(b"PUT ") and _SEND in line:
+                link.sending = line.decode(errors="replace")
+                self.sends.append((asyncio.get_running_loop().time(), link.sending))
+                self._recorded.set()
                 if self._to_lose and line not in self._losing:
                     self._to_lose -= 1
                     self._losing.add(line)
@@ -96,10 +112,15 @@ class LossyProxy:
         while chunk := await reader.read(_CHUNK):
             if link.losing is not None:
                 self.lost.append(link.losing.decode(errors="replace"))
+                self._recorded.set()
                 await self._rest_of_answer(reader, chunk)
                 link.client.transport.abort()  # a connection reset, as from a killed server
                 link.upstream.transport.abort()
                 return
+            if link.sending is not None:
+                self.answered.append(link.sending)
+                link.sending = None
+                self._recorded.set()
             link.client.write(chunk)
             await link.client.drain()
         link.client.close()

@@ -1,6 +1,7 @@
 """An alert whose send reached the homeserver but whose answer was lost (the homeserver died after storing the
 event, a connection cut) is retried under its old transaction id, so the homeserver hands back the event it
-already has; folded into a catch-up digest with a new id, it would reach the reader twice."""
+already has; folded into a catch-up digest with a new id, it would reach the reader twice. A reply to a command
+is retried the same way, under the transaction id of its first attempt."""
 
 from __future__ import annotations
 
@@ -87,3 +88,28 @@ async def test_alerts_whose_answers_were_lost_reach_the_reader_once_after_the_re
 
         text = "\n".join((await alice.notice_events_from(room, bot)).values())
         assert {n: text.count(title(n)) for n in (1, 2)} == {1: 1, 2: 1}, text
+
+
+async def test_a_reply_whose_answer_was_lost_reaches_the_reader_once_after_the_retry(
+    tmp_path: Path, proxy: LossyProxy, accounts: Accounts, alice: UserClient
+) -> None:
+    bot = accounts.bot.user_id
+    settings = settings_via(tmp_path, proxy, accounts)
+    async with running_app(settings, load_seeds=False, run_jobs=False):
+        room = await alice.create_room([bot], direct=True)
+        await alice.wait_for_membership(room, bot, "join")
+        await alice.say(room, "!subscribe Putin")
+        await alice.wait_for_notice(room, bot, "Subscribed")
+
+        answered_before = len(proxy.answered)
+        proxy.lose_answers(1)
+        await alice.say(room, "!unsubscribe Putin")
+        await proxy.wait_until(lambda: bool(proxy.lost))  # the homeserver stored the reply; the bot learns nothing
+        lost_at = proxy.sends[-1][0]
+        # aiohttp repeats the PUT at once by itself; the bot's own retry comes a second later.
+        await proxy.wait_until(lambda: proxy.sends[-1][0] > lost_at + 0.5)
+        proxy.stop_losing()
+        await proxy.wait_until(lambda: len(proxy.answered) > answered_before)
+
+        replies = [text for text in (await alice.notice_events_from(room, bot)).values() if "Unsubscribed" in text]
+        assert len(replies) == 1, (replies, proxy.sends)
