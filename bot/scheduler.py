@@ -1,8 +1,10 @@
 """The APScheduler ``AsyncIOScheduler`` owned by the application: digests and feed polling.
 
-SQLite is the source of truth; jobs are derived from it at start (``plan_all``) and whenever a chat changes
-its mode or time zone (``plan_chat``). Each digest job is a one-shot date job that plans the next one after it
-ran, so DST changes are handled by computing each fire time afresh in the chat's zone.
+The database is the source of truth; jobs are derived from it at start (``plan_all``) and whenever a chat
+changes its mode or time zone (``plan_chat``). Each digest job is a one-shot date job that plans the next one
+after it ran, so DST changes are handled by computing each fire time afresh in the chat's zone. With several
+instances the change may have been made on another one: every ``REPLAN_SECONDS`` the leader compares each
+chat's settings with those its job was planned from (``ensure_planned``).
 """
 
 from __future__ import annotations
@@ -25,8 +27,19 @@ from bot.storage.store import Storage
 log = logging.getLogger(__name__)
 
 FEED_CHECK_SECONDS = 30  # how often due feeds are looked for; each feed keeps its own interval
-REPLAN_SECONDS = 600  # safety net: every digest chat has its next job (e.g. after a comeback)
+REPLAN_SECONDS = 30  # a digest setting changed on another instance (or a lost job) is planned within this
 STOP_GRACE_SECONDS = 10.0
+
+
+_PlanKey = tuple[Mode, str, str]
+
+
+def _plan_key(chat: Chat) -> _PlanKey:
+    return chat.mode, chat.digest_time, chat.timezone
+
+
+def _job_id(chat_id: int) -> str:
+    return f"digest-{chat_id}"
 
 
 class NewsScheduler:
@@ -52,6 +65,7 @@ class NewsScheduler:
             timezone="UTC", job_defaults={"coalesce": True, "misfire_grace_time": None}
         )
         self._running: set[asyncio.Task[object]] = set()
+        self._planned_from: dict[int, _PlanKey] = {}  # chat id → the settings its digest job was planned from
 
     async def start(self) -> None:
         self._scheduler.start(paused=not self._run_jobs)
@@ -95,10 +109,18 @@ class NewsScheduler:
         return run
 
     async def ensure_planned(self) -> None:
-        for chat in await self._storage.chats.active_chats():
-            if chat.mode is not Mode.INSTANT and self._scheduler.get_job(f"digest-{chat.id}") is None:
-                log.info("chat %s had no digest planned; planning it", chat.id)
+        """Plan what the database says and the jobs do not: a chat whose mode, digest time or time zone was
+        changed on another instance, a digest chat without a job, a job of a chat that left."""
+        active = await self._storage.chats.active_chats()
+        for chat in active:
+            planned_from = self._planned_from.get(chat.id)
+            if chat.mode is Mode.INSTANT and planned_from is None:
+                continue
+            if planned_from != _plan_key(chat) or self._scheduler.get_job(_job_id(chat.id)) is None:
+                log.info("chat %s: digest settings changed or not planned; planning it", chat.id)
                 await self.plan_chat(chat)
+        for chat_id in self._planned_from.keys() - {chat.id for chat in active}:
+            self._unplan(chat_id)
 
     async def plan_all(self) -> None:
         """Rebuild every digest job from SQLite; a digest that came due while the bot was down runs now."""
@@ -116,9 +138,7 @@ class NewsScheduler:
 
     async def plan_chat(self, chat: Chat) -> datetime | None:
         """(Re)plan the next digest of one chat; returns its UTC time (None in instant mode)."""
-        job_id = f"digest-{chat.id}"
-        if self._scheduler.get_job(job_id):
-            self._scheduler.remove_job(job_id)
+        self._unplan(chat.id)
         if chat.mode is Mode.INSTANT or not chat.active:
             return None
         when = next_digest_at(chat.mode, chat.digest_time, chat.timezone, self._clock.now())
@@ -128,13 +148,19 @@ class NewsScheduler:
             self._tracked(self.run_digest),
             DateTrigger(run_date=when),
             args=(chat.id,),
-            id=job_id,
+            id=_job_id(chat.id),
             replace_existing=True,
         )
+        self._planned_from[chat.id] = _plan_key(chat)
         return when
 
+    def _unplan(self, chat_id: int) -> None:
+        self._planned_from.pop(chat_id, None)
+        if self._scheduler.get_job(_job_id(chat_id)):
+            self._scheduler.remove_job(_job_id(chat_id))
+
     def planned(self, chat_id: int) -> datetime | None:
-        job = self._scheduler.get_job(f"digest-{chat_id}")
+        job = self._scheduler.get_job(_job_id(chat_id))
         if job is None:
             return None
         # A job planned while the scheduler is not running (an instance that does not lead) has no

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.app import App, running_app
+from bot.core.alerts.schedule import next_digest_at
+from bot.core.models import ChatKey
 from config.settings import Settings
-from tests.fakes import RecordingMessenger
+from tests.fakes import RecordingMessenger, command
 from tests.services.test_delivery import subscribe, visit
 
 
@@ -60,3 +63,23 @@ async def test_a_subscription_taken_on_one_instance_matches_on_the_other(pg_sett
         texts = await messenger.wait_for(lambda t: len(t) == 1)
         assert texts[0].splitlines()[0] == "Putin besucht Hanoi"
         assert [chat for chat, _ in messenger.sent] == ["on-second"]
+
+
+async def test_a_digest_setting_changed_on_a_follower_is_planned_by_the_leader(pg_settings: Settings) -> None:
+    """Webhooks let any instance take ``/mode``; only the leader's scheduler fires digests, so it follows the
+    stored settings (``ensure_planned``, every REPLAN_SECONDS) rather than its own old job."""
+    async with running_app(pg_settings, load_seeds=False) as leader:
+        await until(lambda: scheduler_running(leader))
+        async with running_app(pg_settings, load_seeds=False) as follower:
+            scheduler = leader.services.scheduler
+            assert scheduler is not None
+            for mode in ("daily 08:00", "daily 18:30", "hourly"):
+                await follower.handle(command(f"/mode {mode}", chat_id="newsroom"))
+                chat = await leader.storage.chats.get_by_key(ChatKey("fake", "newsroom"))
+                assert chat is not None
+                await scheduler.ensure_planned()
+                expected = next_digest_at(chat.mode, chat.digest_time, chat.timezone, datetime.now(UTC))
+                assert scheduler.planned(chat.id) == expected, mode
+            await follower.handle(command("/mode instant", chat_id="newsroom"))
+            await scheduler.ensure_planned()
+            assert scheduler.planned(chat.id) is None
