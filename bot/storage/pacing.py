@@ -20,8 +20,15 @@ class PacingRepository:
         """Take one token from bucket ``name`` (``rate`` tokens/s, at most ``burst`` saved up); returns how
         many seconds the caller must wait before sending (0 when a token was there). The token is reserved
         either way, so waiting callers queue up fairly instead of retrying."""
-        if rate <= 0 or burst < 1:
-            raise ValueError("rate must be positive and burst at least 1")
+        return (await self.reserve_many(name, rate, burst, 1, now))[0]
+
+    async def reserve_many(
+        self, name: str, rate: float, burst: float, count: int, now: float | None = None
+    ) -> tuple[float, ...]:
+        """Take ``count`` tokens in one transaction; for each, the seconds until it may be used (the bucket
+        fills at ``rate``: the k-th token missing comes k / ``rate`` seconds later)."""
+        if rate <= 0 or burst < 1 or count < 1:
+            raise ValueError("rate must be positive, burst at least 1 and count at least 1")
         async with self._db.transaction() as tx:
             query = _DB_NOW[self._db.dialect]
             if now is None:
@@ -34,8 +41,9 @@ class PacingRepository:
                 f"SELECT tokens, updated_at FROM pacing WHERE name = ?{_LOCK_ROW[self._db.dialect]}", (name,)
             )
             assert row is not None
-            tokens = min(float(burst), float(row[0]) + max(0.0, now - float(row[1])) * rate) - 1.0
+            before = min(float(burst), float(row[0]) + max(0.0, now - float(row[1])) * rate)
             await tx.run(
-                "UPDATE pacing SET tokens = ?, updated_at = ? WHERE name = ?", (tokens, max(now, float(row[1])), name)
+                "UPDATE pacing SET tokens = ?, updated_at = ? WHERE name = ?",
+                (before - count, max(now, float(row[1])), name),
             )
-        return max(0.0, -tokens / rate)
+        return tuple(max(0.0, (k - before) / rate) for k in range(1, count + 1))

@@ -69,6 +69,14 @@ async def test_token_bucket_paces_and_refills(storage: Storage) -> None:
         await storage.pacing.reserve("x", rate=0, burst=1)
 
 
+async def test_tokens_taken_in_one_block_wait_as_if_taken_one_by_one(storage: Storage) -> None:
+    block = await storage.pacing.reserve_many("block", rate=10.0, burst=3, count=5, now=100.0)
+    assert block == pytest.approx((0.0, 0.0, 0.0, 0.1, 0.2))
+    assert await storage.pacing.reserve("block", rate=10.0, burst=3, now=100.0) == pytest.approx(0.3)
+    with pytest.raises(ValueError):
+        await storage.pacing.reserve_many("block", rate=10.0, burst=3, count=0)
+
+
 async def test_token_bucket_uses_the_database_clock_when_no_time_is_given(storage: Storage) -> None:
     assert await storage.pacing.reserve("live", rate=1.0, burst=1) == 0.0
     assert 0.0 < await storage.pacing.reserve("live", rate=1.0, burst=1) <= 1.0
@@ -122,3 +130,12 @@ async def test_three_instances_share_one_global_rate(three_instances: list[Stora
     results = await asyncio.gather(*(reserve(s) for s in three_instances))
     waits = sorted(w for batch in results for w in batch)
     assert waits == pytest.approx([n / 30 for n in range(60)])
+
+
+async def test_three_instances_taking_blocks_share_one_global_rate(three_instances: list[Storage]) -> None:
+    async def reserve(storage: Storage) -> list[float]:
+        blocks = [await storage.pacing.reserve_many("blocks", rate=30.0, burst=1, count=4, now=500.0) for _ in range(5)]
+        return [wait for block in blocks for wait in block]
+
+    results = await asyncio.gather(*(reserve(s) for s in three_instances))
+    assert sorted(w for batch in results for w in batch) == pytest.approx([n / 30 for n in range(60)])

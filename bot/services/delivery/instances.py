@@ -4,8 +4,9 @@ On SQLite there is one process: every due chat is ours and the in-process rate l
 (:class:`LocalDelivery`, the old path, no extra queries). On PostgreSQL several instances share one outbox
 (:class:`SharedDelivery`): a pass leases its chats (``storage.claims``: one instance per chat at a time, so
 per-chat order holds and no row is sent by two instances), renews the leases while it works and releases
-them at the end; before each message a token comes from the database's bucket (``storage.pacing``), so the
-platform's global limit is shared by the instances instead of multiplied by their number.
+them at the end; before each message a token comes from the database's bucket (``storage.pacing``, taken in
+blocks by :mod:`.shared_pace`), so the platform's global limit is shared by the instances instead of multiplied
+by their number.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import datetime, timedelta
 
 from bot.core.clock import Clock
+from bot.services.delivery.shared_pace import SharedPacer
 from bot.storage.store import Storage
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,7 @@ class SharedDelivery:
         self._held: Counter[int] = Counter()
         self._claiming = asyncio.Lock()
         self.newly_held: list[int] = []  # of the last claim: chats no pass or digest of this process held
+        self._pacer = SharedPacer(storage)
 
     async def claim(self, now: datetime, platforms: Iterable[str]) -> list[int]:
         # One claim at a time per process: two passes of this instance (the worker's and a flush) must not
@@ -157,9 +160,7 @@ class SharedDelivery:
 
     async def pace(self, platform: str, rate: float) -> None:
         """Wait for this message's slot in the platform's global budget, shared by every instance."""
-        wait = await self._storage.pacing.reserve(f"{platform}.global", rate=rate, burst=max(1.0, rate))
-        if wait > 0:
-            await asyncio.sleep(wait)
+        await self._pacer.pace(platform, rate)
 
     async def close(self) -> None:
         if self._held:
