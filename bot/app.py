@@ -56,6 +56,7 @@ class App:
         self.registry = registry
         self.dispatcher = Dispatcher(registry, services)
         self.transports: list[Transport] = []
+        self.devices: list[Transport] = []  # several instances: run whole on the leader only (the Matrix device)
         self.console: ConsoleTransport | None = None
         self._stop_leading: Callable[[], Awaitable[None]] | None = None
 
@@ -341,6 +342,7 @@ async def running_app(
             services.delivery.register(app.console.messenger)
             services.notifier.register(app.console.messenger, [CONSOLE_CHAT])
         app.transports = _build_transports(app, receivers)
+        app.devices = receivers.devices if receivers is not None else []
         await _start_transports(app, stack, receivers)
 
         await services.delivery.start()
@@ -358,7 +360,8 @@ async def running_app(
             await _start_leadership(app, stack, leadership, receivers)
         log.info(
             "newsalert running: %s; %d subscriptions",
-            ", ".join(t.messenger.platform for t in app.transports) or ("console" if console else "no transport"),
+            ", ".join(t.messenger.platform for t in [*app.transports, *app.devices])
+            or ("console" if console else "no transport"),
             len(pipeline),
         )
         yield app
