@@ -22,10 +22,9 @@ from bot.core.matching.patterns import (
     ENDING_STARTS,
     ENDINGS_DE,
     ENDINGS_EN,
-    ENDINGS_POSSESSIVE,
-    ENDINGS_SHORT,
     MAX_ENDING,
     STRONG,
+    HeadTable,
     Pattern,
     Rest,
     append,
@@ -39,7 +38,6 @@ from bot.core.matching.vocabulary import Vocabulary
 
 MIN_COMPOUND_HEAD = 3  # letters before a compound tail ("Gipfel|treffen"), so "ideal" is not "i|deal"
 VIA_COMPOUND = "compound part"
-_CONTEXT_FORM = Form("", "", None)  # a context word takes the endings of any plain word
 
 
 class _Found(NamedTuple):
@@ -88,7 +86,7 @@ class Scanner:
         self._next_target = len(self.entry_ids)
         # word-start forms, and compound tails (searched in German text only), each in one automaton;
         # after changes only the changed words are put in and the links are remade on the next scan
-        self._heads = empty_automaton()
+        self._heads = HeadTable()
         self._tails = empty_automaton()
         self._changed: set[str] = set()
         for index, entry_id in enumerate(self.entry_ids):
@@ -193,17 +191,17 @@ class Scanner:
     def is_entry(self, target: int) -> bool:
         return target < len(self.entry_ids)
 
-    def _built(self) -> tuple[ahocorasick.Automaton, ahocorasick.Automaton]:
+    def _built(self) -> tuple[HeadTable, ahocorasick.Automaton]:
         if self._changed:
             tails_changed = False
             for key in self._changed:  # word starts are searched with the leading space, tails without
                 patterns = self._patterns.get(key, ())
-                put(self._heads, " " + key, patterns, key if key in self._context_refs else "")
+                self._heads.put(" " + key, patterns, key if key in self._context_refs else "")
                 tail_patterns = [p for p in patterns if p.form.tail]
                 if tail_patterns or key in self._tails:
                     put(self._tails, key, tail_patterns, "")
                     tails_changed = True
-            self._heads.make_automaton()
+            self._heads.make()
             if tails_changed:
                 self._tails.make_automaton()
             self._changed.clear()
@@ -225,21 +223,29 @@ class Scanner:
                 found.add(RawHit(pattern.target, pattern.role, start, end, normal.source[start:end], VIA_COMPOUND))
         return Scan(found.strong, found.others, language[0], found.context, normal)
 
-    def _scan_words(
-        self, heads: ahocorasick.Automaton, padded: str, normal: NormalText, language: list, found: _Found
-    ) -> None:
+    def _scan_words(self, heads: HeadTable, padded: str, normal: NormalText, language: list, found: _Found) -> None:
         """The hot loop: every spelling that starts a word (≈ 30 per article). A whole-word occurrence of a
         plain strong pattern is a hit at once, recorded as a mark (grouped by target, as presence reads them);
         the rarer kinds of pattern are handed to :meth:`_whole_rest`; a spelling followed by more letters
         costs one character test unless an ending could follow."""
         strong = found.strong
         starts = ENDING_STARTS
-        for last, (length, plain, patterns, rest) in heads.iter(padded):
+        lengths, values = heads.lengths, heads.values
+        for last, slot in heads.automaton.iter(padded):
             stop = last + 1
             char = padded[stop]
             if char == " ":  # a whole word
-                begin = stop - length
-                for target in plain:  # marks only: the few hits read are built later (Scan.built)
+                begin = stop - lengths[slot]
+                value = values[slot]
+                if type(value) is int:  # one plain strong pattern: a mark only (hits are built by Scan.built)
+                    group = strong.get(value)
+                    if group is None:
+                        strong[value] = [(begin, last)]
+                    else:
+                        group.append((begin, last))
+                    continue
+                plain, _, rest = value  # type: ignore[misc]
+                for target in plain:
                     group = strong.get(target)
                     if group is None:
                         strong[target] = [(begin, last)]
@@ -258,9 +264,16 @@ class Scanner:
             ending = padded[stop:word_end]
             if ending not in ENDINGS_EN and (ending not in ENDINGS_DE or _language(language, normal) != "de"):
                 continue
-            word_start = stop - length + 1
-            if rest is not None and rest[0]:
-                self._context_hit(found.context, rest[0], normal, word_start, word_end, ending, language)
+            word_start = stop - lengths[slot] + 1
+            value = values[slot]
+            if type(value) is int:  # its one pattern, from the table the value was made of
+                patterns = self._patterns[padded[word_start:stop]]
+            else:
+                _, patterns, rest = value  # type: ignore[misc]
+                if rest is not None and rest[0]:  # a context word with an ending ("troops'"): any ending
+                    # that passed the test above is one a plain word takes
+                    start, end = normal.source_span(word_start - 1, word_end - 1)
+                    found.context.append((start, end, rest[0]))
             for pattern in patterns:
                 found.add(self._check(pattern, normal, word_start, stop, word_end, ending, language))
 
@@ -295,21 +308,6 @@ class Scanner:
             for pattern in patterns:
                 found.add(self._check(pattern, normal, word_start, stop, word_end, ending, language))
 
-    def _context_hit(
-        self,
-        context: list[tuple[int, int, str]],
-        spelling: str,
-        normal: NormalText,
-        word_start: int,
-        word_end: int,
-        ending: str,
-        language: list,
-    ) -> None:
-        """A context word with an ending ("troops'")."""
-        if self._ending_ok(_CONTEXT_FORM, ending, normal, language):
-            start, end = normal.source_span(word_start - 1, word_end - 1)
-            context.append((start, end, spelling))
-
     def _check(
         self,
         pattern: Pattern,
@@ -324,7 +322,7 @@ class Scanner:
         if ending not in pattern.endings and not (
             pattern.endings is ENDINGS_EN and ending in ENDINGS_DE and _language(language, normal) == "de"
         ):
-            return None  # the same rule as _ending_ok, decided per pattern when it was made
+            return None  # the endings rule of the pattern's form, decided when the pattern was made
         form = pattern.form
         if normal.aligned:
             start, end, core_end = word_start - 1, word_end - 1, stop - 1
@@ -340,16 +338,6 @@ class Scanner:
         if weak_name and _starts_full_name(source, end, normal, language):
             return None
         return tuple.__new__(RawHit, (pattern.target, pattern.role, start, end, source[start:end], form.via))
-
-    @staticmethod
-    def _ending_ok(form: Form, ending: str, normal: NormalText, language: list) -> bool:
-        if form.exact:
-            return ending in ENDINGS_POSSESSIVE
-        if form.acronym or form.capital:
-            return ending in ENDINGS_SHORT
-        if ending in ENDINGS_EN:
-            return True
-        return ending in ENDINGS_DE and _language(language, normal) == "de"
 
     def present(self, scan: Scan, relaxed: bool = False, keep_nested: bool = False) -> dict[int, Found]:
         """Targets the text is about, with their hits (see presence.py)."""
