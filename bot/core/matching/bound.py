@@ -55,11 +55,20 @@ class BoundQuery:
             return
         conjunction = _conjunction(node, targets)
         if conjunction is not None:
-            self.required, self.forbidden = (tuple(sorted(part)) for part in conjunction)
+            self.required, self.forbidden = (self._shared(tuple(sorted(part))) for part in conjunction)
         else:
             self._check = _checker(node, targets)
         # a query that is false when nothing is present needs one of these targets to be true
-        self.trigger = tuple(sorted(_necessary(node, targets, scanner.rarity) or self.positive))
+        self.trigger = self._shared(tuple(sorted(_necessary(node, targets, scanner.rarity) or self.positive)))
+
+    def _shared(self, targets: tuple[int, ...]) -> tuple[int, ...]:
+        """An equal tuple this query already holds, else ``targets``: in "A -B" the positive, required and
+        trigger targets are all (A,), and 100k queries make the copies count."""
+        if targets == self.positive:
+            return self.positive
+        if targets == self.required:
+            return self.required  # type: ignore[return-value]  # equal to a tuple, so a tuple
+        return targets
 
     @property
     def conjunction(self) -> tuple[frozenset[int], frozenset[int]] | None:

@@ -7,18 +7,20 @@ from collections.abc import Callable, Container, Hashable
 from bot.core.matching.bound import BoundQuery, term_target
 from bot.core.matching.engine import ArticleView, CompiledQuery, MatchEngine, MatchResult
 from bot.core.matching.query import Term
+from bot.core.matching.scanner import Scanner
 
 Keys = tuple[Hashable, ...]  # subscribers of one query: a tuple, replaced on change (a list costs 40 bytes more)
 
 
-class _Query:
-    """One distinct query of more than one term, shared by every subscription to it."""
+class _Query(BoundQuery):
+    """One distinct query of more than one term, shared by every subscription to it: the compiled query
+    itself with its key and subscribers (one object, not a record pointing at one)."""
 
-    __slots__ = ("bound", "keys", "qkey")
+    __slots__ = ("keys", "qkey")
 
-    def __init__(self, qkey: str, bound: BoundQuery) -> None:
+    def __init__(self, qkey: str, compiled: CompiledQuery, scanner: Scanner) -> None:
+        super().__init__(compiled, scanner)
         self.qkey = qkey
-        self.bound = bound
         self.keys: Keys = ()
 
 
@@ -82,7 +84,7 @@ class SubscriptionIndex:
             if not record.keys:
                 del self._queries[qkey]
                 self._file(record, _detach)
-                record.bound.release()
+                record.release()
             return
         kept = tuple(k for k in self._keys_of(record) if k != key)
         self._set_keys(record, kept)
@@ -96,7 +98,7 @@ class SubscriptionIndex:
         if isinstance(compiled.node, Term):
             # the canonical key of a one-term query is its term's key, the one the scanner registers it by
             return term_target(compiled.atoms[compiled.node], self._scanner)
-        query = _Query(qkey, BoundQuery(compiled, self._scanner))
+        query = _Query(qkey, compiled, self._scanner)
         self._file(query, _attach)
         return query
 
@@ -116,12 +118,11 @@ class SubscriptionIndex:
 
     def _file(self, record: _Query, change: _Change) -> None:
         """Attach a query of more than one term to (or detach it from) the targets that decide it."""
-        bound = record.bound
-        required = _guarded_form(bound)
+        required = _guarded_form(record)
         if required is not None:
             change(self._targets, required, "guarded", record)
             return
-        for target in bound.trigger:
+        for target in record.trigger:
             change(self._targets, target, "boolean", record)
 
     def __len__(self) -> int:
@@ -169,7 +170,7 @@ class SubscriptionIndex:
                 for query in entry.boolean:
                     candidates[query] = None
         for query in candidates:
-            result = query.bound.result(view)
+            result = query.result(view)
             if result.matched:
                 for key in query.keys:
                     results[key] = result
@@ -181,7 +182,7 @@ def _unblocked(
 ) -> None:
     """The "A -B -C" queries of a present A none of whose excluded terms is present (usually all of them)."""
     for query in guarded:
-        for excluded in query.bound.forbidden:
+        for excluded in query.forbidden:
             if excluded in present:
                 break
         else:

@@ -72,6 +72,28 @@ def append(table: dict[str, tuple[Pattern, ...]], key: str, pattern: Pattern) ->
     table[key] = (*table.get(key, ()), pattern)
 
 
+# The patterns of one spelling in the scanner's main table: the pattern alone when it is the only one (most
+# spellings: a one-item tuple costs 56 bytes), else a tuple, replaced on change
+Patterns = Pattern | tuple[Pattern, ...]
+
+
+def add_pattern(table: dict[str, Patterns], key: str, pattern: Pattern) -> None:
+    old = table.get(key)
+    table[key] = pattern if old is None else (*every(old), pattern)
+
+
+def every(patterns: Patterns | None) -> tuple[Pattern, ...]:
+    if patterns is None:
+        return ()
+    return patterns if type(patterns) is tuple else (patterns,)  # type: ignore[return-value]
+
+
+def without(patterns: Patterns, target: int) -> Patterns | None:
+    """``patterns`` without those of ``target`` (None: none left)."""
+    kept = tuple(p for p in every(patterns) if p.target != target)
+    return kept if len(kept) > 1 else kept[0] if kept else None
+
+
 class HeadTable:
     """The word-start automaton. It stores plain ints (no Python object per spelling): the slot of the
     spelling in two parallel lists, its length and its :data:`Value`. Slots of removed spellings are

@@ -26,12 +26,16 @@ from bot.core.matching.patterns import (
     STRONG,
     HeadTable,
     Pattern,
+    Patterns,
     Rest,
+    add_pattern,
     append,
     empty_automaton,
+    every,
     key_of,
     make_pattern,
     put,
+    without,
 )
 from bot.core.matching.presence import Found, RawHit, Role, Scan, Tables, present
 from bot.core.matching.vocabulary import Vocabulary
@@ -71,7 +75,7 @@ class Scanner:
         self._parts: dict[str, tuple[Pattern, ...]] = {}
         self.entry_ids: list[str] = list(lexicon.entries)
         self.entry_index = {eid: i for i, eid in enumerate(self.entry_ids)}
-        self._patterns: dict[str, tuple[Pattern, ...]] = {}
+        self._patterns: dict[str, Patterns] = {}
         self._context: dict[int, frozenset[int]] = {}
         self._term_targets: dict[str, int] = {}
         self._term_forms: dict[int, tuple[Form, ...]] = {}
@@ -102,7 +106,7 @@ class Scanner:
             (Role.NEGATIVE, entry.negative),
         ):
             for form in forms:
-                append(self._patterns, key_of(form), make_pattern(index, role, form, True))
+                add_pattern(self._patterns, key_of(form), make_pattern(index, role, form, True))
                 self._changed.add(key_of(form))
         self._context[index] = frozenset(self.entry_index[c] for c in entry.context)
 
@@ -130,7 +134,7 @@ class Scanner:
                 self._changed.add(spelling)
         for role, form in roles:
             pattern = make_pattern(target, role, form, False)
-            append(self._patterns, key_of(form), pattern)
+            add_pattern(self._patterns, key_of(form), pattern)
             self._changed.add(key_of(form))
             if form.compound and role is Role.STRONG:
                 append(self._parts, form.norm, pattern)
@@ -144,16 +148,20 @@ class Scanner:
         if self._term_refs[target] > 0:
             return
         for form in self._term_forms.pop(target):
-            for table, spelling in ((self._patterns, key_of(form)), (self._parts, form.norm)):
-                patterns = table.get(spelling)
-                if patterns is None:
-                    continue
-                kept = tuple(p for p in patterns if p.target != target)
-                if kept:
-                    table[spelling] = kept
+            spelling = key_of(form)
+            kept = without(self._patterns[spelling], target) if spelling in self._patterns else None
+            if kept is None:
+                self._patterns.pop(spelling, None)
+            else:
+                self._patterns[spelling] = kept
+            parts = self._parts.get(form.norm)
+            if parts is not None:
+                kept_parts = tuple(p for p in parts if p.target != target)
+                if kept_parts:
+                    self._parts[form.norm] = kept_parts
                 else:
-                    del table[spelling]
-            self._changed.add(key_of(form))
+                    del self._parts[form.norm]
+            self._changed.add(spelling)
         for spelling in self._term_context.pop(target, ()):
             self._context_refs[spelling] -= 1
             if not self._context_refs[spelling]:
@@ -195,7 +203,7 @@ class Scanner:
         if self._changed:
             tails_changed = False
             for key in self._changed:  # word starts are searched with the leading space, tails without
-                patterns = self._patterns.get(key, ())
+                patterns = every(self._patterns.get(key))
                 self._heads.put(" " + key, patterns, key if key in self._context_refs else "")
                 tail_patterns = [p for p in patterns if p.form.tail]
                 if tail_patterns or key in self._tails:
@@ -267,7 +275,7 @@ class Scanner:
             word_start = stop - lengths[slot] + 1
             value = values[slot]
             if type(value) is int:  # its one pattern, from the table the value was made of
-                patterns = self._patterns[padded[word_start:stop]]
+                patterns = (self._patterns[padded[word_start:stop]],)
             else:
                 _, patterns, rest = value  # type: ignore[misc]
                 if rest is not None and rest[0]:  # a context word with an ending ("troops'"): any ending
