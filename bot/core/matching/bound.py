@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 def term_target(atom: Atom, scanner: Scanner) -> int:
     """The target id of a resolved term; a free-text term is registered (reference-counted: whoever calls
-    this for one releases it with ``scanner.release_term(atom.key)``)."""
+    this for one releases it with ``scanner.release_term(target)``)."""
     if atom.entry_id is not None:
         return scanner.entry_index[atom.entry_id]
     return scanner.add_term(atom.key, atom.forms, atom.label, atom.weak, atom.context)
@@ -38,12 +38,13 @@ class BoundQuery:
     def __init__(self, compiled: CompiledQuery, scanner: Scanner) -> None:
         self.scanner = scanner
         targets: dict[Term, int] = {}
-        registered: list[str] = []
+        registered: list[int] = []
         for term, atom in compiled.atoms.items():
             targets[term] = term_target(atom, scanner)
             if atom.entry_id is None:
-                registered.append(atom.key)
-        self._registered: tuple[str, ...] = tuple(registered)
+                registered.append(targets[term])
+        # the scanner's own target ints, not the terms' keys: a key string per query and term was 60 bytes
+        self._registered: tuple[int, ...] = tuple(registered)
         self.positive = tuple(sorted({targets[t] for t in positive_terms(compiled.node)}))
         node = compiled.node
         self.single = self.positive[0] if isinstance(node, Term) else None
@@ -76,8 +77,8 @@ class BoundQuery:
         return None if self.required is None else (frozenset(self.required), frozenset(self.forbidden))
 
     def release(self) -> None:
-        for key in self._registered:
-            self.scanner.release_term(key)
+        for target in self._registered:
+            self.scanner.release_term(target)
         self._registered = ()
 
     def result(self, view: ArticleView) -> MatchResult:

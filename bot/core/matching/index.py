@@ -90,8 +90,7 @@ class SubscriptionIndex:
         self._set_keys(record, kept)
         if not kept:
             del self._queries[qkey]
-            if not self._scanner.is_entry(record):  # a free-text term: its query registered it
-                self._scanner.release_term(qkey)
+            self._scanner.release_term(record)  # a free-text term was registered by its query
 
     def _new_record(self, qkey: str, compiled: CompiledQuery) -> int | _Query:
         """A one-term query is its target id; any other is a record filed under the targets that decide it."""

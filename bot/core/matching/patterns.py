@@ -5,7 +5,7 @@ record per pattern, and the value stored per spelling, shaped for the scan loop 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import ahocorasick
 
@@ -24,12 +24,22 @@ STRONG = Role.STRONG
 
 
 @dataclass(frozen=True, slots=True)
-class Pattern:
-    target: int
-    role: Role
-    form: Form
-    plain: bool  # a whole-word occurrence is a hit without further checks
-    endings: frozenset[str]  # the endings it takes in any text (one shared set; ENDINGS_EN: German ones too)
+class Pattern(Form):
+    """A form registered for a target in a role. One object with the form's fields, not a record pointing
+    at the form: a free term's forms are then freed once it is registered (100k terms make that count)."""
+
+    target: int = 0
+    role: Role = Role.STRONG
+    plain: bool = True  # a whole-word occurrence is a hit without further checks
+    endings: frozenset[str] = ENDINGS_EN  # the endings it takes in any text (ENDINGS_EN: German ones too)
+
+    @property
+    def form(self) -> Form:
+        """The form it was made of (the compound matcher reads its ``sense``): itself."""
+        return self
+
+
+_FORM_FIELDS = tuple(f.name for f in fields(Form))
 
 
 def make_pattern(target: int, role: Role, form: Form, entry: bool) -> Pattern:
@@ -42,7 +52,7 @@ def make_pattern(target: int, role: Role, form: Form, entry: bool) -> Pattern:
         endings = ENDINGS_SHORT
     else:
         endings = ENDINGS_EN
-    return Pattern(target, role, form, plain, endings)
+    return Pattern(*(getattr(form, name) for name in _FORM_FIELDS), target, role, plain, endings)  # type: ignore[misc]
 
 
 def key_of(form: Form) -> str:
@@ -86,6 +96,18 @@ def every(patterns: Patterns | None) -> tuple[Pattern, ...]:
     if patterns is None:
         return ()
     return patterns if type(patterns) is tuple else (patterns,)  # type: ignore[return-value]
+
+
+class TermRecord:
+    """A registered free-text term: its key, label, patterns (see :data:`Patterns`) and registrations."""
+
+    __slots__ = ("key", "label", "patterns", "refs")
+
+    def __init__(self, key: str, label: str, patterns: Patterns) -> None:
+        self.key = key
+        self.label = label
+        self.patterns = patterns
+        self.refs = 1
 
 
 def without(patterns: Patterns, target: int) -> Patterns | None:
@@ -133,9 +155,9 @@ class HeadTable:
 
 
 def _value(patterns: Sequence[Pattern], context: str) -> Value:
-    plain = tuple(p.target for p in patterns if p.plain and p.role is STRONG and not p.form.via)
+    plain = tuple(p.target for p in patterns if p.plain and p.role is STRONG and not p.via)
     plain_other = tuple(
-        (p.target, p.role, p.form.via) for p in patterns if p.plain and (p.role is not STRONG or p.form.via)
+        (p.target, p.role, p.via) for p in patterns if p.plain and (p.role is not STRONG or p.via)
     )
     checked = tuple(p for p in patterns if not p.plain)
     rest = (context, checked, plain_other) if context or checked or plain_other else None

@@ -28,6 +28,7 @@ from bot.core.matching.patterns import (
     Pattern,
     Patterns,
     Rest,
+    TermRecord,
     add_pattern,
     append,
     empty_automaton,
@@ -78,9 +79,7 @@ class Scanner:
         self._patterns: dict[str, Patterns] = {}
         self._context: dict[int, frozenset[int]] = {}
         self._term_targets: dict[str, int] = {}
-        self._term_forms: dict[int, tuple[Form, ...]] = {}
-        self._term_refs: dict[int, int] = {}
-        self._term_labels: dict[int, str] = {}
+        self._terms: dict[int, TermRecord] = {}  # one record per free-text term: one table entry, not three
         # context words of free terms are shared by many terms ("army" supports every military sense):
         # stored once per spelling, reference-counted, and looked at only when an ambiguous word occurs
         self._context_refs: dict[str, int] = defaultdict(int)
@@ -117,37 +116,38 @@ class Scanner:
         with one of the ``context`` forms nearby."""
         target = self._term_targets.get(key)
         if target is not None:
-            self._term_refs[target] += 1
+            self._terms[target].refs += 1
             return target
         # ids are never reused: a focus predicate still holding an old id then simply finds nothing
         target = self._take_target()
         roles = [(Role.STRONG, f) for f in forms] + [(Role.WEAK, f) for f in weak]
         self._term_targets[key] = target
-        self._term_forms[target] = tuple(form for _, form in roles)  # flat: no (role, form) pair per form
-        self._term_refs[target] = 1
-        self._term_labels[target] = label
         if weak:  # context matters only for the ambiguous translations
             spellings = frozenset(key_of(f) for f in context)
             self._term_context[target] = spellings
             for spelling in spellings:
                 self._context_refs[spelling] += 1
                 self._changed.add(spelling)
-        for role, form in roles:
-            pattern = make_pattern(target, role, form, False)
-            add_pattern(self._patterns, key_of(form), pattern)
-            self._changed.add(key_of(form))
-            if form.compound and role is Role.STRONG:
-                append(self._parts, form.norm, pattern)
+        made = tuple(make_pattern(target, role, form, False) for role, form in roles)
+        # the patterns, not the forms (they hold the forms' fields): one alone is kept without a tuple
+        self._terms[target] = TermRecord(key, label, made[0] if len(made) == 1 else made)
+        for pattern in made:
+            add_pattern(self._patterns, key_of(pattern), pattern)
+            self._changed.add(key_of(pattern))
+            if pattern.compound and pattern.role is Role.STRONG:
+                append(self._parts, pattern.norm, pattern)
         return target
 
-    def release_term(self, key: str) -> None:
-        target = self._term_targets.get(key)
-        if target is None:
+    def release_term(self, target: int) -> None:
+        """Release one registration of the free-text term ``target`` (other targets are ignored)."""
+        term = self._terms.get(target)
+        if term is None:
             return
-        self._term_refs[target] -= 1
-        if self._term_refs[target] > 0:
+        term.refs -= 1
+        if term.refs > 0:
             return
-        for form in self._term_forms.pop(target):
+        del self._terms[target], self._term_targets[term.key]
+        for form in every(term.patterns):
             spelling = key_of(form)
             kept = without(self._patterns[spelling], target) if spelling in self._patterns else None
             if kept is None:
@@ -167,7 +167,6 @@ class Scanner:
             if not self._context_refs[spelling]:
                 del self._context_refs[spelling]
             self._changed.add(spelling)
-        del self._term_targets[key], self._term_refs[target], self._term_labels[target]
 
     def _take_target(self) -> int:
         self._next_target += 1
@@ -180,7 +179,8 @@ class Scanner:
             entry = self.lexicon.entries[self.entry_ids[target]]
             forms = [*entry.forms, *entry.weak]
         else:
-            forms = list(self._term_forms.get(target, ()))
+            term = self._terms.get(target)
+            forms = list(every(term.patterns if term is not None else None))
         return min((len(f.norm) for f in forms), default=0)
 
     def entry_name(self, target: int, lang: str) -> str:
@@ -191,7 +191,8 @@ class Scanner:
         return names[target]
 
     def term_label(self, target: int) -> str:
-        return self._term_labels.get(target, "?")
+        term = self._terms.get(target)
+        return term.label if term is not None else "?"
 
     def surface_keys(self) -> list[str]:
         return [" " + key for key in self._patterns.keys() | self._context_refs.keys()]
@@ -205,7 +206,7 @@ class Scanner:
             for key in self._changed:  # word starts are searched with the leading space, tails without
                 patterns = every(self._patterns.get(key))
                 self._heads.put(" " + key, patterns, key if key in self._context_refs else "")
-                tail_patterns = [p for p in patterns if p.form.tail]
+                tail_patterns = [p for p in patterns if p.tail]
                 if tail_patterns or key in self._tails:
                     put(self._tails, key, tail_patterns, "")
                     tails_changed = True
@@ -331,7 +332,7 @@ class Scanner:
             pattern.endings is ENDINGS_EN and ending in ENDINGS_DE and _language(language, normal) == "de"
         ):
             return None  # the endings rule of the pattern's form, decided when the pattern was made
-        form = pattern.form
+        form = pattern  # it holds its form's fields
         if normal.aligned:
             start, end, core_end = word_start - 1, word_end - 1, stop - 1
         else:
