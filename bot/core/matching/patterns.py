@@ -98,16 +98,14 @@ def every(patterns: Patterns | None) -> tuple[Pattern, ...]:
     return patterns if type(patterns) is tuple else (patterns,)  # type: ignore[return-value]
 
 
+@dataclass(slots=True, eq=False)
 class TermRecord:
     """A registered free-text term: its key, label, patterns (see :data:`Patterns`) and registrations."""
 
-    __slots__ = ("key", "label", "patterns", "refs")
-
-    def __init__(self, key: str, label: str, patterns: Patterns) -> None:
-        self.key = key
-        self.label = label
-        self.patterns = patterns
-        self.refs = 1
+    key: str
+    label: str
+    patterns: Patterns
+    refs: int = 1
 
 
 def without(patterns: Patterns, target: int) -> Patterns | None:

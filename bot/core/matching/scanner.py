@@ -296,7 +296,7 @@ class Scanner:
         if plain_other:
             surface = normal.source[start:end]
             for target, role, via in plain_other:  # strong ones (with a via) join the target's other hits
-                found.add(RawHit(target, role, start, end, surface, via))
+                found.add(tuple.__new__(RawHit, (target, role, start, end, surface, via)))  # no _make frame
         if spelling:
             found.context.append((start, end, spelling))
         for pattern in checked:
