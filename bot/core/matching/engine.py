@@ -12,20 +12,19 @@ from pathlib import Path
 from bot.core.i18n import translator
 from bot.core.lang import detect_language
 from bot.core.lemma_cache import use_lemma_cache
+from bot.core.matching.bound import BoundQuery
 from bot.core.matching.compounds import Decompounder
 from bot.core.matching.describe import DEFAULT_NAME_LANG, describe
 from bot.core.matching.lexicon import Lexicon
 from bot.core.matching.normalize import normalize
 from bot.core.matching.presence import Found, Scan, outermost
-from bot.core.matching.query import And, Node, Not, Or, Term, parse_query, positive_terms, terms_of
+from bot.core.matching.query import And, Node, Not, Term, parse_query, positive_terms, terms_of
 from bot.core.matching.results import NO_MATCH, VIA_ALIAS, Hit, MatchResult
 from bot.core.matching.scanner import RawHit, Scanner
 from bot.core.matching.terms import Atom, resolve_term
 from bot.core.matching.vocabulary import Vocabulary
 
 COMPILE_CACHE_SIZE = 4096
-
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,71 +49,6 @@ class CompiledQuery:
 
     def positive_atoms(self) -> list[Atom]:
         return list({self.atoms[t].key: self.atoms[t] for t in positive_terms(self.node)}.values())
-
-
-Presence = Callable[[dict[int, Found]], bool]  # reads membership only: marks or RawHits alike
-
-
-class BoundQuery:
-    """A compiled query attached to one scanner (free-text terms registered there). Slotted and small: 100k
-    of these live in a subscription index. A one-term query (most of them) is answered per present target;
-    a plain AND of terms and negated terms ("A AND B -C") by membership tests on two tuples; only other
-    shapes keep a closure over target ids."""
-
-    __slots__ = ("_check", "_registered", "forbidden", "positive", "required", "scanner", "single", "trigger")
-
-    def __init__(self, compiled: CompiledQuery, scanner: Scanner) -> None:
-        self.scanner = scanner
-        targets: dict[Term, int] = {}
-        registered: list[str] = []
-        for term, atom in compiled.atoms.items():
-            if atom.entry_id is not None:
-                targets[term] = scanner.entry_index[atom.entry_id]
-            else:
-                targets[term] = scanner.add_term(atom.key, atom.forms, atom.label, atom.weak, atom.context)
-                registered.append(atom.key)
-        self._registered: tuple[str, ...] = tuple(registered)
-        self.positive = tuple(sorted({targets[t] for t in positive_terms(compiled.node)}))
-        node = compiled.node
-        self.single = self.positive[0] if isinstance(node, Term) else None
-        self.trigger: tuple[int, ...] = ()
-        self._check: Presence | None = None
-        self.required: tuple[int, ...] | None = None
-        self.forbidden: tuple[int, ...] = ()
-        if self.single is not None:  # answered per present target: no trigger, closure or conjunction
-            return
-        conjunction = _conjunction(node, targets)
-        if conjunction is not None:
-            self.required, self.forbidden = (tuple(sorted(part)) for part in conjunction)
-        else:
-            self._check = _checker(node, targets)
-        # a query that is false when nothing is present needs one of these targets to be true
-        self.trigger = tuple(sorted(_necessary(node, targets, scanner.rarity) or self.positive))
-
-    @property
-    def conjunction(self) -> tuple[frozenset[int], frozenset[int]] | None:
-        """(required, forbidden) targets of a plain AND of terms and negated terms, else None."""
-        return None if self.required is None else (frozenset(self.required), frozenset(self.forbidden))
-
-    def release(self) -> None:
-        for key in self._registered:
-            self.scanner.release_term(key)
-        self._registered = ()
-
-    def result(self, view: ArticleView) -> MatchResult:
-        if self.single is not None:  # most subscriptions: one name or keyword
-            return view.single(self.single)
-        present = view.present
-        if self.required is not None:  # "A AND B -C": membership tests instead of a closure tree
-            for target in self.required:
-                if target not in present:
-                    return NO_MATCH
-            for target in self.forbidden:
-                if target in present:
-                    return NO_MATCH
-        elif self._check is None or not self._check(present):
-            return NO_MATCH
-        return view.combined(self.positive)
 
 
 class ArticleView:
@@ -203,48 +137,6 @@ class _Explainer:
         if self.lang is None:
             self.lang = detect_language(self.text)
         return self.scanner.entry_name(target, self.lang)
-
-
-def _checker(node: Node, targets: dict[Term, int]) -> Presence:
-    if isinstance(node, Term):
-        target = targets[node]
-        return lambda present: target in present
-    if isinstance(node, Not):
-        inner = _checker(node.child, targets)
-        return lambda present: not inner(present)
-    parts = tuple(_checker(c, targets) for c in node.children)
-    if isinstance(node, And):
-        return lambda present: all(part(present) for part in parts)
-    return lambda present: any(part(present) for part in parts)
-
-
-def _conjunction(node: Node, targets: dict[Term, int]) -> tuple[frozenset[int], frozenset[int]] | None:
-    """(required, forbidden) targets when the query is a plain AND of terms and negated terms."""
-    parts = node.children if isinstance(node, And) else (node,)
-    required: set[int] = set()
-    forbidden: set[int] = set()
-    for part in parts:
-        if isinstance(part, Term):
-            required.add(targets[part])
-        elif isinstance(part, Not) and isinstance(part.child, Term):
-            forbidden.add(targets[part.child])
-        else:
-            return None
-    return frozenset(required), frozenset(forbidden)
-
-
-def _necessary(node: Node, targets: dict[Term, int], rarity: Callable[[int], int]) -> frozenset[int] | None:
-    """A small set of targets one of which must be present for the query to hold (None: not known).
-    Of the parts of an AND the rarest is chosen, so the query is evaluated for few articles."""
-    if isinstance(node, Term):
-        return frozenset({targets[node]})
-    if isinstance(node, Not):
-        return None
-    found = [_necessary(c, targets, rarity) for c in node.children]
-    if isinstance(node, Or):
-        return None if any(f is None for f in found) else frozenset().union(*found)
-    known = [f for f in found if f is not None]
-    return max(known, key=lambda f: (min(rarity(t) for t in f), -len(f))) if known else None
 
 
 @dataclass(frozen=True, slots=True)

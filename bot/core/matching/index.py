@@ -4,112 +4,124 @@ from __future__ import annotations
 
 from collections.abc import Callable, Container, Hashable
 
-from bot.core.matching.engine import ArticleView, BoundQuery, MatchEngine, MatchResult
+from bot.core.matching.bound import BoundQuery, term_target
+from bot.core.matching.engine import ArticleView, CompiledQuery, MatchEngine, MatchResult
+from bot.core.matching.query import Term
+from bot.core.matching.scanner import Scanner
+
+Keys = tuple[Hashable, ...]  # subscribers of one query: a tuple, replaced on change (a list costs 40 bytes more)
 
 
-class _Query:
-    """One distinct query, shared by every subscription to it: its compiled form and their keys."""
+class _Query(BoundQuery):
+    """One distinct query of more than one term, shared by every subscription to it: the compiled query
+    itself with its key and subscribers (one object, not a record pointing at one)."""
 
-    __slots__ = ("bound", "keys", "qkey")
+    __slots__ = ("keys", "qkey")
 
-    def __init__(self, qkey: str, bound: BoundQuery) -> None:
+    def __init__(self, qkey: str, compiled: CompiledQuery, scanner: Scanner) -> None:
+        super().__init__(compiled, scanner)
         self.qkey = qkey
-        self.bound = bound
-        # a tuple, replaced on change: most queries have one subscriber (a list costs 40 bytes more, a set 200)
-        self.keys: tuple[Hashable, ...] = ()
+        self.keys: Keys = ()
 
 
 class _Target:
-    """Everything a present target decides, in one lookup: the subscribers of the one-term query of it
-    (held here directly: no separate query record for the most common kind), the "A -B -C" queries it is
-    the A of, and the boolean queries it triggers. Tuples, replaced on change: reading them is the hot path,
-    changing them the rare one. Terms that are only ever excluded (the B, C) have no record: an article
-    names many of them, and they are looked at only when their A is present."""
+    """A target that decides queries of more than one term: the "A -B -C" queries it is the A of, the
+    boolean queries it triggers, and the subscribers of its one-term query. A target that decides only its
+    one-term query (most of them) has no such record: the subscribers' tuple stands in for it. Tuples,
+    replaced on change: reading them is the hot path, changing them the rare one. Terms that are only ever
+    excluded (the B, C) have no record: they are looked at only when their A is present."""
 
-    __slots__ = ("boolean", "bound", "guarded", "keys", "qkey", "target")
+    __slots__ = ("boolean", "guarded", "keys")
 
-    def __init__(self, target: int) -> None:
-        self.target = target
-        # the one-term query: its compiled form (None while nobody subscribes to it), key and subscribers
-        self.bound: BoundQuery | None = None
-        self.qkey = ""
-        self.keys: tuple[Hashable, ...] = ()
+    def __init__(self, keys: Keys) -> None:
+        self.keys = keys
         self.guarded: tuple[_Query, ...] = ()
         self.boolean: tuple[_Query, ...] = ()
 
-    def empty(self) -> bool:
-        return self.bound is None and not (self.guarded or self.boolean)
-
 
 # _attach or _detach: (targets, target, role, query)
-_Change = Callable[[dict[int, _Target], int, str, _Query], None]
+_Change = Callable[[dict[int, "Keys | _Target"], int, str, _Query], None]
 
 
 class SubscriptionIndex:
     """Subscriptions by key (e.g. subscription id). Identical queries are compiled once; one-term queries
     (most of them) are answered per present term, others are evaluated only when a term they need is
-    present. The automaton is rebuilt lazily, on the first match after subscriptions changed."""
+    present. The automaton is rebuilt lazily, on the first match after subscriptions changed.
+
+    A one-term query keeps no record of its own (100k of them must fit in little memory): its canonical
+    key maps to its target id, and the target's entry holds its subscribers."""
 
     def __init__(self, engine: MatchEngine) -> None:
         self._engine = engine
         self._scanner = engine.new_scanner()
-        # a one-term query is its target's record; any other query has a record of its own
-        self._query_of: dict[Hashable, _Query | _Target] = {}  # subscription key → its query
-        self._queries: dict[str, _Query | _Target] = {}  # canonical query key → query
-        self._targets: dict[int, _Target] = {}
+        self._query_of: dict[Hashable, str] = {}  # subscription key → canonical key of its query
+        self._queries: dict[str, int | _Query] = {}  # canonical key → target of a one-term query, or record
+        self._targets: dict[int, Keys | _Target] = {}
 
     def add(self, key: Hashable, query: str) -> None:
         """Raises QueryError (nothing changes) when the query cannot be understood."""
         compiled = self._engine.compile(query)
         if key in self._query_of:
             self.remove(key)
-        qkey = compiled.key  # computed once: the record and the table share one string
+        qkey = compiled.key  # computed once: the tables share one string
         record = self._queries.get(qkey)
         if record is None:
-            # registering terms makes the scanner rebuild lazily
-            record = self._new_record(qkey, BoundQuery(compiled, self._scanner))
+            record = self._new_record(qkey, compiled)  # registering terms makes the scanner rebuild lazily
             self._queries[qkey] = record
-        record.keys = (*record.keys, key)
-        self._query_of[key] = record
+        if isinstance(record, _Query):
+            record.keys = (*record.keys, key)
+        else:
+            self._set_keys(record, (*self._keys_of(record), key))
+        self._query_of[key] = qkey
 
     def remove(self, key: Hashable) -> None:
-        record = self._query_of.pop(key, None)
-        if record is None:
+        qkey = self._query_of.pop(key, None)
+        if qkey is None:
             return
-        record.keys = tuple(k for k in record.keys if k != key)
-        if record.keys:
+        record = self._queries[qkey]
+        if isinstance(record, _Query):
+            record.keys = tuple(k for k in record.keys if k != key)
+            if not record.keys:
+                del self._queries[qkey]
+                self._file(record, _detach)
+                record.release()
             return
-        del self._queries[record.qkey]
-        bound = record.bound
-        assert bound is not None  # a record with subscribers always has its query
-        if isinstance(record, _Target):
-            record.bound = None
-            if record.empty():
-                del self._targets[record.target]
-        else:
-            self._file(record, _detach)
-        bound.release()
+        kept = tuple(k for k in self._keys_of(record) if k != key)
+        self._set_keys(record, kept)
+        if not kept:
+            del self._queries[qkey]
+            self._scanner.release_term(record)  # a free-text term was registered by its query
 
-    def _new_record(self, qkey: str, bound: BoundQuery) -> _Query | _Target:
-        """A one-term query becomes part of its target's record; any other is filed under its targets."""
-        if bound.single is None:
-            query = _Query(qkey, bound)
-            self._file(query, _attach)
-            return query
-        record = self._targets.get(bound.single)
-        if record is None:
-            record = self._targets[bound.single] = _Target(bound.single)
-        record.bound, record.qkey = bound, qkey
-        return record
+    def _new_record(self, qkey: str, compiled: CompiledQuery) -> int | _Query:
+        """A one-term query is its target id; any other is a record filed under the targets that decide it."""
+        if isinstance(compiled.node, Term):
+            # the canonical key of a one-term query is its term's key, the one the scanner registers it by
+            return term_target(compiled.atoms[compiled.node], self._scanner)
+        query = _Query(qkey, compiled, self._scanner)
+        self._file(query, _attach)
+        return query
+
+    def _keys_of(self, target: int) -> Keys:
+        entry = self._targets.get(target, ())
+        return entry.keys if isinstance(entry, _Target) else entry
+
+    def _set_keys(self, target: int, keys: Keys) -> None:
+        entry = self._targets.get(target)
+        if isinstance(entry, _Target):
+            entry.keys = keys
+            _settle(self._targets, target, entry)
+        elif keys:
+            self._targets[target] = keys
+        else:
+            self._targets.pop(target, None)
 
     def _file(self, record: _Query, change: _Change) -> None:
         """Attach a query of more than one term to (or detach it from) the targets that decide it."""
-        bound = record.bound
-        required = _guarded_form(bound)
+        required = _guarded_form(record)
         if required is not None:
             change(self._targets, required, "guarded", record)
             return
-        for target in bound.trigger:
+        for target in record.trigger:
             change(self._targets, target, "boolean", record)
 
     def __len__(self) -> int:
@@ -138,20 +150,26 @@ class SubscriptionIndex:
         results: dict[Hashable, MatchResult] = {}
         candidates: dict[_Query, None] = {}
         for target in present:
-            record = targets.get(target)
-            if record is None:
+            entry = targets.get(target)
+            if entry is None:
                 continue  # many present targets decide nothing alone
-            keys = record.keys
+            if type(entry) is tuple:  # the subscribers of its one-term query, the most common entry
+                result = view.single(target)
+                for key in entry:  # usually one: plain stores beat building a dict to merge
+                    results[key] = result
+                continue
+            keys = entry.keys
             if keys:
                 result = view.single(target)
-                for key in keys:  # usually one: plain stores beat building a dict to merge
+                for key in keys:
                     results[key] = result
-            if record.guarded:
-                _unblocked(record.guarded, present, view.single(target), results)
-            if record.boolean:
-                candidates.update(dict.fromkeys(record.boolean))
+            if entry.guarded:
+                _unblocked(entry.guarded, present, view.single(target), results)
+            if entry.boolean:
+                for query in entry.boolean:
+                    candidates[query] = None
         for query in candidates:
-            result = query.bound.result(view)
+            result = query.result(view)
             if result.matched:
                 for key in query.keys:
                     results[key] = result
@@ -163,7 +181,7 @@ def _unblocked(
 ) -> None:
     """The "A -B -C" queries of a present A none of whose excluded terms is present (usually all of them)."""
     for query in guarded:
-        for excluded in query.bound.forbidden:
+        for excluded in query.forbidden:
             if excluded in present:
                 break
         else:
@@ -179,15 +197,26 @@ def _guarded_form(bound: BoundQuery) -> int | None:
     return required[0]
 
 
-def _attach(targets: dict[int, _Target], target: int, role: str, query: _Query) -> None:
-    record = targets.get(target)
-    if record is None:
-        record = targets[target] = _Target(target)
-    setattr(record, role, (*getattr(record, role), query))
+def _attach(targets: dict[int, Keys | _Target], target: int, role: str, query: _Query) -> None:
+    entry = targets.get(target, ())
+    if not isinstance(entry, _Target):  # its one-term query's subscribers (or none) move into a record
+        entry = targets[target] = _Target(entry)
+    setattr(entry, role, (*getattr(entry, role), query))
 
 
-def _detach(targets: dict[int, _Target], target: int, role: str, query: _Query) -> None:
-    record = targets[target]
-    setattr(record, role, tuple(q for q in getattr(record, role) if q is not query))
-    if record.empty():
+def _detach(targets: dict[int, Keys | _Target], target: int, role: str, query: _Query) -> None:
+    entry = targets[target]
+    assert isinstance(entry, _Target)  # a target a query is filed under has a record
+    setattr(entry, role, tuple(q for q in getattr(entry, role) if q is not query))
+    _settle(targets, target, entry)
+
+
+def _settle(targets: dict[int, Keys | _Target], target: int, entry: _Target) -> None:
+    """A record that no longer decides a query of more than one term goes back to its subscribers' tuple
+    (or away): the compact form is what the index keeps for most targets."""
+    if entry.guarded or entry.boolean:
+        return
+    if entry.keys:
+        targets[target] = entry.keys
+    else:
         del targets[target]

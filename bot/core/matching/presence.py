@@ -54,6 +54,22 @@ class Scan(NamedTuple):
     def hits(self) -> list[RawHit]:
         return [hit for target, found in self.strong.items() for hit in self.built(target, found)] + self.others
 
+    def strong_spans(self) -> list[tuple[int, int, int, Role]]:
+        """(start, end, target, role) of every strong hit, in source offsets: what the shadowing test of a
+        weak name compares, without making a RawHit (and its surface) of every mark."""
+        normal = self.normal
+        aligned = normal is None or normal.aligned
+        spans: list[tuple[int, int, int, Role]] = []
+        for target, found in self.strong.items():
+            for hit in found:
+                if type(hit) is tuple:  # a mark (padded offsets, which aligned text shares with the source)
+                    begin, last = hit
+                    start, end = (begin, last) if aligned else normal.source_span(begin, last)  # type: ignore[union-attr]
+                    spans.append((start, end, target, Role.STRONG))
+                else:
+                    spans.append((hit.start, hit.end, target, hit.role))  # type: ignore[union-attr]
+        return spans
+
     def built(self, target: int, found: Found) -> list[RawHit]:
         """``found`` (hits of ``target``) with every mark made into a RawHit, in the same order."""
         normal = self.normal
@@ -149,7 +165,7 @@ def _settle_others(scan: Scan, tables: Tables, relaxed: bool, strong: dict[int, 
         if not supported:
             continue
         if rivals is None:  # context words never shadow a name: only the other hits need comparing
-            rivals = [(h.start, h.end, t, h.role) for t, found in scan.strong.items() for h in scan.built(t, found)]
+            rivals = scan.strong_spans()
             rivals += [(h.start, h.end, h.target, h.role) for h in scan.others if h.role is not Role.CONTEXT]
         if not _shadowed(hit, rivals):  # a new list: the scan's own lists stay as they were
             strong[hit.target] = [*strong.get(hit.target, ()), hit]

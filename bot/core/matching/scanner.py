@@ -22,24 +22,27 @@ from bot.core.matching.patterns import (
     ENDING_STARTS,
     ENDINGS_DE,
     ENDINGS_EN,
-    ENDINGS_POSSESSIVE,
-    ENDINGS_SHORT,
     MAX_ENDING,
     STRONG,
+    HeadTable,
     Pattern,
+    Patterns,
     Rest,
+    TermRecord,
+    add_pattern,
     append,
     empty_automaton,
+    every,
     key_of,
     make_pattern,
     put,
+    without,
 )
 from bot.core.matching.presence import Found, RawHit, Role, Scan, Tables, present
 from bot.core.matching.vocabulary import Vocabulary
 
 MIN_COMPOUND_HEAD = 3  # letters before a compound tail ("Gipfel|treffen"), so "ideal" is not "i|deal"
 VIA_COMPOUND = "compound part"
-_CONTEXT_FORM = Form("", "", None)  # a context word takes the endings of any plain word
 
 
 class _Found(NamedTuple):
@@ -73,12 +76,10 @@ class Scanner:
         self._parts: dict[str, tuple[Pattern, ...]] = {}
         self.entry_ids: list[str] = list(lexicon.entries)
         self.entry_index = {eid: i for i, eid in enumerate(self.entry_ids)}
-        self._patterns: dict[str, tuple[Pattern, ...]] = {}
+        self._patterns: dict[str, Patterns] = {}
         self._context: dict[int, frozenset[int]] = {}
         self._term_targets: dict[str, int] = {}
-        self._term_forms: dict[int, tuple[Form, ...]] = {}
-        self._term_refs: dict[int, int] = {}
-        self._term_labels: dict[int, str] = {}
+        self._terms: dict[int, TermRecord] = {}  # one record per free-text term: one table entry, not three
         # context words of free terms are shared by many terms ("army" supports every military sense):
         # stored once per spelling, reference-counted, and looked at only when an ambiguous word occurs
         self._context_refs: dict[str, int] = defaultdict(int)
@@ -88,7 +89,7 @@ class Scanner:
         self._next_target = len(self.entry_ids)
         # word-start forms, and compound tails (searched in German text only), each in one automaton;
         # after changes only the changed words are put in and the links are remade on the next scan
-        self._heads = empty_automaton()
+        self._heads = HeadTable()
         self._tails = empty_automaton()
         self._changed: set[str] = set()
         for index, entry_id in enumerate(self.entry_ids):
@@ -104,7 +105,7 @@ class Scanner:
             (Role.NEGATIVE, entry.negative),
         ):
             for form in forms:
-                append(self._patterns, key_of(form), make_pattern(index, role, form, True))
+                add_pattern(self._patterns, key_of(form), make_pattern(index, role, form, True))
                 self._changed.add(key_of(form))
         self._context[index] = frozenset(self.entry_index[c] for c in entry.context)
 
@@ -115,53 +116,57 @@ class Scanner:
         with one of the ``context`` forms nearby."""
         target = self._term_targets.get(key)
         if target is not None:
-            self._term_refs[target] += 1
+            self._terms[target].refs += 1
             return target
         # ids are never reused: a focus predicate still holding an old id then simply finds nothing
         target = self._take_target()
         roles = [(Role.STRONG, f) for f in forms] + [(Role.WEAK, f) for f in weak]
         self._term_targets[key] = target
-        self._term_forms[target] = tuple(form for _, form in roles)  # flat: no (role, form) pair per form
-        self._term_refs[target] = 1
-        self._term_labels[target] = label
         if weak:  # context matters only for the ambiguous translations
             spellings = frozenset(key_of(f) for f in context)
             self._term_context[target] = spellings
             for spelling in spellings:
                 self._context_refs[spelling] += 1
                 self._changed.add(spelling)
-        for role, form in roles:
-            pattern = make_pattern(target, role, form, False)
-            append(self._patterns, key_of(form), pattern)
-            self._changed.add(key_of(form))
-            if form.compound and role is Role.STRONG:
-                append(self._parts, form.norm, pattern)
+        made = tuple(make_pattern(target, role, form, False) for role, form in roles)
+        # the patterns, not the forms (they hold the forms' fields): one alone is kept without a tuple
+        self._terms[target] = TermRecord(key, label, made[0] if len(made) == 1 else made)
+        for pattern in made:
+            add_pattern(self._patterns, key_of(pattern), pattern)
+            self._changed.add(key_of(pattern))
+            if pattern.compound and pattern.role is Role.STRONG:
+                append(self._parts, pattern.norm, pattern)
         return target
 
-    def release_term(self, key: str) -> None:
-        target = self._term_targets.get(key)
-        if target is None:
+    def release_term(self, target: int) -> None:
+        """Release one registration of the free-text term ``target`` (other targets are ignored)."""
+        term = self._terms.get(target)
+        if term is None:
             return
-        self._term_refs[target] -= 1
-        if self._term_refs[target] > 0:
+        term.refs -= 1
+        if term.refs > 0:
             return
-        for form in self._term_forms.pop(target):
-            for table, spelling in ((self._patterns, key_of(form)), (self._parts, form.norm)):
-                patterns = table.get(spelling)
-                if patterns is None:
-                    continue
-                kept = tuple(p for p in patterns if p.target != target)
-                if kept:
-                    table[spelling] = kept
+        del self._terms[target], self._term_targets[term.key]
+        for form in every(term.patterns):
+            spelling = key_of(form)
+            kept = without(self._patterns[spelling], target) if spelling in self._patterns else None
+            if kept is None:
+                self._patterns.pop(spelling, None)
+            else:
+                self._patterns[spelling] = kept
+            parts = self._parts.get(form.norm)
+            if parts is not None:
+                kept_parts = tuple(p for p in parts if p.target != target)
+                if kept_parts:
+                    self._parts[form.norm] = kept_parts
                 else:
-                    del table[spelling]
-            self._changed.add(key_of(form))
+                    del self._parts[form.norm]
+            self._changed.add(spelling)
         for spelling in self._term_context.pop(target, ()):
             self._context_refs[spelling] -= 1
             if not self._context_refs[spelling]:
                 del self._context_refs[spelling]
             self._changed.add(spelling)
-        del self._term_targets[key], self._term_refs[target], self._term_labels[target]
 
     def _take_target(self) -> int:
         self._next_target += 1
@@ -174,7 +179,8 @@ class Scanner:
             entry = self.lexicon.entries[self.entry_ids[target]]
             forms = [*entry.forms, *entry.weak]
         else:
-            forms = list(self._term_forms.get(target, ()))
+            term = self._terms.get(target)
+            forms = list(every(term.patterns if term is not None else None))
         return min((len(f.norm) for f in forms), default=0)
 
     def entry_name(self, target: int, lang: str) -> str:
@@ -185,7 +191,8 @@ class Scanner:
         return names[target]
 
     def term_label(self, target: int) -> str:
-        return self._term_labels.get(target, "?")
+        term = self._terms.get(target)
+        return term.label if term is not None else "?"
 
     def surface_keys(self) -> list[str]:
         return [" " + key for key in self._patterns.keys() | self._context_refs.keys()]
@@ -193,17 +200,17 @@ class Scanner:
     def is_entry(self, target: int) -> bool:
         return target < len(self.entry_ids)
 
-    def _built(self) -> tuple[ahocorasick.Automaton, ahocorasick.Automaton]:
+    def _built(self) -> tuple[HeadTable, ahocorasick.Automaton]:
         if self._changed:
             tails_changed = False
             for key in self._changed:  # word starts are searched with the leading space, tails without
-                patterns = self._patterns.get(key, ())
-                put(self._heads, " " + key, patterns, key if key in self._context_refs else "")
-                tail_patterns = [p for p in patterns if p.form.tail]
+                patterns = every(self._patterns.get(key))
+                self._heads.put(" " + key, patterns, key if key in self._context_refs else "")
+                tail_patterns = [p for p in patterns if p.tail]
                 if tail_patterns or key in self._tails:
                     put(self._tails, key, tail_patterns, "")
                     tails_changed = True
-            self._heads.make_automaton()
+            self._heads.make()
             if tails_changed:
                 self._tails.make_automaton()
             self._changed.clear()
@@ -225,21 +232,29 @@ class Scanner:
                 found.add(RawHit(pattern.target, pattern.role, start, end, normal.source[start:end], VIA_COMPOUND))
         return Scan(found.strong, found.others, language[0], found.context, normal)
 
-    def _scan_words(
-        self, heads: ahocorasick.Automaton, padded: str, normal: NormalText, language: list, found: _Found
-    ) -> None:
+    def _scan_words(self, heads: HeadTable, padded: str, normal: NormalText, language: list, found: _Found) -> None:
         """The hot loop: every spelling that starts a word (≈ 30 per article). A whole-word occurrence of a
         plain strong pattern is a hit at once, recorded as a mark (grouped by target, as presence reads them);
         the rarer kinds of pattern are handed to :meth:`_whole_rest`; a spelling followed by more letters
         costs one character test unless an ending could follow."""
         strong = found.strong
         starts = ENDING_STARTS
-        for last, (length, plain, patterns, rest) in heads.iter(padded):
+        lengths, values = heads.lengths, heads.values
+        for last, slot in heads.automaton.iter(padded):
             stop = last + 1
             char = padded[stop]
             if char == " ":  # a whole word
-                begin = stop - length
-                for target in plain:  # marks only: the few hits read are built later (Scan.built)
+                begin = stop - lengths[slot]
+                value = values[slot]
+                if type(value) is int:  # one plain strong pattern: a mark only (hits are built by Scan.built)
+                    group = strong.get(value)
+                    if group is None:
+                        strong[value] = [(begin, last)]
+                    else:
+                        group.append((begin, last))
+                    continue
+                plain, _, rest = value  # type: ignore[misc]
+                for target in plain:
                     group = strong.get(target)
                     if group is None:
                         strong[target] = [(begin, last)]
@@ -258,9 +273,16 @@ class Scanner:
             ending = padded[stop:word_end]
             if ending not in ENDINGS_EN and (ending not in ENDINGS_DE or _language(language, normal) != "de"):
                 continue
-            word_start = stop - length + 1
-            if rest is not None and rest[0]:
-                self._context_hit(found.context, rest[0], normal, word_start, word_end, ending, language)
+            word_start = stop - lengths[slot] + 1
+            value = values[slot]
+            if type(value) is int:  # its one pattern, from the table the value was made of
+                patterns = (self._patterns[padded[word_start:stop]],)
+            else:
+                _, patterns, rest = value  # type: ignore[misc]
+                if rest is not None and rest[0]:  # a context word with an ending ("troops'"): any ending
+                    # that passed the test above is one a plain word takes
+                    start, end = normal.source_span(word_start - 1, word_end - 1)
+                    found.context.append((start, end, rest[0]))
             for pattern in patterns:
                 found.add(self._check(pattern, normal, word_start, stop, word_end, ending, language))
 
@@ -274,7 +296,7 @@ class Scanner:
         if plain_other:
             surface = normal.source[start:end]
             for target, role, via in plain_other:  # strong ones (with a via) join the target's other hits
-                found.add(RawHit(target, role, start, end, surface, via))
+                found.add(tuple.__new__(RawHit, (target, role, start, end, surface, via)))  # no _make frame
         if spelling:
             found.context.append((start, end, spelling))
         for pattern in checked:
@@ -295,21 +317,6 @@ class Scanner:
             for pattern in patterns:
                 found.add(self._check(pattern, normal, word_start, stop, word_end, ending, language))
 
-    def _context_hit(
-        self,
-        context: list[tuple[int, int, str]],
-        spelling: str,
-        normal: NormalText,
-        word_start: int,
-        word_end: int,
-        ending: str,
-        language: list,
-    ) -> None:
-        """A context word with an ending ("troops'")."""
-        if self._ending_ok(_CONTEXT_FORM, ending, normal, language):
-            start, end = normal.source_span(word_start - 1, word_end - 1)
-            context.append((start, end, spelling))
-
     def _check(
         self,
         pattern: Pattern,
@@ -324,8 +331,8 @@ class Scanner:
         if ending not in pattern.endings and not (
             pattern.endings is ENDINGS_EN and ending in ENDINGS_DE and _language(language, normal) == "de"
         ):
-            return None  # the same rule as _ending_ok, decided per pattern when it was made
-        form = pattern.form
+            return None  # the endings rule of the pattern's form, decided when the pattern was made
+        form = pattern  # it holds its form's fields
         if normal.aligned:
             start, end, core_end = word_start - 1, word_end - 1, stop - 1
         else:
@@ -340,16 +347,6 @@ class Scanner:
         if weak_name and _starts_full_name(source, end, normal, language):
             return None
         return tuple.__new__(RawHit, (pattern.target, pattern.role, start, end, source[start:end], form.via))
-
-    @staticmethod
-    def _ending_ok(form: Form, ending: str, normal: NormalText, language: list) -> bool:
-        if form.exact:
-            return ending in ENDINGS_POSSESSIVE
-        if form.acronym or form.capital:
-            return ending in ENDINGS_SHORT
-        if ending in ENDINGS_EN:
-            return True
-        return ending in ENDINGS_DE and _language(language, normal) == "de"
 
     def present(self, scan: Scan, relaxed: bool = False, keep_nested: bool = False) -> dict[int, Found]:
         """Targets the text is about, with their hits (see presence.py)."""

@@ -132,3 +132,26 @@ def test_an_excluded_term_blocks_only_the_queries_that_exclude_it(engine: MatchE
     found = index.match("Putin sprach in Moskau.")
     assert set(found) == {1, 3} and found[1] is found[3]
     assert found[1].reason() == engine.match("Putin -Ukraine", "Putin sprach in Moskau.").reason()
+
+
+def test_removing_every_subscription_frees_what_they_registered(engine: MatchEngine) -> None:
+    """One-term queries keep no record of their own and multi-term ones share tables: after the last
+    subscriber of each is gone, the index and its scanner hold exactly what an empty index holds, and the
+    automaton's freed slots are reused rather than grown."""
+    index, empty = SubscriptionIndex(engine), SubscriptionIndex(engine)
+    queries = [*QUERIES, "Tran", "tran", "Tran -Putin", "sober phenomena AND Tran", '"helmet ensuring"', "Munition"]
+    for key, query in enumerate(queries * 2):
+        index.add(key, query)
+    index.match("Tran spoke of sober phenomena.")  # builds the automaton
+    slots = len(index._scanner._heads.values)
+    assert set(index.match("Tran said Putin was wrong.")) >= {queries.index("Tran"), queries.index("tran")}
+    for key in range(len(queries) * 2):
+        index.remove(key)
+    assert index.match("Tran said Putin was wrong.") == {}
+    assert sorted(index.surface_keys()) == sorted(empty.surface_keys())
+    assert index._queries == {} and index._targets == {} and index._scanner._terms == {}
+    assert index._scanner._term_targets == {} and not index._scanner._parts
+    for key, query in enumerate(queries):
+        index.add(key, query)
+    index.match("warm-up")
+    assert len(index._scanner._heads.values) == slots
