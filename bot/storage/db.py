@@ -62,8 +62,8 @@ class SqliteTransaction(Transaction):
         await self._conn.executemany(sql, rows)
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        # One hop to the driver's thread (execute, fetch and close there), not three: each hop waits for the GIL.
-        return list(await self._conn.execute_fetchall(sql, params))
+        async with self._conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())
 
 
 class SqliteDatabase(SqlDatabase):
@@ -139,7 +139,8 @@ class SqliteDatabase(SqlDatabase):
             await self.conn.execute("ROLLBACK")
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        return list(await self.conn.execute_fetchall(sql, params))  # one hop, as in a transaction
+        async with self.conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())
 
     async def iterate(self, sql: str, params: Params = (), batch: int = 500) -> AsyncIterator[list[Row]]:
         async with self.conn.execute(sql, params) as cur:
