@@ -160,6 +160,9 @@ async def _ingest_all(
                 f"{label}_rss_mb_after": current_rss_mb(),
             }
             progress(f"ingest: {items} items in {seconds:.1f}s ({figures[f'{label}_items_per_s']:,.0f}/s)")
+            # Freed here, not when the next corpus' report replaces it: freeing the RSS corpus' 122,813
+            # outcomes cost ~0.05 s CPU inside the next (German) measurement.
+            del report
         figures["outbox_rows"] = float(sum((await storage.outbox.status_counts()).values()))
         return figures
     finally:
