@@ -70,17 +70,26 @@ QUICK = IngestSizes(rss_items=10_000, german_items=300, query_sample=2_000)
 
 @dataclass(slots=True)
 class _Timed:
-    """Wraps the pipeline listener to add up the time a batch was being matched. Since ingest_path
-    matches batch k while it stores batch k+1, this is the share of the wall time matching was busy
-    (overlapping the rest), not a split of it: near 100 % means matching is the stage everything waits on."""
+    """Wraps the pipeline listener to add up the time matching was busy. Since ingest_path matches batch k
+    while it stores batch k+1 (and hands batch k+1 over while batch k still writes its alerts), this is the
+    share of the wall time at least one batch was in the pipeline, overlapping the rest, not a split of it:
+    near 100 % means matching is the stage everything waits on."""
 
     inner: Callable[[list[Article]], Awaitable[int]]
     seconds: float = 0.0
+    _active: int = 0
+    _since: float = 0.0
 
     async def __call__(self, articles: list[Article]) -> None:
-        started = time.perf_counter()
-        await self.inner(articles)
-        self.seconds += time.perf_counter() - started
+        if self._active == 0:
+            self._since = time.perf_counter()
+        self._active += 1
+        try:
+            await self.inner(articles)
+        finally:
+            self._active -= 1
+            if self._active == 0:
+                self.seconds += time.perf_counter() - self._since
 
 
 def _prepare_inputs(workdir: Path, data_dir: Path | None, sizes: IngestSizes) -> list[tuple[str, Path]]:
@@ -151,6 +160,9 @@ async def _ingest_all(
                 f"{label}_rss_mb_after": current_rss_mb(),
             }
             progress(f"ingest: {items} items in {seconds:.1f}s ({figures[f'{label}_items_per_s']:,.0f}/s)")
+            # Freed here, not when the next corpus' report replaces it: freeing the RSS corpus' 122,813
+            # outcomes cost ~0.05 s CPU inside the next (German) measurement.
+            del report
         figures["outbox_rows"] = float(sum((await storage.outbox.status_counts()).values()))
         return figures
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -119,36 +120,48 @@ class IngestService:
         report = IngestReport()
         kwargs = {"max_bytes": max_bytes} if max_bytes else {}
         stream = iter_path(path, **kwargs)
-        upcoming = asyncio.ensure_future(asyncio.to_thread(_take, stream, BATCH))
-        matching: asyncio.Future[None] | None = None
+        sizes = _batch_sizes()
+        upcoming = asyncio.ensure_future(asyncio.to_thread(_take, stream, *next(sizes)))
+        # Batches handed to the listener and not finished: the newest may be waiting for the matching thread
+        # while the one before it writes its alerts (the pipeline keeps their order); never more than two.
+        matching: deque[asyncio.Future[None]] = deque()
         try:
             while batch := await upcoming:
-                upcoming = asyncio.ensure_future(asyncio.to_thread(_take, stream, BATCH))
+                upcoming = asyncio.ensure_future(asyncio.to_thread(_take, stream, *next(sizes)))
                 batch_report, stored = await self._store(batch, alert=alert)
                 report.extend(batch_report)
-                if matching is not None:
-                    await matching  # the previous batch's alerts are queued before this batch's
-                    matching = None
+                if len(matching) == 2:
+                    await matching.popleft()
                 if stored:
-                    matching = asyncio.ensure_future(self._on_new(stored))  # type: ignore[misc]
+                    matching.append(asyncio.ensure_future(self._on_new(stored)))  # type: ignore[misc]
                 if progress is not None:
                     progress(len(batch))
-            if matching is not None:
-                await matching
+            while matching:
+                await matching.popleft()
         finally:
             # Never leave the thread reading the generator, or a batch being matched, unattended. Its
             # articles stay marked unmatched if this fails, and the pipeline catches them up at start.
-            pending = [task for task in (upcoming, matching) if task is not None and not task.done()]
+            pending = [task for task in (upcoming, *matching) if not task.done()]
             if pending:
                 await asyncio.wait(pending)
-                for task in pending:  # retrieved, so asyncio does not log it; the error propagating is the news
-                    if not task.cancelled():
-                        task.exception()
+            for task in (upcoming, *matching):  # retrieved, so asyncio does not log it: the error raised is the news
+                if task.done() and not task.cancelled():
+                    task.exception()
         return report
 
     async def ingest_document(self, name: str, data: bytes, *, max_bytes: int, alert: bool = True) -> IngestReport:
         items = await asyncio.to_thread(parse_document, name, data, max_bytes=max_bytes)
         return await self.ingest_items(items, alert=alert)
+
+
+def _batch_sizes() -> Iterator[tuple[int, int]]:
+    """``(items, characters)`` of each batch: an eighth of a full batch first, doubling up to :data:`BATCH`.
+    Matching starts only when the first batch is parsed and stored; a small one gets it going in a few
+    milliseconds instead of after a whole batch (a tenth of a German corpus' time)."""
+    for shift in (3, 2, 1):
+        yield BATCH >> shift, BATCH_CHARS >> shift
+    while True:
+        yield BATCH, BATCH_CHARS
 
 
 def _take(stream: Iterator[ParsedItem], count: int, max_chars: int = BATCH_CHARS) -> list[Hashed]:

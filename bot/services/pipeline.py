@@ -49,6 +49,11 @@ class MatchPipeline:
         # Matching runs in a worker thread; index edits (on the event loop) must not interleave with it. The
         # thread takes the lock per article, so an edit waits for one article at most, never a whole batch.
         self._lock = threading.Lock()
+        # Batches are matched one at a time and written in the order they were matched, but batch k is matched
+        # while batch k-1's rows are being written (see _queue): the matching thread no longer waits for
+        # the database between batches. Both locks are FIFO, so the outbox keeps the order of the calls.
+        self._matching = asyncio.Lock()
+        self._writing = asyncio.Lock()
         self._on_enqueued = on_enqueued
 
     async def load(self) -> int:
@@ -129,9 +134,16 @@ class MatchPipeline:
 
     async def _queue(self, ids: list[int], articles: list[Article]) -> int:
         """One outbox row per (chat, article), written in the transaction that marks the articles matched,
-        together with the entities this scan found (trends, issue 17)."""
-        rows, mentions = await asyncio.to_thread(self._match_batch, articles) if articles else ([], [])
-        return await self._storage.outbox.enqueue(rows, self._clock.now(), matched=ids, mentions=mentions)
+        together with the entities this scan found (trends, issue 17). The write turn is taken before the
+        matching turn is given up (hand over hand), so writes follow the matching order while the next
+        batch is already being matched. A failed write leaves its articles unmatched (caught up at start)."""
+        async with self._matching:
+            rows, mentions = await asyncio.to_thread(self._match_batch, articles) if articles else ([], [])
+            await self._writing.acquire()
+        try:
+            return await self._storage.outbox.enqueue(rows, self._clock.now(), matched=ids, mentions=mentions)
+        finally:
+            self._writing.release()
 
     async def _announce(self, written: int, article_count: int) -> int:
         if written:

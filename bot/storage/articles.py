@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from bot.core.models import Article, ArticleDraft
-from bot.storage.batches import chunks, flat, values_list
+from bot.storage.batches import flat, padded_chunks, values_list
 from bot.storage.sql import Row, SqlDatabase, Transaction, from_db_date, from_db_time, marks, to_db_time
 
 _COLUMNS = "id, content_hash, title, body, lang, published, source, url, ingested_at, guid, teaser_only"
@@ -29,7 +29,7 @@ def _insert_row(content_hash: str, draft: ArticleDraft, stamp: str, to_match: bo
 
 @lru_cache(maxsize=16)
 def _insert_sql(rows: int) -> str:
-    """The insert of ``rows`` articles (one of the 10 sizes :func:`~bot.storage.batches.chunk_sizes` uses)."""
+    """The insert of ``rows`` articles (one of the 10 sizes :func:`~bot.storage.batches.padded_size` gives)."""
     return (
         f"INSERT INTO articles({_INSERT_COLUMNS}) VALUES {values_list(11, rows)}"
         " ON CONFLICT(content_hash) DO NOTHING RETURNING content_hash, id"
@@ -48,7 +48,7 @@ async def mark_processed(tx: Transaction, matched: Sequence[int], indexed: Seque
 
 
 async def _update_flags(tx: Transaction, assignments: str, ids: Sequence[int]) -> None:
-    for chunk in chunks(list(ids)):
+    for chunk in padded_chunks(list(ids)):
         await tx.run(f"UPDATE articles SET {assignments} WHERE id IN ({marks(len(chunk))})", chunk)
 
 
@@ -124,7 +124,7 @@ class ArticleRepository:
         rows = [_insert_row(h, d, stamp, to_match) for h, d in fresh.items()]
         new_ids: dict[str, int] = {}
         async with self._db.transaction() as tx:
-            for chunk in chunks(rows):
+            for chunk in padded_chunks(rows):
                 returned = await tx.fetch_all(_insert_sql(len(chunk)), flat(chunk))
                 new_ids.update({row[0]: row[1] for row in returned})
         ids: list[int | None] = []

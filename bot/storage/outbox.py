@@ -16,7 +16,7 @@ from functools import lru_cache
 from bot.core.models import OutboxItem, OutboxStatus
 from bot.core.trends.series import ArticleMentions
 from bot.storage.articles import mark_processed
-from bot.storage.batches import chunks, flat, values_list
+from bot.storage.batches import flat, padded_chunks, values_list
 from bot.storage.sql import Row, SqlDatabase, Transaction, from_db_time, marks, to_db_time
 from bot.storage.trends import insert_mentions
 
@@ -68,9 +68,10 @@ def _row_to_item(row: Row) -> OutboxItem:
 # being matched must not fail the whole batch on its foreign key.
 @lru_cache(maxsize=16)
 def _insert_sqlite_sql(rows: int) -> str:
-    """Multi-row insert of ``rows`` outbox rows (one of the few sizes of :func:`~bot.storage.batches.chunks`):
-    the VALUES list is the outer loop of the join, so rows are inserted in the order given (row ids keep the
-    delivery order), and a repeated (chat, article) keeps its first row, as one statement per row did."""
+    """Multi-row insert of ``rows`` outbox rows (one of the few sizes of
+    :func:`~bot.storage.batches.padded_chunks`): the VALUES list is the outer loop of the join, so rows are
+    inserted in the order given (row ids keep the delivery order), and a repeated (chat, article) keeps its
+    first row, as one statement per row did."""
     return (
         "INSERT INTO outbox(chat_id, article_id, subscription_id, query, reason, next_attempt_at, created_at)"
         " SELECT v.column1, v.column2, s.id, v.column4, v.column5, ?, ?"
@@ -82,7 +83,7 @@ def _insert_sqlite_sql(rows: int) -> str:
 
 async def _insert_new_sqlite(tx: Transaction, rows: Sequence[NewOutboxRow], stamp: str) -> int:
     before = tx.total_changes  # type: ignore[attr-defined]  # the aiosqlite connection's counter
-    for chunk in chunks(rows):
+    for chunk in padded_chunks(rows):
         values = flat([(r.chat_id, r.article_id, r.subscription_id, r.query, r.reason) for r in chunk])
         await tx.run(_insert_sqlite_sql(len(chunk)), [stamp, stamp, *values])
     return int(tx.total_changes) - before  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from bot.core.trends.series import ArticleMentions
 from bot.storage.articles import mark_processed
-from bot.storage.batches import chunks, flat, values_list
+from bot.storage.batches import flat, padded_chunks, values_list
 from bot.storage.sql import Dialect, SqlDatabase, Transaction, marks
 
 CHUNK = 500  # ids per IN (...) list, well under every SQLite build's variable limit
@@ -73,7 +73,7 @@ async def insert_mentions(tx: Transaction, mentions: Sequence[ArticleMentions]) 
     for mention in mentions:
         day = mention.day.isoformat()  # once per article, not per key
         rows.extend((key, day, mention.article_id) for key in mention.keys)
-    for chunk in chunks(rows):
+    for chunk in padded_chunks(rows):
         await tx.run(
             f"INSERT INTO article_mentions(mention_key, day, article_id) VALUES {values_list(3, len(chunk))}"
             " ON CONFLICT DO NOTHING",

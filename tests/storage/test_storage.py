@@ -225,8 +225,8 @@ async def test_enqueue_stores_alerts_mentions_and_flags_together_or_not_at_all(s
     await storage.chats.set_active(gone.id, False)
     ids = [i for i in await storage.articles.insert_many([(f"h{n}", draft(f"A{n}")) for n in range(700)], NOW,
                                                          to_match=True) if i is not None]  # fmt: skip
-    # 700 rows: a 500-row statement, then 128 + 64 + … in the order given; an inactive chat gets nothing,
-    # a repeated (chat, article) keeps its first row.
+    # 702 rows: a 500-row statement, then the rest padded to 256 (its last row repeated), in the order given;
+    # an inactive chat gets nothing, a repeated (chat, article) keeps its first row.
     rows = [NewOutboxRow(active.id, aid, None, "Putin", f"why {aid}") for aid in reversed(ids)]
     rows += [NewOutboxRow(active.id, ids[0], None, "Kim", "repeat"), NewOutboxRow(gone.id, ids[0], None, "q", "r")]
     mentions = [ArticleMentions(aid, date(2026, 2, 28), ("entity:putin",)) for aid in ids]

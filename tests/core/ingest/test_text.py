@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 import sys
 import unicodedata
@@ -12,6 +13,8 @@ import pytest
 from bot.core.ingest import content_hash, derive_title
 from bot.core.ingest.text import (
     _CONTROL,
+    _HSPACE,
+    _ODD_CHARS,
     NotText,
     _ascii_hash_key,
     _ascii_word_letters,
@@ -225,3 +228,28 @@ def test_ascii_word_letters_is_a_lower_bound_of_word_chars() -> None:
         assert letters <= word_chars(text)
         assert letters == (0 if not text.isascii() else sum(c.isalnum() or c == "_" for c in text))
     assert is_long_enough("a, " * 40) and not is_long_enough("., " * 40)
+
+
+def _clean_text_by_regex(text: str) -> str:
+    """clean_text as it was written before its fast paths: every pass a regex."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _HSPACE.sub(" ", _CONTROL.sub("", text))
+    text = re.sub(r"  +", " ", text)
+    text = re.sub(r" *\n *", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def test_every_odd_character_is_unprintable_and_no_line_break() -> None:
+    # clean_text skips the _ODD_CHARS regex for a text that is printable once its line breaks are spaces.
+    odd = [chr(code) for code in range(sys.maxunicode + 1) if _ODD_CHARS.match(chr(code))]
+    assert len(odd) > 100 and "\n" not in odd
+    assert not any(char.isprintable() for char in odd)
+
+
+def test_clean_text_equals_the_regex_passes() -> None:
+    pieces = [" ", "  ", "\n", "\n\n\n", "\r\n", "\r", "\t", "\u00a0", "\u200b", "\u2028", "Wort", "ä", "„x“", "\x07"]
+    rng = random.Random(15)
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randrange(1, 30))) for _ in range(20_000)]
+    texts += ["  Erste Zeile  \n  zweite \n\n\n\n Absatz ", " \n\n\n a", "a \n", "\n b", "x" * 50]
+    for text in texts:
+        assert clean_text(text) == _clean_text_by_regex(text), repr(text)
