@@ -39,6 +39,15 @@ class EncryptedUser(UserClient):
         self.undecryptable: list[dict[str, Any]] = []
         self._since: str | None = None
 
+    def unreadable_from(self, sender: str, since_ms: float = 0) -> list[dict[str, Any]]:
+        """The events of ``sender`` (from ``since_ms`` on) this user could not decrypt. The test accounts are
+        shared by tests running at the same time, so other tests' bots' rooms must not count."""
+        return [
+            event
+            for event in self.undecryptable
+            if event.get("sender") == sender and event.get("origin_server_ts", 0) >= since_ms
+        ]
+
     async def login(self) -> EncryptedUser:
         answer = await self.client.login(self._account.password, device_name=self._device_name)
         if not isinstance(answer, LoginResponse):

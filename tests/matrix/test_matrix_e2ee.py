@@ -190,7 +190,7 @@ async def test_encrypted_dm_group_and_file_upload_with_a_cross_signed_device(
 
             await decrypted_notices(alice, {dm, group}, bot, TITLE)  # the two alerts arrive in any order
             await decrypted_notice(bob, group, bot, TITLE)
-            assert not alice.undecryptable and not bob.undecryptable
+            assert not alice.unreadable_from(bot) and not bob.unreadable_from(bot)
 
             await assert_cross_signed(alice, bot, await bot_device(app))
 
