@@ -134,6 +134,26 @@ def test_an_excluded_term_blocks_only_the_queries_that_exclude_it(engine: MatchE
     assert found[1].reason() == engine.match("Putin -Ukraine", "Putin sprach in Moskau.").reason()
 
 
+def test_guarded_queries_follow_subscribers_added_and_removed_after_a_match(engine: MatchEngine) -> None:
+    """The subscribers of "A -B" queries are kept as tables per A: a change after a match must show."""
+    index = SubscriptionIndex(engine)
+    index.add("a", "Putin -Ukraine")
+    index.add("b", "Putin -Kim")
+    plain, with_kim = "Putin empfing den Gast.", "Putin empfing Kim."
+    assert set(index.match(plain)) == {"a", "b"}
+    index.add("c", "Putin -Ukraine")  # a new subscriber of a query already in the tables
+    index.add("d", "Putin -Kim -Ukraine")  # a new query of the same A
+    assert set(index.match(plain)) == {"a", "b", "c", "d"}
+    assert set(index.match(with_kim)) == {"a", "c"}
+    assert set(index.match("Putin sprach über die Ukraine.")) == {"b"}
+    index.remove("a")
+    index.remove("b")
+    assert set(index.match(with_kim)) == {"c"}
+    index.remove("c")
+    index.remove("d")
+    assert index.match(plain) == {}
+
+
 def test_removing_every_subscription_frees_what_they_registered(engine: MatchEngine) -> None:
     """One-term queries keep no record of their own and multi-term ones share tables: after the last
     subscriber of each is gone, the index and its scanner hold exactly what an empty index holds, and the

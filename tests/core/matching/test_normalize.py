@@ -44,6 +44,22 @@ def test_offsets_are_always_inside_the_source(text: str) -> None:
             assert 0 <= a <= b <= len(text)
 
 
+def test_a_span_over_several_odd_characters_maps_back_to_its_source() -> None:
+    text = "Die Größe der Übergrößen an der Straße"
+    normal = normalize_text(text)
+    start = normal.text.index("groesse")
+    end = normal.text.index("strasse") + len("strasse")
+    assert text[slice(*normal.source_span(start, end))] == "Größe der Übergrößen an der Straße"
+
+
+@given(st.text(alphabet="abz ßäÖé\u0301æŒ", max_size=60))
+def test_every_word_maps_back_to_the_source_it_folds_from(text: str) -> None:
+    normal = normalize_text(text)
+    for found in re.finditer(r"\S+", normal.text):
+        src_start, src_end = normal.source_span(found.start(), found.end())
+        assert normalize_text(text[src_start:src_end]).text.strip() == found.group()
+
+
 def test_language_guess() -> None:
     assert detect_language("Das Treffen zwischen Putin und Kim soll stattfinden.") == "de"
     assert detect_language("The meeting will take place in Vladivostok next week.") == "en"
