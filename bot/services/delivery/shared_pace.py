@@ -37,7 +37,9 @@ class SharedPacer:
         self._tokens: dict[str, _Tokens] = {}
 
     async def pace(self, platform: str, rate: float) -> None:
-        tokens = self._tokens.setdefault(platform, _Tokens())
+        tokens = self._tokens.get(platform)
+        if tokens is None:  # not setdefault: that would build a lock and a deque for every message
+            tokens = self._tokens[platform] = _Tokens()
         tokens.waiting += 1
         try:
             async with tokens.lock:
