@@ -32,7 +32,9 @@ class EncryptedUser(UserClient):
         self._account = account
         self._device_name = device_name
         store_dir.mkdir(parents=True, exist_ok=True)
-        config = AsyncClientConfig(max_timeouts=0, encryption_enabled=True, store=SqliteStore, pickle_key="test")
+        config = AsyncClientConfig(
+            max_timeouts=0, max_limit_exceeded=0, encryption_enabled=True, store=SqliteStore, pickle_key="test"
+        )
         self.client = AsyncClient(homeserver, account.user_id, store_path=str(store_dir), config=config)
         self.events: list[tuple[str, dict[str, Any]]] = []
         self.decrypted: set[str] = set()  # event ids that arrived encrypted and were decrypted

@@ -98,6 +98,15 @@ def _rate_limits() -> dict[str, object]:
         "rc_third_party_invite": _GENEROUS,
         "rc_media_create": _GENEROUS,
         "rc_federation": {"window_size": 1000, "sleep_limit": 1000, "sleep_delay": 0, "reject_limit": 1000},
+        # Room creation allows a burst of 10, then one per minute: alice creates far more rooms than that, and
+        # each further room made a test wait up to 60 s (nio sleeps out the 429 in silence).
+        "rc_room_creation": _GENEROUS,
+        "rc_key_requests": _GENEROUS,
+        "rc_presence": {"per_user": _GENEROUS},
+        "rc_delayed_event_mgmt": _GENEROUS,
+        "rc_reports": _GENEROUS,
+        "rc_user_directory": _GENEROUS,
+        "rc_profile": _GENEROUS,
     }
 
 
