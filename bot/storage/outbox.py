@@ -279,10 +279,12 @@ class OutboxRepository:
                 [(error[:500], to_db_time(retry_at), i) for i in ids],
             )
 
-    async def release(self, ids: Sequence[int]) -> None:
-        """Give claimed rows back unsent (e.g. a digest cut at its cap)."""
+    async def release(self, ids: Sequence[int], *, keep_batch: bool = False) -> None:
+        """Give claimed rows back unsent (e.g. a digest cut at its cap). ``keep_batch``: an earlier send of
+        them may have arrived, so they stay one message under their batch's keys."""
+        batch = "" if keep_batch else ", batch = NULL"
         async with self._db.transaction() as tx:
-            await tx.run_many("UPDATE outbox SET status = 'pending', batch = NULL WHERE id = ?", [(i,) for i in ids])
+            await tx.run_many(f"UPDATE outbox SET status = 'pending'{batch} WHERE id = ?", [(i,) for i in ids])
 
     async def unsent_for_subscription(self, subscription_id: int) -> list[OutboxItem]:
         rows = await self._db.fetch_all(

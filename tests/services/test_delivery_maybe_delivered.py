@@ -14,6 +14,7 @@ import pytest
 from bot.app import App, running_app
 from bot.core.clock import FakeClock
 from bot.core.messaging import MaybeDelivered, OutgoingMessage, Sent, TransientError
+from bot.core.models import ChatKey
 from config.settings import Settings
 from tests.fakes import RecordingMessenger, command
 from tests.services.test_delivery import PLACES, subscribe, visit
@@ -119,3 +120,33 @@ async def test_a_digest_cut_off_after_its_first_part_is_finished_as_itself(
         await app.handle(command("/digest"))
         assert [times_shown(messenger, place) for place in PLACES[:5]] == [1] * 5, messenger.texts()
         assert await app.storage.outbox.status_counts() == {"sent": 5}
+
+
+async def test_a_resend_claimed_but_not_begun_at_shutdown_keeps_its_batch(
+    app: App, lossy: LostAnswers, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await subscribe(app)
+    chat, _ = await app.storage.chats.get_or_create(ChatKey("fake", "c1"), clock.now())
+    lossy.lose = 1
+    await app.services.ingest.ingest_items([visit(PLACES[0])])
+    await app.services.delivery.run_due()
+    [failed] = await app.storage.outbox.waiting_for_chat(chat.id)
+    assert failed.batch, "a lost answer keeps its batch"
+    real_claim = app.storage.outbox.claim_many
+
+    async def claim_then_stop(claims: list[tuple[list[int], str]]) -> set[int]:
+        claimed = await real_claim(claims)
+        await app.services.delivery.stop()  # the shutdown comes between the claim and the send
+        return claimed
+
+    monkeypatch.setattr(app.storage.outbox, "claim_many", claim_then_stop)
+    clock.advance(timedelta(hours=1))
+    await app.services.delivery.run_due()
+    [released] = await app.storage.outbox.waiting_for_chat(chat.id)
+    assert (released.status, released.batch) == ("pending", failed.batch)
+
+    monkeypatch.setattr(app.storage.outbox, "claim_many", real_claim)
+    await app.services.delivery.start()  # the next run resends it under the same keys: it stays one message
+    await app.services.delivery.flush()
+    assert await app.storage.outbox.status_counts() == {"sent": 1}
+    assert times_shown(lossy, PLACES[0]) == 1, lossy.texts()

@@ -120,14 +120,12 @@ class BatchDelivery:
                     prepared.append(_Job(chat, messenger, message, lock))
         claimed = await self.storage.outbox.claim_many([(job.message.ids, job.message.batch) for job in prepared])
         complete: list[_Job] = []
-        partial: list[int] = []
+        partial: list[_Job] = []
         for job in prepared:
-            if claimed.issuperset(job.message.ids):
-                complete.append(job)
-            else:  # a row changed between the read and the claim (an unsubscribe dropped it)
-                partial.extend(i for i in job.message.ids if i in claimed)
-        if partial:  # give the rest of such a message back; the next pass reads the chat afresh
-            await self.storage.outbox.release(partial)
+            # a row changed between the read and the claim (an unsubscribe dropped it): give the rest of such
+            # a message back; the next pass reads the chat afresh
+            (complete if claimed.issuperset(job.message.ids) else partial).append(job)
+        await self._release(partial, claimed)
         return complete
 
     async def _send_loop(
@@ -147,8 +145,21 @@ class BatchDelivery:
 
     async def _give_back(self, unsent: list[_Job]) -> None:
         try:
-            if unsent:
-                await self.storage.outbox.release([i for job in unsent for i in job.message.ids])
+            await self._release(unsent)
         finally:
             for job in unsent:
                 job.lock.release()
+
+    async def _release(self, jobs: list[_Job], only: set[int] | None = None) -> None:
+        """Give the jobs' rows (those in ``only``, if given) back unsent. A resend keeps its batch: its
+        earlier attempt may have arrived, and only the same keys let the platform drop the repeat."""
+        for resend in (False, True):
+            ids = [
+                i
+                for job in jobs
+                if job.message.resend == resend
+                for i in job.message.ids
+                if only is None or i in only
+            ]
+            if ids:
+                await self.storage.outbox.release(ids, keep_batch=resend)
