@@ -5,13 +5,13 @@ it could only read by decrypting them."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
 
 from nio import (
     AsyncClient,
-    AsyncClientConfig,
     DownloadResponse,
     LoginResponse,
     MegolmEvent,
@@ -21,7 +21,7 @@ from nio.crypto import decrypt_attachment, encrypt_attachment
 from nio.store import SqliteStore
 
 from tests.matrix.synapse import MatrixUser
-from tests.matrix.user import WAIT_S, UserClient
+from tests.matrix.user import CLIENT_CONFIG, WAIT_S, UserClient
 
 
 class EncryptedUser(UserClient):
@@ -32,9 +32,7 @@ class EncryptedUser(UserClient):
         self._account = account
         self._device_name = device_name
         store_dir.mkdir(parents=True, exist_ok=True)
-        config = AsyncClientConfig(
-            max_timeouts=0, max_limit_exceeded=0, encryption_enabled=True, store=SqliteStore, pickle_key="test"
-        )
+        config = dataclasses.replace(CLIENT_CONFIG, encryption_enabled=True, store=SqliteStore, pickle_key="test")
         self.client = AsyncClient(homeserver, account.user_id, store_path=str(store_dir), config=config)
         self.events: list[tuple[str, dict[str, Any]]] = []
         self.decrypted: set[str] = set()  # event ids that arrived encrypted and were decrypted

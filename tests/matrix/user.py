@@ -27,13 +27,13 @@ Event = dict[str, Any]
 
 # A 429 fails the test at once: nio would otherwise sleep it out in silence, and a homeserver limit left at
 # its default turned into minutes of waiting (max_limit_exceeded=0 hands the error back instead).
-_CONFIG = AsyncClientConfig(max_timeouts=0, max_limit_exceeded=0)
+CLIENT_CONFIG = AsyncClientConfig(max_timeouts=0, max_limit_exceeded=0)
 
 
 class UserClient:
     def __init__(self, homeserver: str, account: MatrixUser) -> None:
         self.user_id = account.user_id
-        self.client = AsyncClient(homeserver, account.user_id, config=_CONFIG)
+        self.client = AsyncClient(homeserver, account.user_id, config=CLIENT_CONFIG)
         self.client.restore_login(account.user_id, account.device_id, account.access_token)
         self.events: list[tuple[str, Event]] = []  # (room id, raw event) in arrival order
         self._since: str | None = None

@@ -153,13 +153,10 @@ class BatchDelivery:
     async def _release(self, jobs: list[_Job], only: set[int] | None = None) -> None:
         """Give the jobs' rows (those in ``only``, if given) back unsent. A resend keeps its batch: its
         earlier attempt may have arrived, and only the same keys let the platform drop the repeat."""
-        for resend in (False, True):
-            ids = [
-                i
-                for job in jobs
-                if job.message.resend == resend
-                for i in job.message.ids
-                if only is None or i in only
-            ]
+        fresh: list[int] = []
+        resent: list[int] = []
+        for job in jobs:
+            (resent if job.message.resend else fresh).extend(i for i in job.message.ids if only is None or i in only)
+        for ids, keep_batch in ((fresh, False), (resent, True)):
             if ids:
-                await self.storage.outbox.release(ids, keep_batch=resend)
+                await self.storage.outbox.release(ids, keep_batch=keep_batch)
