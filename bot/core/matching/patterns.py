@@ -73,9 +73,11 @@ def empty_automaton() -> ahocorasick.Automaton:
 # None for most spellings, so the scan loop tests one value
 Rest = tuple[str, tuple[Pattern, ...], tuple[tuple[int, Role, str], ...]]
 # what a spelling of the word-start automaton stands for, beyond its length: the target of its one plain
-# strong pattern (the most common case, an int the pattern already holds: no object per spelling), else
-# (targets of the plain strong patterns without a via, all patterns, the rest or None)
-Value = int | tuple[tuple[int, ...], tuple[Pattern, ...], Rest | None]
+# strong pattern taking every ending (the most common case, an int the pattern already holds: no object per
+# spelling), else (targets of the plain strong patterns without a via; the patterns to check when an ending
+# follows; the rest or None; the targets a word with an ending is at once a hit of: the plain strong ones
+# that take every ending)
+Value = int | tuple[tuple[int, ...], tuple[Pattern, ...], Rest | None, tuple[int, ...]]
 
 
 def append(table: dict[str, tuple[Pattern, ...]], key: str, pattern: Pattern) -> None:
@@ -159,10 +161,20 @@ def _value(patterns: Sequence[Pattern], context: str) -> Value:
     )
     checked = tuple(p for p in patterns if not p.plain)
     rest = (context, checked, plain_other) if context or checked or plain_other else None
-    if rest is None and len(plain) == 1 and len(patterns) == 1:
-        return plain[0]  # the pattern's own int
-    # the scanner's own tuple, not a copy: it is replaced and put in again whenever it changes
-    return (plain, tuple(patterns), rest)
+    # a word the scan loop let through with an ending takes one of ENDINGS_EN (or, in German text, of
+    # ENDINGS_DE), which is what such a pattern's own check would test again
+    ending_plain = tuple(p.target for p in patterns if _any_ending(p))
+    if rest is None and len(ending_plain) == 1 and len(patterns) == 1:
+        return ending_plain[0]  # the pattern's own int
+    if ending_plain == plain:
+        ending_plain = plain  # most spellings: one tuple for both
+    # without such patterns, the scanner's own tuple, not a copy (replaced and put in again on every change)
+    on_ending = tuple(p for p in patterns if not _any_ending(p)) if ending_plain else tuple(patterns)
+    return (plain, on_ending, rest, ending_plain)
+
+
+def _any_ending(pattern: Pattern) -> bool:
+    return pattern.plain and pattern.role is STRONG and not pattern.via and pattern.endings is ENDINGS_EN
 
 
 def put(automaton: ahocorasick.Automaton, key: str, patterns: Sequence[Pattern], context: str) -> None:
@@ -171,7 +183,7 @@ def put(automaton: ahocorasick.Automaton, key: str, patterns: Sequence[Pattern],
     terms, else "" (tails have none)."""
     if patterns or context:
         value = _value(patterns, context)
-        plain, every, rest = ((value,), tuple(patterns), None) if isinstance(value, int) else value
-        automaton.add_word(key, (len(key), plain, every, rest))
+        plain, rest = ((value,), None) if isinstance(value, int) else (value[0], value[2])
+        automaton.add_word(key, (len(key), plain, tuple(patterns), rest))
     elif key in automaton:
         automaton.remove_word(key)

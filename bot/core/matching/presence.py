@@ -96,13 +96,20 @@ class Tables:
 
 
 def _supported(
-    hit: RawHit, context: Iterable[RawHit], words: Iterable[tuple[int, int, str]], tables: Tables
+    hit: RawHit,
+    context: Iterable[RawHit],
+    words: Iterable[tuple[int, int, str]],
+    spellings: frozenset[str],
+    tables: Tables,
 ) -> bool:
     """A lexicon entry's context words count anywhere in the text; a vocabulary sense's only nearby
-    (an article can mention artillery far from where it says "shells" of another kind)."""
+    (an article can mention artillery far from where it says "shells" of another kind). ``spellings``: those
+    of ``words``, so that a sense none of whose context words occurs at all (most) costs one set test."""
     if tables.is_entry(hit.target):
         return any(True for _ in context)
     own = tables.term_context.get(hit.target, frozenset())
+    if own.isdisjoint(spellings):
+        return False
     return any(
         spelling in own and start - CONTEXT_WINDOW <= hit.start <= end + CONTEXT_WINDOW
         for start, end, spelling in words
@@ -154,13 +161,14 @@ def _settle_others(scan: Scan, tables: Tables, relaxed: bool, strong: dict[int, 
         else:
             negatives.append(hit)
     rivals: list[tuple[int, int, int, Role]] | None = None
+    spellings = frozenset(spelling for _, _, spelling in scan.context) if weak else frozenset()
     for hit in weak:
         # the cheap tests of support first; the shadowing test compares the hit with every name hit
         supported = (
             relaxed
             or hit.target in strong
             or any(c in strong for c in tables.entry_context.get(hit.target, ()))
-            or _supported(hit, context.get(hit.target, ()), scan.context, tables)
+            or _supported(hit, context.get(hit.target, ()), scan.context, spellings, tables)
         )
         if not supported:
             continue
