@@ -125,18 +125,25 @@ class NormalText:
     def source_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a half-open span of the normalised text back to the source text. A long German article asks
         this for every hit (≈ 170 times): one bisection, and a second only when an odd character lies inside
-        the span."""
+        the span; the shift back is inlined (a call per end was a fifth of the cost)."""
         if self.aligned:
             return start, end
         offsets = self._offsets if self._offsets is not None else self._odd_characters()
         last = bisect_right(offsets, start) - 1  # the last odd character folded at or before ``start``
-        src_start = start if last < 0 else _back(self._odd[last], start)
+        if last < 0:
+            src_start = start
+        else:  # inside its folding the character itself, after it a constant shift
+            fold_end, index, shift = self._odd[last]
+            src_start = index if start < fold_end else start + shift
         if end <= start:
             return src_start, src_start
         final = end - 1
         if last + 1 < len(offsets) and offsets[last + 1] <= final:
             last = bisect_right(offsets, final, last + 1) - 1
-        return src_start, (final if last < 0 else _back(self._odd[last], final)) + 1
+            fold_end, index, shift = self._odd[last]
+        elif last < 0:
+            return src_start, end
+        return src_start, (index if final < fold_end else final + shift) + 1
 
     def _odd_characters(self) -> list[int]:
         """Only the few characters that fold to other than one character (ä → ae, combining marks →
@@ -170,13 +177,6 @@ def _positions(text: str, chars: str) -> list[int]:
             index = text.find(char, index + 1)
     found.sort()
     return found
-
-
-def _back(odd: tuple[int, int, int], position: int) -> int:
-    """The source index of normalised ``position``, at or after the odd character ``odd`` and before the
-    next one: inside its folding it is the character itself, after it a constant shift."""
-    fold_end, index, shift = odd
-    return index if position < fold_end else position + shift
 
 
 def normalize_text(text: str) -> NormalText:

@@ -50,3 +50,23 @@ def test_a_german_article_folds_without_the_table() -> None:
 def test_a_character_folding_to_non_ascii_leaves_the_text_to_the_table() -> None:
     assert _fold_by_replacing("Größe µm") is None
     assert normalize_text("Größe µm").text == "groesse μm"
+
+
+def _owners(text: str) -> list[int]:
+    """Per normalised position the source index of the character whose folding holds it, and the source's
+    end after the last: the per-character table source_span stands in for."""
+    owners = [index for index, char in enumerate(text) for _ in _FOLD[ord(char)]]
+    return [*owners, len(text)]
+
+
+@given(st.text(alphabet=_ALPHABET, max_size=40), st.data())
+def test_source_span_is_the_per_character_table(text: str, data: st.DataObject) -> None:
+    normal = normalize_text(text)
+    owners = _owners(text)
+    assert len(owners) == len(normal.text) + 1
+    for _ in range(8):
+        start = data.draw(st.integers(0, len(normal.text)))
+        end = data.draw(st.integers(start, len(normal.text)))
+        expected_start = owners[start]
+        expected = (expected_start, expected_start) if end == start else (expected_start, owners[end - 1] + 1)
+        assert normal.source_span(start, end) == expected
