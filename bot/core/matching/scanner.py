@@ -353,15 +353,14 @@ class Scanner:
         ):
             return None  # the endings rule of the pattern's form, decided when the pattern was made
         form = pattern  # it holds its form's fields
-        if normal.aligned:
-            start, end, core_end = word_start - 1, word_end - 1, stop - 1
-        else:
-            start, end = normal.source_span(word_start - 1, word_end - 1)
-            core_end = normal.source_span(word_start - 1, stop - 1)[1]
+        aligned = normal.aligned
+        start, end = (word_start - 1, word_end - 1) if aligned else normal.source_span(word_start - 1, word_end - 1)
         source = normal.source
         if not pattern.plain:  # a plain pattern is no acronym, no capitalised form and no weak name of an entry
-            if form.acronym and not source[start:core_end].isupper():
-                return None
+            if form.acronym:  # its letters without the ending must be capitals
+                core_end = stop - 1 if aligned else normal.source_span(word_start - 1, stop - 1)[1]
+                if not source[start:core_end].isupper():
+                    return None
             if form.capital and not source[start : start + 1].isupper():
                 return None
             weak_name = pattern.role is Role.WEAK and self.is_entry(pattern.target)
