@@ -7,6 +7,7 @@ then a declared hint (a feed's or page's ``lang``), then simplemma's dictionarie
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 SUPPORTED = ("de", "en")
 
@@ -96,8 +97,17 @@ def normalise_lang(value: object) -> str | None:
     """Language tags and names ("de-DE", "en_US", "German") → "de"/"en"; None for anything else."""
     if not isinstance(value, str):
         return None
+    # a corpus repeats a handful of values over all its records; a long one is no tag and is not kept
+    return _cached_tag(value) if len(value) <= _CACHED_TAG_CHARS else _tag_of(value)
+
+
+def _tag_of(value: str) -> str | None:
     tag = value.strip().casefold()
     if tag in _NAMES:
         return _NAMES[tag]
     match = _TAG.match(tag)
     return match.group(1) if match else None
+
+
+_CACHED_TAG_CHARS = 40
+_cached_tag = lru_cache(maxsize=256)(_tag_of)
