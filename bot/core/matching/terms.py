@@ -96,7 +96,9 @@ def _senses(norm: str, vocabulary: Vocabulary) -> tuple[Sense, ...]:
     return ()
 
 
-def translations(senses: tuple[Sense, ...], typed: set[str]) -> tuple[list[Form], list[Form], list[Form]]:
+def translations(
+    senses: tuple[Sense, ...], typed: set[str]
+) -> tuple[tuple[Form, ...], tuple[Form, ...], tuple[Form, ...]]:
     """(strong, weak, context) forms of the senses' words in both languages, other than those typed."""
     strong: dict[str, Form] = {}
     weak: dict[str, Form] = {}
@@ -115,7 +117,7 @@ def translations(senses: tuple[Sense, ...], typed: set[str]) -> tuple[list[Form]
             if norm and norm not in STOPWORDS:
                 context.setdefault(norm, Form(norm, text, None, via=VIA_CONTEXT))
     weak = {k: v for k, v in weak.items() if k not in strong}  # a word strong in another sense is strong
-    return list(strong.values()), list(weak.values()), list(context.values())
+    return tuple(strong.values()), tuple(weak.values()), tuple(context.values())  # as Atom declares them
 
 
 def _spellings(norm: str, text: str, lang: str) -> list[str]:
