@@ -275,19 +275,15 @@ class Scanner:
                 continue
             word_start = stop - lengths[slot] + 1
             value = values[slot]
-            # a plain strong pattern that takes every ending passed the test above: a mark, as for a whole word
-            if type(value) is int:
-                group = strong.get(value)
-                if group is None:
-                    strong[value] = [(word_start - 1, word_end - 1)]
-                else:
-                    group.append((word_start - 1, word_end - 1))
-                continue
-            _, patterns, rest, ending_plain = value  # type: ignore[misc]
-            if rest is not None and rest[0]:  # a context word with an ending ("troops'"): any ending
-                # that passed the test above is one a plain word takes
-                start, end = normal.source_span(word_start - 1, word_end - 1)
-                found.context.append((start, end, rest[0]))
+            if type(value) is int:  # its one pattern: plain, strong and taking every ending
+                ending_plain, patterns = (value,), ()
+            else:
+                _, patterns, rest, ending_plain = value  # type: ignore[misc]
+                if rest is not None and rest[0]:  # a context word with an ending ("troops'"): any ending
+                    # that passed the test above is one a plain word takes
+                    start, end = normal.source_span(word_start - 1, word_end - 1)
+                    found.context.append((start, end, rest[0]))
+            # the plain strong patterns taking every ending passed the test above: marks, as for a whole word
             for target in ending_plain:
                 group = strong.get(target)
                 if group is None:
@@ -306,17 +302,8 @@ class Scanner:
         start, end = (begin, stop - 1) if normal.aligned else normal.source_span(begin, stop - 1)
         if plain_other:
             surface = normal.source[start:end]
-            strong, others, new = found.strong, found.others, tuple.__new__  # no _make frame per hit
-            for target, role, via in plain_other:  # ≈ 9 per article: _Found.add inlined
-                hit = new(RawHit, (target, role, start, end, surface, via))
-                if role is STRONG:  # a translation or alias with a via joins the target's other hits
-                    group = strong.get(target)
-                    if group is None:
-                        strong[target] = [hit]
-                    else:
-                        group.append(hit)
-                else:
-                    others.append(hit)
+            for target, role, via in plain_other:  # strong ones (with a via) join the target's other hits
+                found.add(tuple.__new__(RawHit, (target, role, start, end, surface, via)))  # no _make frame
         if spelling:
             found.context.append((start, end, spelling))
         for pattern in checked:
