@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from bot.core.lemma_cache import language_shares
+
 SUPPORTED = ("de", "en")
 
 DEFAULT_LANG = "en"
@@ -81,9 +83,7 @@ def _by_function_words(sample: str, candidates: tuple[str, ...]) -> str | None:
 
 
 def _by_dictionary(sample: str, candidates: tuple[str, ...], default: str) -> str:
-    from simplemma import langdetect  # its dictionaries take seconds to load: only for texts left open
-
-    scores = langdetect(sample, lang=candidates)
+    scores = language_shares(sample, candidates)  # simplemma's dictionaries: only for texts left open
     best, score = scores[0]
     if best == "unk" or score <= 0:
         return default

@@ -13,13 +13,14 @@ from simplemma.strategies.dictionaries import DefaultDictionaryFactory
 
 from bot.core.lemma_cache import (
     CachedDictionaries,
-    LemmaMemo,
     _Backend,
     cache_path,
     open_store,
     source_key,
+    warm_lemma_cache,
     write_store,
 )
+from bot.core.lemma_memo import LemmaMemo
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +110,34 @@ def test_lemmas_through_the_cache_are_simplemmas(cache_dir: Path) -> None:
     backend.use(cache_dir)
     words = ("prisoners", "went", "Putin", "strikes", "qqqx", "children's", "better")
     assert [backend.lemmatize(w, "en") for w in words] == [simplemma.lemmatize(w, lang="en") for w in words]
+
+
+@pytest.fixture(scope="module")
+def both_languages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("lemma-cache-de-en")
+    warm_lemma_cache(folder)
+    return folder
+
+
+# texts whose few function words leave the language open: the dictionaries decide (bot/core/lang.py)
+OPEN_TEXTS = ("Kim trifft Putin", "Putin meets Kim", "Wladimir Putin ist da.", "Gipfel in Pjöngjang", "Summit talks",
+              "12345 --- 678", "", "Kim Jong-Un, Putin, Wladiwostok", "Munitionsfabrik Rheinmetall")  # fmt: skip
+
+
+def test_language_shares_through_the_cache_are_simplemmas_without_its_dictionaries(
+    both_languages: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = [simplemma.langdetect(text, lang=("de", "en")) for text in OPEN_TEXTS]
+
+    def decoded(*_: object) -> None:
+        raise AssertionError("simplemma's own dictionary was decoded")
+
+    monkeypatch.setattr(DefaultDictionaryFactory, "get_dictionary", decoded)
+    backend = _Backend()
+    backend.use(both_languages)
+    assert [backend.language_shares(text, ("de", "en")) for text in OPEN_TEXTS] == expected
+    with pytest.raises(AssertionError):  # the spy works: without a cache, simplemma decodes its own
+        _Backend().language_shares("Kim trifft Putin", ("de", "en"))
 
 
 def test_a_later_process_answers_from_the_memo_without_simplemma(cache_dir: Path) -> None:
