@@ -11,6 +11,8 @@ import pytest
 import simplemma
 from simplemma.strategies.dictionaries import DefaultDictionaryFactory
 
+from bot.core import lemma_cache
+from bot.core.lang import detect_language
 from bot.core.lemma_cache import (
     CachedDictionaries,
     _Backend,
@@ -129,15 +131,24 @@ def test_language_shares_through_the_cache_are_simplemmas_without_its_dictionari
 ) -> None:
     expected = [simplemma.langdetect(text, lang=("de", "en")) for text in OPEN_TEXTS]
 
-    def decoded(*_: object) -> None:
-        raise AssertionError("simplemma's own dictionary was decoded")
-
-    monkeypatch.setattr(DefaultDictionaryFactory, "get_dictionary", decoded)
+    monkeypatch.setattr(DefaultDictionaryFactory, "get_dictionary", _decoded)
     backend = _Backend()
     backend.use(both_languages)
     assert [backend.language_shares(text, ("de", "en")) for text in OPEN_TEXTS] == expected
     with pytest.raises(AssertionError):  # the spy works: without a cache, simplemma decodes its own
         _Backend().language_shares("Kim trifft Putin", ("de", "en"))
+
+
+def test_the_language_detector_asks_the_cache_in_use(both_languages: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    backend = _Backend()
+    backend.use(both_languages)
+    monkeypatch.setattr(lemma_cache, "_BACKEND", backend)  # the process's backend, restored afterwards
+    monkeypatch.setattr(DefaultDictionaryFactory, "get_dictionary", _decoded)
+    assert detect_language("Kim trifft Putin") == "de" and detect_language("Putin meets Kim") == "en"
+
+
+def _decoded(*_: object) -> None:
+    raise AssertionError("simplemma's own dictionary was decoded")
 
 
 def test_a_later_process_answers_from_the_memo_without_simplemma(cache_dir: Path) -> None:
