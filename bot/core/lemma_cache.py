@@ -22,6 +22,7 @@ import sys
 import threading
 from array import array
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ PREFIX = struct.Struct("<8sI")  # magic, length of the JSON header that follows
 MAX_HEADER = 4096
 ITEM = 4  # bytes per offset ("I" arrays; checked at start, see _usable)
 CACHE_PREFIX = "simplemma-"
+FOUND_CACHE = 16_384  # recent lookups per language file kept in memory (≈ 3 MB when full)
 
 
 class LemmaStore(Mapping[str, str]):
@@ -57,6 +59,8 @@ class LemmaStore(Mapping[str, str]):
         self._keys_at = start
         self._values_at = start + key_bytes
         self._values = values
+        # a bisect reads ≈ 20 keys in Python; language detection asks about the same common words text after text
+        self._find = lru_cache(maxsize=FOUND_CACHE)(self._find)  # type: ignore[method-assign]
 
     def _key(self, index: int) -> bytes:
         at = self._keys_at
