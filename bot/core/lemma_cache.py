@@ -265,13 +265,6 @@ def _remove_stale(folder: Path, lang: str, key: str) -> None:
             old.unlink(missing_ok=True)
 
 
-def cached_strategy(cache_dir: Path) -> LemmatizationStrategy:
-    """simplemma's default strategy (same steps, same answers) reading its dictionaries from the cache."""
-    from simplemma.strategies import DefaultStrategy
-
-    return DefaultStrategy(dictionary_factory=CachedDictionaries(cache_dir))
-
-
 def _shares(text: str, langs: tuple[str, ...], strategy: LemmatizationStrategy) -> list[tuple[str, float]]:
     """``simplemma.langdetect(text, lang=langs)`` with ``strategy`` (langdetect always builds its own, which
     decodes the shipped dictionaries): its two samplers, the relaxed one only to break a tie, and its order."""
@@ -304,8 +297,11 @@ class _Backend:
                 self.cache_dir, self._strategy, self._lemmatizer, self._memos = cache_dir, None, None, {}
 
     def _cached_strategy(self, folder: Path) -> LemmatizationStrategy:
+        """simplemma's default strategy (same steps, same answers) reading its dictionaries from the cache."""
         if self._strategy is None:
-            self._strategy = cached_strategy(folder)
+            from simplemma.strategies import DefaultStrategy
+
+            self._strategy = DefaultStrategy(dictionary_factory=CachedDictionaries(folder))
         return self._strategy
 
     def lemmatize(self, word: str, lang: str) -> str:

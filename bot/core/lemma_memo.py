@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-MEMO_MAGIC = "NALEMMA1-memo"
+MEMO_MAGIC = "NALEMMA1-memo"  # the header memo files have had since they lived in lemma_cache.py
 MAX_MEMO = 200_000  # remembered lemmas per language (a few MB); beyond, new ones are not written
 
 
