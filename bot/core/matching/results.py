@@ -26,7 +26,7 @@ class MatchResult:
     """Whether a query matched, and the hits that explain it. The hits are built on first use (``source``):
     an article matches several subscriptions whose explanation nobody may read (a count, a benchmark)."""
 
-    __slots__ = ("_hits", "_source", "matched")
+    __slots__ = ("_hits", "_reason", "_source", "matched")
 
     def __init__(
         self, matched: bool, hits: tuple[Hit, ...] = (), source: Callable[[], tuple[Hit, ...]] | None = None
@@ -34,6 +34,7 @@ class MatchResult:
         self.matched = matched
         self._hits = hits
         self._source = source
+        self._reason: str | None = None
 
     @property
     def hits(self) -> tuple[Hit, ...]:
@@ -55,7 +56,17 @@ class MatchResult:
     def reason(self, label: Callable[[str], str] | None = None) -> str:
         """Short explanation: ``Wladimir Putin (Kremlchef, Putins)``; a translated or compound surface says
         so: ``Munition (Munitionsfabrik: compound part, ammunition: translation)``. ``label`` translates
-        those path words (default English); several terms are joined with '; '."""
+        those path words (default English); several terms are joined with '; '.
+
+        The English text is kept: every chat following the same query shares this result, and the pipeline
+        writes one outbox row per chat, so it is built once per article and query, not once per chat."""
+        if label is None:
+            if self._reason is None:
+                self._reason = self._explain(None)
+            return self._reason
+        return self._explain(label)
+
+    def _explain(self, label: Callable[[str], str] | None) -> str:
         if not self.matched:
             return "no match"
         surfaces: dict[str, list[str]] = {}

@@ -134,6 +134,17 @@ def test_an_excluded_term_blocks_only_the_queries_that_exclude_it(engine: MatchE
     assert found[1].reason() == engine.match("Putin -Ukraine", "Putin sprach in Moskau.").reason()
 
 
+def test_subscribers_of_one_query_share_one_explanation(engine: MatchEngine) -> None:
+    """The pipeline writes one outbox row per chat: the reason text is built once per article and query."""
+    index = SubscriptionIndex(engine)
+    for chat in range(3):
+        index.add(chat, "Putin")
+    found = index.match("Kremlchef Wladimir Putin empfing den Gast.", "de")
+    reasons = [found[chat].reason() for chat in range(3)]
+    assert reasons[0] == "Wladimir Putin (Kremlchef, Wladimir Putin)"
+    assert reasons[0] is reasons[1] is reasons[2]
+
+
 def test_guarded_queries_follow_subscribers_added_and_removed_after_a_match(engine: MatchEngine) -> None:
     """The subscribers of "A -B" queries are kept as tables per A: a change after a match must show."""
     index = SubscriptionIndex(engine)
