@@ -68,6 +68,35 @@ async def test_migrations_apply_to_an_existing_database(tmp_path: Path) -> None:
         await store.close()
 
 
+async def test_new_ids_belong_to_their_own_articles_in_a_mixed_batch(storage: Storage) -> None:
+    """Stored, repeated and new hashes in one batch of more than one statement: each new id is the row of
+    its own hash (SQLite reads them back by id range, PostgreSQL by RETURNING)."""
+    [old] = await storage.articles.insert_many([("h-17", draft("Alt 17"))], NOW)
+    batch = [(f"h-{n}", draft(f"Titel {n}")) for n in range(700)] + [("h-3", draft("Titel 3"))]
+    ids = await storage.articles.insert_many(batch, NOW)
+    assert ids[17] is None and ids[-1] is None  # stored before; repeated within the batch
+    assert len({i for i in ids if i is not None}) == 699 and old not in ids
+    for (_, d), new_id in zip(batch, ids, strict=True):
+        if new_id is not None:
+            article = await storage.articles.get(new_id)
+            assert article is not None and article.title == d.title
+
+
+async def test_exhausted_article_ids_fail_the_batch_and_store_nothing(tmp_path: Path) -> None:
+    """SQLite gives random rowids once the largest is taken; the ids read back by range would then be wrong,
+    so the insert refuses and rolls back instead of reporting stored articles as duplicates."""
+    store = await Storage.open(tmp_path / "full.db")
+    try:
+        [first] = await store.articles.insert_many([("h-first", draft("Erster"))], NOW)
+        async with store.db.transaction() as tx:
+            await tx.run("UPDATE articles SET id = ? WHERE id = ?", (2**63 - 1, first))
+        with pytest.raises(StorageError, match="article ids are exhausted"):
+            await store.articles.insert_many([("h-a", draft("A")), ("h-b", draft("B"))], NOW)
+        assert await store.articles.count() == 1
+    finally:
+        await store.close()
+
+
 async def test_article_round_trip_and_duplicate_hash(storage: Storage) -> None:
     d = draft("Kim reist", published=date(2023, 9, 5), source="t-online", url="https://example.org/a")
     ids = await storage.articles.insert_many([("hash-a", d), ("hash-a", d), ("hash-b", draft("Zweiter"))], NOW)
