@@ -37,7 +37,7 @@ def _insert_sql(rows: int, returning: bool) -> str:
     )
 
 
-async def _insert_returning(tx: Transaction, rows: list[_InsertRow]) -> dict[str, int]:
+async def _insert_postgres(tx: Transaction, rows: list[_InsertRow]) -> dict[str, int]:
     """PostgreSQL: the ids of the new rows come back with the insert (asyncpg reads them in one go)."""
     new_ids: dict[str, int] = {}
     for chunk in padded_chunks(rows):
@@ -63,6 +63,9 @@ async def _insert_sqlite(tx: Transaction, rows: list[_InsertRow]) -> dict[str, i
     if len(new_ids) != inserted:  # SQLite picks random rowids only once the largest possible one is taken
         raise StorageError(f"article ids are exhausted: {inserted} stored, {len(new_ids)} found above {before}")
     return new_ids
+
+
+_INSERT = {"sqlite": _insert_sqlite, "postgres": _insert_postgres}  # the new ids by content hash
 
 
 async def mark_processed(tx: Transaction, matched: Sequence[int], indexed: Sequence[int]) -> None:
@@ -152,9 +155,8 @@ class ArticleRepository:
             fresh.setdefault(content_hash, draft)
         stamp = to_db_time(now)  # once: strftime per row was a tenth of this method's event-loop time
         rows = [_insert_row(h, d, stamp, to_match) for h, d in fresh.items()]
-        insert = _insert_sqlite if self._db.dialect == "sqlite" else _insert_returning
         async with self._db.transaction() as tx:
-            new_ids = await insert(tx, rows)
+            new_ids = await _INSERT[self._db.dialect](tx, rows)
         ids: list[int | None] = []
         for content_hash, _ in items:
             ids.append(new_ids.pop(content_hash, None))  # pop: a repeat within the batch is a duplicate
