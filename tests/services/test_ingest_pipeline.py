@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import itertools
 import json
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -17,7 +18,15 @@ from bot.core.clock import SystemClock
 from bot.core.ingest import iter_path
 from bot.core.matching import MatchEngine
 from bot.core.models import Article, IngestReport
-from bot.services.ingest import BATCH, BATCH_CHARS, BULK_GC_THRESHOLD, IngestService, _batch_sizes, _take
+from bot.services.ingest import (
+    BATCH,
+    BATCH_CHARS,
+    BULK_GC_THRESHOLD,
+    BULK_SWITCH_INTERVAL,
+    IngestService,
+    _batch_sizes,
+    _take,
+)
 from bot.storage.store import Storage
 from config.settings import Settings
 from tests.fakes import command
@@ -112,9 +121,10 @@ def test_batches_of_long_articles_are_cut_by_size(tmp_path: Path) -> None:
     assert sum(sizes) == 300 and len(sizes) == 300 * 3_500 // BATCH_CHARS + 1
 
 
-async def test_a_bulk_import_freezes_the_heap_only_while_it_runs(tmp_path: Path) -> None:
+async def test_a_bulk_import_tunes_the_interpreter_only_while_it_runs(tmp_path: Path) -> None:
     # Frozen objects are skipped by full collections; left frozen, garbage cycles among them would never be
-    # freed. So: frozen while the import runs, ordinary after it, even after a failed one.
+    # freed. A short switch interval costs CPU in every threaded program. So: frozen and switching often
+    # while the import runs, ordinary after it, even after a failed one.
     corpus = _corpus(tmp_path / "corpus.jsonl")
     storage = await Storage.open(tmp_path / "frozen.db")
     seen: list[int] = []
@@ -122,6 +132,7 @@ async def test_a_bulk_import_freezes_the_heap_only_while_it_runs(tmp_path: Path)
     async def listener(articles: list[Article]) -> None:
         seen.append(gc.get_freeze_count())
         assert gc.get_threshold()[0] == BULK_GC_THRESHOLD
+        assert sys.getswitchinterval() == pytest.approx(BULK_SWITCH_INTERVAL)
         if len(seen) == 2 and failing:
             raise RuntimeError("matching failed")
 
@@ -129,11 +140,14 @@ async def test_a_bulk_import_freezes_the_heap_only_while_it_runs(tmp_path: Path)
 
     service = IngestService(storage, SystemClock(), listener)
     thresholds = gc.get_threshold()
+    interval = sys.getswitchinterval()
+    assert interval > BULK_SWITCH_INTERVAL  # Python's own 5 ms, or the test would prove nothing
     try:
         assert gc.get_freeze_count() == 0
         with pytest.raises(RuntimeError, match="matching failed"):
             await service.ingest_path(corpus)
         assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
+        assert sys.getswitchinterval() == interval
         assert seen and all(count > 0 for count in seen)
         stored_before = await storage.articles.count()  # the import stopped at the failure
         assert stored_before < ARTICLES - 3
@@ -142,5 +156,6 @@ async def test_a_bulk_import_freezes_the_heap_only_while_it_runs(tmp_path: Path)
         assert report.count("new") == ARTICLES - 3 - stored_before
         assert await storage.articles.count() == ARTICLES - 3 and all(count > 0 for count in seen)
         assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
+        assert sys.getswitchinterval() == interval
     finally:
         await storage.close()
