@@ -6,11 +6,26 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
+from typing import TYPE_CHECKING, cast
 
 from bot.core.models import Article, ArticleDraft
 from bot.storage.batches import flat, padded_chunks, values_list
-from bot.storage.sql import Row, SqlDatabase, StorageError, Transaction, from_db_date, from_db_time, marks, to_db_time
+from bot.storage.sql import (
+    Row,
+    SqlDatabase,
+    Statement,
+    StorageError,
+    from_db_date,
+    from_db_time,
+    marks,
+    to_db_time,
+)
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from bot.storage.db import SqliteDatabase
 
 _COLUMNS = "id, content_hash, title, body, lang, published, source, url, ingested_at, guid, teaser_only"
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -37,51 +52,56 @@ def _insert_sql(rows: int, returning: bool) -> str:
     )
 
 
-async def _insert_postgres(tx: Transaction, rows: list[_InsertRow]) -> dict[str, int]:
+async def _insert_postgres(db: SqlDatabase, rows: list[_InsertRow]) -> dict[str, int]:
     """PostgreSQL: the ids of the new rows come back with the insert (asyncpg reads them in one go)."""
     new_ids: dict[str, int] = {}
-    for chunk in padded_chunks(rows):
-        returned = await tx.fetch_all(_insert_sql(len(chunk), True), flat(chunk))
-        new_ids.update({row[0]: row[1] for row in returned})
+    async with db.transaction() as tx:
+        for chunk in padded_chunks(rows):
+            returned = await tx.fetch_all(_insert_sql(len(chunk), True), flat(chunk))
+            new_ids.update({row[0]: row[1] for row in returned})
     return new_ids
 
 
-async def _insert_sqlite(tx: Transaction, rows: list[_InsertRow]) -> dict[str, int]:
-    """SQLite: the insert without ``RETURNING``, then the new rows' ids as one JSON value. Python's sqlite3
-    releases the GIL for every row a statement returns; while the matching thread runs, each row then waits
-    for the interpreter's switch interval (5 ms). A 20,000-article insert took 74 s beside a busy thread
-    instead of 1.2 s; without ``RETURNING`` 1.6 s. The write transaction is the only writer, and a new rowid
-    is the largest one plus one, so the new rows are exactly those above the largest id before."""
-    before = int(await tx.fetch_val("SELECT COALESCE(MAX(id), 0) FROM articles"))
-    inserted = 0
-    for chunk in padded_chunks(rows):
-        inserted += await tx.run(_insert_sql(len(chunk), False), flat(chunk))
-    found = await tx.fetch_val(
+async def _insert_sqlite(db: SqlDatabase, rows: list[_InsertRow]) -> dict[str, int]:
+    """SQLite: the whole transaction as one trip to the database thread (see
+    :meth:`~bot.storage.db.SqliteDatabase.in_one_trip`)."""
+    return await cast("SqliteDatabase", db).in_one_trip(partial(_insert_rows_sqlite, rows))
+
+
+def _insert_rows_sqlite(rows: list[_InsertRow], conn: sqlite3.Connection) -> dict[str, int]:
+    """The insert without ``RETURNING``, then the new rows' ids as one JSON value. Python's sqlite3 releases
+    the GIL for every row a statement returns; while the matching thread runs, each row then waits for the
+    interpreter's switch interval (5 ms). A 20,000-article insert took 74 s beside a busy thread instead of
+    1.2 s; without ``RETURNING`` 1.6 s. The write transaction is the only writer, and a new rowid is the
+    largest one plus one, so the new rows are exactly those above the largest id before."""
+    before = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM articles").fetchone()[0])
+    inserted = sum(conn.execute(_insert_sql(len(chunk), False), flat(chunk)).rowcount for chunk in padded_chunks(rows))
+    found = conn.execute(
         "SELECT json_group_array(json_array(content_hash, id)) FROM articles WHERE id > ?", (before,)
-    )
+    ).fetchone()[0]
     new_ids = {content_hash: article_id for content_hash, article_id in json.loads(found)}
     if len(new_ids) != inserted:  # SQLite picks random rowids only once the largest possible one is taken
         raise StorageError(f"article ids are exhausted: {inserted} stored, {len(new_ids)} found above {before}")
     return new_ids
 
 
-_INSERT = {"sqlite": _insert_sqlite, "postgres": _insert_postgres}  # the new ids by content hash
+_INSERT = {"sqlite": _insert_sqlite, "postgres": _insert_postgres}  # the new ids by content hash, committed
 
 
-async def mark_processed(tx: Transaction, matched: Sequence[int], indexed: Sequence[int]) -> None:
-    """Inside ``tx``: the ``matched`` articles have their alerts queued, the ``indexed`` ones their mentions
-    stored. The pipeline passes the same ids for both: then one ``UPDATE … WHERE id IN (…)`` per chunk sets
-    both flags (one statement, and each row rewritten once instead of twice)."""
+def processed_statements(matched: Sequence[int], indexed: Sequence[int]) -> list[Statement]:
+    """The ``matched`` articles have their alerts queued, the ``indexed`` ones their mentions stored. The
+    pipeline passes the same ids for both: then one ``UPDATE … WHERE id IN (…)`` per chunk sets both flags
+    (one statement, and each row rewritten once instead of twice)."""
     if list(matched) == list(indexed):
-        await _update_flags(tx, "matched = 1, mentions_indexed = 1", matched)
-        return
-    await _update_flags(tx, "matched = 1", matched)
-    await _update_flags(tx, "mentions_indexed = 1", indexed)
+        return _flag_statements("matched = 1, mentions_indexed = 1", matched)
+    return _flag_statements("matched = 1", matched) + _flag_statements("mentions_indexed = 1", indexed)
 
 
-async def _update_flags(tx: Transaction, assignments: str, ids: Sequence[int]) -> None:
-    for chunk in padded_chunks(list(ids)):
-        await tx.run(f"UPDATE articles SET {assignments} WHERE id IN ({marks(len(chunk))})", chunk)
+def _flag_statements(assignments: str, ids: Sequence[int]) -> list[Statement]:
+    return [
+        (f"UPDATE articles SET {assignments} WHERE id IN ({marks(len(chunk))})", chunk)
+        for chunk in padded_chunks(list(ids))
+    ]
 
 
 def _row_to_article(row: Row) -> Article:
@@ -155,8 +175,7 @@ class ArticleRepository:
             fresh.setdefault(content_hash, draft)
         stamp = to_db_time(now)  # once: strftime per row was a tenth of this method's event-loop time
         rows = [_insert_row(h, d, stamp, to_match) for h, d in fresh.items()]
-        async with self._db.transaction() as tx:
-            new_ids = await _INSERT[self._db.dialect](tx, rows)
+        new_ids = await _INSERT[self._db.dialect](self._db, rows)
         ids: list[int | None] = []
         for content_hash, _ in items:
             ids.append(new_ids.pop(content_hash, None))  # pop: a repeat within the batch is a duplicate

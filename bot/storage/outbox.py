@@ -15,10 +15,10 @@ from functools import lru_cache
 
 from bot.core.models import OutboxItem, OutboxStatus
 from bot.core.trends.series import ArticleMentions
-from bot.storage.articles import mark_processed
+from bot.storage.articles import processed_statements
 from bot.storage.batches import flat, padded_chunks, values_list
-from bot.storage.sql import Row, SqlDatabase, Transaction, from_db_time, marks, to_db_time
-from bot.storage.trends import insert_mentions
+from bot.storage.sql import Row, SqlDatabase, Statement, from_db_time, marks, to_db_time
+from bot.storage.trends import mention_statements
 
 _CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
 _COLUMNS = (
@@ -81,40 +81,47 @@ def _insert_sqlite_sql(rows: int) -> str:
     )
 
 
-async def _insert_new_sqlite(tx: Transaction, rows: Sequence[NewOutboxRow], stamp: str) -> int:
-    before = tx.total_changes  # type: ignore[attr-defined]  # the aiosqlite connection's counter
-    for chunk in padded_chunks(rows):
-        values = flat([(r.chat_id, r.article_id, r.subscription_id, r.query, r.reason) for r in chunk])
-        await tx.run(_insert_sqlite_sql(len(chunk)), [stamp, stamp, *values])
-    return int(tx.total_changes) - before  # type: ignore[attr-defined]
+def _new_rows_sqlite(rows: Sequence[NewOutboxRow], stamp: str) -> list[Statement]:
+    return [
+        (
+            _insert_sqlite_sql(len(chunk)),
+            [stamp, stamp, *flat([(r.chat_id, r.article_id, r.subscription_id, r.query, r.reason) for r in chunk])],
+        )
+        for chunk in padded_chunks(rows)
+    ]
 
 
-async def _insert_new_postgres(tx: Transaction, rows: Sequence[NewOutboxRow], stamp: str) -> int:
+def _new_rows_postgres(rows: Sequence[NewOutboxRow], stamp: str) -> list[Statement]:
     # One statement over arrays: typed columns (a bare parameter in a SELECT list would be text) and the
     # count of new rows from its command tag, which executemany does not give.
     if not rows:
-        return 0
-    return await tx.run(
+        return []
+    sql = (
         "INSERT INTO outbox(chat_id, article_id, subscription_id, query, reason, next_attempt_at, created_at)"
         " SELECT r.chat_id, r.article_id, s.id, r.query, r.reason, ?, ?"
         " FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::text[])"
         " AS r(chat_id, article_id, subscription_id, query, reason)"
         " LEFT JOIN subscriptions s ON s.id = r.subscription_id"
         " WHERE EXISTS (SELECT 1 FROM chats c WHERE c.id = r.chat_id AND c.active = 1)"
-        " ON CONFLICT(chat_id, article_id) DO NOTHING",
-        (
-            stamp,
-            stamp,
-            [r.chat_id for r in rows],
-            [r.article_id for r in rows],
-            [r.subscription_id for r in rows],
-            [r.query for r in rows],
-            [r.reason for r in rows],
-        ),
+        " ON CONFLICT(chat_id, article_id) DO NOTHING"
     )
+    return [
+        (
+            sql,
+            (
+                stamp,
+                stamp,
+                [r.chat_id for r in rows],
+                [r.article_id for r in rows],
+                [r.subscription_id for r in rows],
+                [r.query for r in rows],
+                [r.reason for r in rows],
+            ),
+        )
+    ]
 
 
-_INSERT_NEW = {"sqlite": _insert_new_sqlite, "postgres": _insert_new_postgres}
+_NEW_ROWS = {"sqlite": _new_rows_sqlite, "postgres": _new_rows_postgres}  # the insert of new rows, as statements
 
 # Rows claimed for a message are locked on PostgreSQL, so a second instance skips them instead of waiting.
 _CLAIM_LOCK = {"sqlite": "", "postgres": " FOR UPDATE SKIP LOCKED"}
@@ -135,11 +142,12 @@ class OutboxRepository:
         (and those with mentions indexed), in one transaction: an article marked matched has its alerts and
         its mentions stored, or none of it is. An existing (chat, article) pair is left alone. Returns how
         many rows were new."""
-        stamp = to_db_time(now)
-        async with self._db.transaction() as tx:
-            await insert_mentions(tx, mentions)
-            await mark_processed(tx, matched, [m.article_id for m in mentions])
-            return await _INSERT_NEW[self._db.dialect](tx, rows, stamp)
+        inserts = _NEW_ROWS[self._db.dialect](rows, to_db_time(now))
+        # every statement is known before the transaction starts: SQLite sends them as one trip
+        changed = await self._db.run_all(
+            mention_statements(mentions) + processed_statements(matched, [m.article_id for m in mentions]) + inserts
+        )
+        return sum(changed[len(changed) - len(inserts) :])
 
     async def chats_with_due(self, now: datetime) -> list[int]:
         """Chats (active) that have rows waiting whose retry time has come."""

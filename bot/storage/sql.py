@@ -19,6 +19,7 @@ from typing import Any, Literal, Protocol
 
 Dialect = Literal["sqlite", "postgres"]
 Params = Sequence[Any]
+Statement = tuple[str, Params]  # one write statement and its parameters, for SqlDatabase.run_all
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 # A placeholder outside quotes; quoted text ('…', "…") is copied as it is.
@@ -134,6 +135,12 @@ class SqlDatabase(_Reads):
     @abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         """Commit on leaving, roll back on any exception (no half-written rows remain)."""
+
+    async def run_all(self, statements: Sequence[Statement]) -> list[int]:
+        """Every statement in order in one transaction (all or none of them take effect); how many rows each
+        changed. For writes whose statements are all known beforehand: an engine may send them in one go."""
+        async with self.transaction() as tx:
+            return [await tx.run(sql, params) for sql, params in statements]
 
     @abstractmethod
     def iterate(self, sql: str, params: Params = (), batch: int = 500) -> AsyncIterator[list[Row]]:

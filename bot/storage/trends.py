@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from bot.core.trends.series import ArticleMentions
-from bot.storage.articles import mark_processed
+from bot.storage.articles import processed_statements
 from bot.storage.batches import flat, padded_chunks, values_list
-from bot.storage.sql import Dialect, SqlDatabase, Transaction, marks
+from bot.storage.sql import Dialect, SqlDatabase, Statement, marks
 
 CHUNK = 500  # ids per IN (...) list, well under every SQLite build's variable limit
 # The day an article counts on: its publication date, else the (UTC) day it was stored.
@@ -67,18 +67,20 @@ def _fts_sql(dialect: Dialect) -> str:
     )
 
 
-async def insert_mentions(tx: Transaction, mentions: Sequence[ArticleMentions]) -> None:
-    """Inside ``tx``: the mention rows of ``mentions`` as multi-row inserts (a repeat changes nothing)."""
+def mention_statements(mentions: Sequence[ArticleMentions]) -> list[Statement]:
+    """The mention rows of ``mentions`` as multi-row inserts (a repeat changes nothing)."""
     rows: list[tuple[str, str, int]] = []
     for mention in mentions:
         day = mention.day.isoformat()  # once per article, not per key
         rows.extend((key, day, mention.article_id) for key in mention.keys)
-    for chunk in padded_chunks(rows):
-        await tx.run(
+    return [
+        (
             f"INSERT INTO article_mentions(mention_key, day, article_id) VALUES {values_list(3, len(chunk))}"
             " ON CONFLICT DO NOTHING",
             flat(chunk),
         )
+        for chunk in padded_chunks(rows)
+    ]
 
 
 class TrendRepository:
@@ -90,9 +92,9 @@ class TrendRepository:
         matched again after an interruption) changes nothing."""
         if not mentions:
             return
-        async with self._db.transaction() as tx:
-            await insert_mentions(tx, mentions)
-            await mark_processed(tx, (), [m.article_id for m in mentions])
+        await self._db.run_all(
+            mention_statements(mentions) + processed_statements((), [m.article_id for m in mentions])
+        )
 
     async def reindex_after(self, article_id: int) -> None:
         """Forget the mentions of articles after ``article_id`` so they are read again (after a lexicon
