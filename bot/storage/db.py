@@ -46,6 +46,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 WAL_CHECKPOINT_PAGES = 4_000
+CACHE_KIB = 16 * 1024
 T = TypeVar("T")
 
 
@@ -139,6 +140,10 @@ class SqliteDatabase(SqlDatabase):
         # and synced both files. A 40,000-item RSS import took 10 % less time (3.45 → 3.1 s); 10,000 pages
         # gained no more. The WAL file then stays up to that size between checkpoints.
         await self.conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+        # A 16 MiB page cache, not SQLite's 2 MiB: the content-hash index and the mentions' key take inserts at
+        # random places, and once they outgrow the cache every batch reads their pages again. The whole RSS
+        # corpus (122,813 items) imported 6 % faster (10.3 → 9.65 s) for 13 MB more memory; 32 MiB no faster.
+        await self.conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
 
     def describe(self) -> str:
         return str(self.path)

@@ -12,7 +12,7 @@ import pytest
 
 from bot.core.models import ArticleDraft, ChatKey, Mode, OutboxStatus
 from bot.core.trends.series import ArticleMentions
-from bot.storage.db import WAL_CHECKPOINT_PAGES, Database, Migration, StorageError, load_migrations
+from bot.storage.db import CACHE_KIB, WAL_CHECKPOINT_PAGES, Database, Migration, StorageError, load_migrations
 from bot.storage.outbox import NewOutboxRow
 from bot.storage.store import Storage
 from tests.pg import StorageBackend
@@ -36,6 +36,8 @@ async def test_sqlite_database_is_in_wal_mode(tmp_path: Path) -> None:
             assert (await cur.fetchone())[0] == "wal"
         async with storage.db.conn.execute("PRAGMA wal_autocheckpoint") as cur:  # type: ignore[attr-defined]
             assert (await cur.fetchone())[0] == WAL_CHECKPOINT_PAGES
+        async with storage.db.conn.execute("PRAGMA cache_size") as cur:  # type: ignore[attr-defined]
+            assert (await cur.fetchone())[0] == -CACHE_KIB  # negative: KiB, not pages
     finally:
         await storage.close()
 
