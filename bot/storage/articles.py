@@ -232,9 +232,3 @@ class ArticleRepository:
 
     async def count(self) -> int:
         return int(await self._db.fetch_val("SELECT COUNT(*) FROM articles") or 0)
-
-    async def by_guid(self, guid: str) -> Article | None:
-        row = await self._db.fetch_one(
-            f"SELECT {_COLUMNS} FROM articles WHERE guid = ? ORDER BY id DESC LIMIT 1", (guid,)
-        )
-        return _row_to_article(row) if row else None

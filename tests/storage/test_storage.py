@@ -42,6 +42,17 @@ async def test_sqlite_database_is_in_wal_mode(tmp_path: Path) -> None:
         await storage.close()
 
 
+async def test_no_index_on_article_guids(storage: Storage) -> None:
+    # Nothing looks articles up by guid (feed items have their own table); the index only slowed every insert.
+    sql = {
+        "sqlite": "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'articles'",
+        "postgres": "SELECT indexname FROM pg_indexes WHERE tablename = 'articles'",
+    }[storage.db.dialect]
+    indexes = {row[0] for row in await storage.db.fetch_all(sql)}
+    assert "articles_guid" not in indexes
+    assert {"articles_published", "articles_unmatched"} <= indexes  # the query reads the right catalog
+
+
 def test_both_dialects_ship_the_same_migration_numbers() -> None:
     # A version number means the same schema on both engines: ``db copy`` relies on it.
     assert [m.name for m in load_migrations("sqlite")] == [m.name for m in load_migrations("postgres")]
