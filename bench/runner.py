@@ -181,6 +181,7 @@ def headline(results: dict[str, Figures]) -> dict[str, float | None]:
         "startup_run_ready_s": startup.get("startup_run_ready_s"),
         # the ingest run's peak (the whole corpus through the pipeline); else the largest one measured
         "peak_rss_mb": ingest.get("peak_rss_mb", max(peaks, default=None)),
+        "ingest_reader_peak_rss_mb": ingest.get("ingest_reader_peak_rss_mb"),  # the child reading it, beside
     }
 
 

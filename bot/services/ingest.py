@@ -13,21 +13,15 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.core.clock import Clock
-from bot.core.ingest import ParsedItem, content_hash, iter_path, parse_document
+from bot.core.ingest import ParsedItem, content_hash, parse_document
 from bot.core.models import Article, ArticleDraft, IngestOutcome, IngestReport
+from bot.services.ingest_reader import CHILD_READER_MIN_BYTES, Hashed, open_reader
 from bot.storage.store import Storage
 
 log = logging.getLogger(__name__)
 
 NewArticles = Callable[[list[Article]], Awaitable[None]]
 Progress = Callable[[int], None]
-Hashed = tuple[ParsedItem, str | None]  # an item and its content hash (None when rejected)
-
-BATCH = 1000
-# A batch also ends at this many characters of text: long articles (German full texts run to 3 KB each) then
-# come in batches of a few hundred, so matching one overlaps storing the next even in a 1,000-item file, and
-# a file of huge lines never holds a thousand of them in memory at once.
-BATCH_CHARS = 400_000
 BULK_GC_THRESHOLD = 20_000  # young objects between collections during a bulk import (Python's default: 700)
 # Seconds a thread may hold the GIL while another waits for it, during a bulk import (Python's default: 5 ms).
 # Every SQLite statement gives the GIL up and must win it back from the matching or the reading thread, which
@@ -38,10 +32,20 @@ BULK_SWITCH_INTERVAL = 0.0001
 
 
 class IngestService:
-    def __init__(self, storage: Storage, clock: Clock, on_new: NewArticles | None = None) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        clock: Clock,
+        on_new: NewArticles | None = None,
+        *,
+        child_reader_min_bytes: int | None = CHILD_READER_MIN_BYTES,
+    ) -> None:
+        """``child_reader_min_bytes``: a JSON Lines file this large is read by a child process (None: never;
+        see :mod:`bot.services.ingest_reader`)."""
         self._storage = storage
         self._clock = clock
         self._on_new = on_new
+        self._child_reader_min_bytes = child_reader_min_bytes
         self._bulk_imports = 0  # ingest_path calls running: the heap is frozen while there is one
         self._thresholds = gc.get_threshold()  # the collector's settings before the first of them
         self._switch_interval = sys.getswitchinterval()  # and the interpreter's
@@ -94,10 +98,11 @@ class IngestService:
     async def ingest_path(
         self, path: Path, *, alert: bool = True, progress: Progress | None = None, max_bytes: int | None = None
     ) -> IngestReport:
-        """A file or folder, streamed in batches, as a three-stage pipeline: a worker thread reads, parses and
-        hashes batch k+1 while batch k is stored and batch k-1 is matched. SQLite (which releases the GIL)
-        and the Python stages overlap on two cores; at most one batch waits in each stage, so memory stays
-        flat, and batches are matched in order (one matching task at a time), so the outbox is the same."""
+        """A file or folder, streamed in batches, as a three-stage pipeline: a reader (a worker thread, or a
+        child process for a large corpus) parses and hashes batch k+1 while batch k is stored and batch k-1
+        is matched. SQLite (which releases the GIL) and the Python stages overlap on two cores; at most one
+        batch waits in each stage, so memory stays flat, and batches are matched in order (one matching task
+        at a time), so the outbox is the same."""
         with self._bulk_mode():
             return await self._ingest_stream(path, alert=alert, progress=progress, max_bytes=max_bytes)
 
@@ -132,16 +137,14 @@ class IngestService:
         self, path: Path, *, alert: bool, progress: Progress | None, max_bytes: int | None
     ) -> IngestReport:
         report = IngestReport()
-        kwargs = {"max_bytes": max_bytes} if max_bytes else {}
-        stream = iter_path(path, **kwargs)
-        sizes = _batch_sizes()
-        upcoming = asyncio.ensure_future(asyncio.to_thread(_take, stream, *next(sizes)))
+        reader = await open_reader(path, max_bytes=max_bytes, child_min_bytes=self._child_reader_min_bytes)
+        upcoming = asyncio.ensure_future(reader.next_batch())
         # Batches handed to the listener and not finished: the newest may be waiting for the matching thread
         # while the one before it writes its alerts (the pipeline keeps their order); never more than two.
         matching: deque[asyncio.Future[None]] = deque()
         try:
             while batch := await upcoming:
-                upcoming = asyncio.ensure_future(asyncio.to_thread(_take, stream, *next(sizes)))
+                upcoming = asyncio.ensure_future(reader.next_batch())
                 batch_report, stored = await self._store(batch, alert=alert)
                 report.extend(batch_report)
                 if len(matching) == 2:
@@ -153,8 +156,10 @@ class IngestService:
             while matching:
                 await matching.popleft()
         finally:
-            # Never leave the thread reading the generator, or a batch being matched, unattended. Its
-            # articles stay marked unmatched if this fails, and the pipeline catches them up at start.
+            # Never leave the reader running, or a batch being matched, unattended. Its articles stay marked
+            # unmatched if this fails, and the pipeline catches them up at start. A child reader is stopped
+            # first, so a batch it was still reading does not hold the failure up.
+            await reader.aclose()
             pending = [task for task in (upcoming, *matching) if not task.done()]
             if pending:
                 await asyncio.wait(pending)
@@ -166,30 +171,6 @@ class IngestService:
     async def ingest_document(self, name: str, data: bytes, *, max_bytes: int, alert: bool = True) -> IngestReport:
         items = await asyncio.to_thread(parse_document, name, data, max_bytes=max_bytes)
         return await self.ingest_items(items, alert=alert)
-
-
-def _batch_sizes() -> Iterator[tuple[int, int]]:
-    """``(items, characters)`` of each batch: an eighth of a full batch first, doubling up to :data:`BATCH`.
-    Matching starts only when the first batch is parsed and stored; a small one gets it going in a few
-    milliseconds instead of after a whole batch (a tenth of a German corpus' time)."""
-    for shift in (3, 2, 1):
-        yield BATCH >> shift, BATCH_CHARS >> shift
-    while True:
-        yield BATCH, BATCH_CHARS
-
-
-def _take(stream: Iterator[ParsedItem], count: int, max_chars: int = BATCH_CHARS) -> list[Hashed]:
-    """The next ``count`` items (fewer once they hold ``max_chars`` of text) with their content hashes,
-    computed here in the worker thread (hashing normalises the whole text, kept off the event loop)."""
-    batch = []
-    chars = 0
-    for item in stream:
-        draft = item.draft
-        batch.append((item, content_hash(draft) if draft is not None else None))
-        chars += len(draft.body) + len(draft.title) if draft is not None else 0
-        if len(batch) >= count or chars >= max_chars:
-            break
-    return batch
 
 
 def _hashed(items: Sequence[ParsedItem]) -> list[Hashed]:

@@ -8,14 +8,17 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import multiprocessing
+import time
 from collections.abc import Iterator
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pytest
 
 import bench.match
 from bench import fanout, ingest, latency, runner, scale
-from bench.common import RSS_CORPUS, BenchError, default_data_dir
+from bench.common import RSS_CORPUS, BenchError, ChildrenPeak, default_data_dir
 from bot.cli import main as cli_main
 
 DATA = default_data_dir()
@@ -33,7 +36,10 @@ def _assert_figures(figures: dict[str, float], required: set[str]) -> None:
 def test_ingest_tiny() -> None:
     sizes = ingest.tiny()
     figures = ingest.run(sizes=sizes)
-    _assert_figures(figures, {"ingest_items_per_s", "ingest_german_items_per_s", "peak_rss_mb", "db_mb"})
+    _assert_figures(
+        figures,
+        {"ingest_items_per_s", "ingest_german_items_per_s", "peak_rss_mb", "ingest_reader_peak_rss_mb", "db_mb"},
+    )
     assert figures["rss_items"] == sizes.rss_items
     assert figures["rss_new"] + figures["rss_rejected"] <= sizes.rss_items
     for label in ingest.GERMAN_LABELS:
@@ -193,3 +199,25 @@ def test_isolated_run_reports_the_child_failure_as_bench_error(tmp_path: Path) -
 
 def test_headline_without_runs_is_all_none() -> None:
     assert set(runner.headline({}).values()) == {None}
+
+
+def _hold(megabytes: int, conn: Connection) -> None:
+    block = bytearray(megabytes * 1024 * 1024)  # zero-filled: resident once written
+    block[:: 4096] = b"x" * len(block[:: 4096])
+    conn.send("held")
+    conn.recv()
+
+
+def test_children_peak_reads_a_child_process_s_own_memory() -> None:
+    context = multiprocessing.get_context("spawn")
+    parent, child = context.Pipe()
+    process = context.Process(target=_hold, args=(64, child))
+    with ChildrenPeak(every=0.01) as peak:
+        process.start()
+        assert parent.recv() == "held"
+        deadline = time.monotonic() + 10
+        while peak.mb < 64 and time.monotonic() < deadline:  # until the sampler has looked at the child
+            time.sleep(0.01)
+        parent.send("done")
+        process.join()
+    assert 64 <= peak.mb < 64 + 60  # the block plus an interpreter, not this process' own pages

@@ -18,15 +18,8 @@ from bot.core.clock import SystemClock
 from bot.core.ingest import iter_path
 from bot.core.matching import MatchEngine
 from bot.core.models import Article, IngestReport
-from bot.services.ingest import (
-    BATCH,
-    BATCH_CHARS,
-    BULK_GC_THRESHOLD,
-    BULK_SWITCH_INTERVAL,
-    IngestService,
-    _batch_sizes,
-    _take,
-)
+from bot.services.ingest import BULK_GC_THRESHOLD, BULK_SWITCH_INTERVAL, IngestService
+from bot.services.ingest_reader import BATCH, BATCH_CHARS, batch_sizes, take_batch
 from bot.storage.store import Storage
 from config.settings import Settings
 from tests.fakes import command
@@ -60,7 +53,7 @@ async def _run(settings: Settings, engine: MatchEngine, corpus: Path, *, pipelin
         else:  # the same items in the same batches, stored and matched one batch at a time, strictly in sequence
             items = list(iter_path(corpus))
             report, start = IngestReport(), 0
-            for count, _ in _batch_sizes():  # the corpus' lines are short: batches end by count, not size
+            for count, _ in batch_sizes():  # the corpus' lines are short: batches end by count, not size
                 if start >= len(items):
                     break
                 report.extend(await app.services.ingest.ingest_items(items[start : start + count]))
@@ -100,7 +93,7 @@ async def test_pipelined_ingest_equals_sequential_ingest(
 
 
 def test_batches_start_small_and_double_up_to_the_full_size() -> None:
-    sizes = list(itertools.islice(_batch_sizes(), 6))
+    sizes = list(itertools.islice(batch_sizes(), 6))
     assert sizes[0] == (BATCH // 8, BATCH_CHARS // 8)  # matching starts after a few items, not a whole batch
     assert sizes[1:3] == [(BATCH // 4, BATCH_CHARS // 4), (BATCH // 2, BATCH_CHARS // 2)]
     assert sizes[3:] == [(BATCH, BATCH_CHARS)] * 3
@@ -115,7 +108,7 @@ def test_batches_of_long_articles_are_cut_by_size(tmp_path: Path) -> None:
     corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
     stream = iter_path(corpus)
     sizes = []
-    while batch := _take(stream, BATCH):
+    while batch := take_batch(stream, BATCH):
         sizes.append(len(batch))
         assert sum(len(item.draft.body) for item, _ in batch if item.draft) < BATCH_CHARS + 4_000
     assert sum(sizes) == 300 and len(sizes) == 300 * 3_500 // BATCH_CHARS + 1
