@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -141,6 +141,12 @@ class SqlDatabase(_Reads):
         changed. For writes whose statements are all known beforehand: an engine may send them in one go."""
         async with self.transaction() as tx:
             return [await tx.run(sql, params) for sql, params in statements]
+
+    @asynccontextmanager
+    async def bulk_writes(self) -> AsyncIterator[None]:
+        """Around a bulk import: an engine may change how it writes meanwhile (SQLite checkpoints in the
+        background, see :mod:`bot.storage.checkpoints`). Nothing by default."""
+        yield
 
     @abstractmethod
     def iterate(self, sql: str, params: Params = (), batch: int = 500) -> AsyncIterator[list[Row]]:

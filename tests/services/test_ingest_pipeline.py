@@ -20,6 +20,7 @@ from bot.core.matching import MatchEngine
 from bot.core.models import Article, IngestReport
 from bot.services.ingest import BULK_GC_THRESHOLD, BULK_SWITCH_INTERVAL, IngestService
 from bot.services.ingest_reader import BATCH, BATCH_CHARS, batch_sizes, take_batch
+from bot.storage.db import WAL_CHECKPOINT_PAGES
 from bot.storage.store import Storage
 from config.settings import Settings
 from tests.fakes import command
@@ -116,8 +117,9 @@ def test_batches_of_long_articles_are_cut_by_size(tmp_path: Path) -> None:
 
 async def test_a_bulk_import_tunes_the_interpreter_only_while_it_runs(tmp_path: Path) -> None:
     # Frozen objects are skipped by full collections; left frozen, garbage cycles among them would never be
-    # freed. A short switch interval costs CPU in every threaded program. So: frozen and switching often
-    # while the import runs, ordinary after it, even after a failed one.
+    # freed. A short switch interval costs CPU in every threaded program. Without its own checkpoints the
+    # writer lets the -wal file grow unless a checkpointer runs. So: frozen, switching often and checkpointed
+    # beside the writer while the import runs, ordinary after it, even after a failed one.
     corpus = _corpus(tmp_path / "corpus.jsonl")
     storage = await Storage.open(tmp_path / "frozen.db")
     seen: list[int] = []
@@ -126,10 +128,15 @@ async def test_a_bulk_import_tunes_the_interpreter_only_while_it_runs(tmp_path: 
         seen.append(gc.get_freeze_count())
         assert gc.get_threshold()[0] == BULK_GC_THRESHOLD
         assert sys.getswitchinterval() == pytest.approx(BULK_SWITCH_INTERVAL)
+        assert await checkpoint_pages() == 0  # checkpoints beside the writer (bot.storage.checkpoints)
         if len(seen) == 2 and failing:
             raise RuntimeError("matching failed")
 
     failing = True
+
+    async def checkpoint_pages() -> int:
+        row = await storage.db.fetch_one("PRAGMA wal_autocheckpoint")
+        return int(row[0]) if row else -1
 
     service = IngestService(storage, SystemClock(), listener)
     thresholds = gc.get_threshold()
@@ -141,6 +148,7 @@ async def test_a_bulk_import_tunes_the_interpreter_only_while_it_runs(tmp_path: 
             await service.ingest_path(corpus)
         assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
         assert sys.getswitchinterval() == interval
+        assert await checkpoint_pages() == WAL_CHECKPOINT_PAGES
         assert seen and all(count > 0 for count in seen)
         stored_before = await storage.articles.count()  # the import stopped at the failure
         assert stored_before < ARTICLES - 3
