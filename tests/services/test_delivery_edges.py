@@ -3,6 +3,7 @@ confirmed-but-unmarked rows, migrations that merge chats, comebacks, refusals, q
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -169,6 +170,29 @@ async def test_a_message_refused_for_good_is_given_up_after_a_few_tries(
     assert await app.storage.outbox.status_counts() == {"dropped": 1}
     await app.services.ingest.ingest_items([visit("Ankara")])  # the chat is not blocked by it
     await messenger.wait_for(lambda t: len(t) == 1)
+
+
+async def test_a_send_that_waited_for_the_chat_into_quiet_hours_sends_only_the_retry(
+    app: App, messenger: RecordingMessenger, clock: FakeClock
+) -> None:
+    # A pass plans a chat as instant, finds another pass holding it, and serves it afterwards: by then the
+    # quiet hours may have begun, and only the retry may go out.
+    await subscribe(app)
+    await app.handle(command("/quiet 22:00-07:00"))
+    messenger.failures = [TransientError("timeout")]
+    await app.services.ingest.ingest_items([visit("Hanoi")])
+    await app.services.delivery.run_due()  # 12:00 UTC: not quiet, but the send fails
+    chat = await app.storage.chats.get_by_key(ChatKey("fake", "c1"))
+    assert chat is not None
+    async with app.services.delivery._chat_locks.lock(chat.id):  # another pass holds the chat
+        waited = asyncio.ensure_future(app.services.delivery.deliver_chat(chat, as_digest=False))
+        await asyncio.sleep(0)  # it is now waiting for the chat
+        clock.set(datetime(2026, 3, 28, 23, 0, tzinfo=UTC))  # quiet now
+        await app.services.ingest.ingest_items([visit("Ankara")])
+    await waited
+    await messenger.wait_for(lambda t: len(t) == 1)
+    await app.services.delivery.run_due()
+    assert [("Hanoi" in t, "Ankara" in t) for t in messenger.texts()] == [(True, False)]
 
 
 async def test_a_retry_during_quiet_hours_sends_only_the_failed_alert(

@@ -276,6 +276,10 @@ class DeliveryService:
         await self._marks.retry_unmarked()
         result = await self._finish_crash_leftovers(chat, messenger)
         now = self._clock.now()
+        if not (as_digest or force) and chat.mode is Mode.INSTANT and self._quiet(chat, now):
+            # Quiet hours began while this send waited for the chat (another pass held it): as a pass that
+            # starts now would, send only the retries that came due, and hold the rest.
+            as_digest = retries_only = True
         items = await self._storage.outbox.waiting_for_chat(chat.id, None if force else now)
         items = [i for i in items if i.status is not OutboxStatus.SENDING]
         if retries_only:
