@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import multiprocessing
 import os
 import pickle
@@ -27,6 +28,8 @@ from typing import Any, Protocol
 from bot.core.ingest import ParsedItem, content_hash, iter_path
 from bot.core.ingest.documents import JSONL, format_of
 from bot.core.models import ArticleDraft
+
+log = logging.getLogger(__name__)
 
 Hashed = tuple[ParsedItem, str | None]  # an item and its content hash (None when rejected)
 
@@ -81,7 +84,10 @@ async def open_reader(path: Path, *, max_bytes: int | None, child_min_bytes: int
     """The reader for ``path``: a child process for a JSON Lines file of at least ``child_min_bytes`` (never
     when that is None), otherwise a worker thread."""
     if child_min_bytes is not None and await asyncio.to_thread(_is_large_jsonl, path, child_min_bytes):
-        return await ProcessReader.start(path, max_bytes)
+        try:
+            return await ProcessReader.start(path, max_bytes)
+        except OSError as exc:  # no process to be had (a process limit, a sandbox): slower, not broken
+            log.warning("reading %s in this process: cannot start a reader process (%s)", path, exc)
     return ThreadReader(path, max_bytes)
 
 
@@ -128,6 +134,9 @@ class ProcessReader:
         )
         try:
             await asyncio.to_thread(process.start)
+        except BaseException:
+            receiving.close()
+            raise
         finally:
             sending.close()  # the child holds its own end: the parent's recv then sees the child exit
         return cls(process, receiving)
@@ -155,7 +164,10 @@ class ProcessReader:
         if self._process.is_alive():
             self._process.kill()
         await asyncio.to_thread(self._process.join)
-        self._process.close()
+        # A receive that saw the child end may have reaped it in the same moment; close() then still thinks
+        # it runs. The process object is freed with the reader either way.
+        with contextlib.suppress(ValueError):
+            self._process.close()
         self._conn.close()
 
 

@@ -163,11 +163,7 @@ class SqliteDatabase(SqlDatabase):
         self._bulk_writers += 1
         try:
             if self._bulk_writers == 1:
-                await self.conn.execute("PRAGMA wal_autocheckpoint=0")
-                self._checkpointer = BackgroundCheckpointer(
-                    self.path, lambda: self._write_lock, self._checkpoint_in_commits
-                )
-                await self._checkpointer.start()
+                await self._checkpoint_beside()
             yield
         finally:
             self._bulk_writers -= 1
@@ -176,6 +172,16 @@ class SqliteDatabase(SqlDatabase):
                     await self._checkpointer.stop()
                     self._checkpointer = None
                 await self._checkpoint_in_commits()
+
+    async def _checkpoint_beside(self) -> None:
+        checkpointer = BackgroundCheckpointer(self.path, lambda: self._write_lock, self._checkpoint_in_commits)
+        try:
+            await checkpointer.start()
+        except sqlite3.Error as exc:  # the import still runs; its writer checkpoints as always
+            log.warning("checkpoints stay with the writer: cannot open a second connection (%s)", exc)
+            return
+        self._checkpointer = checkpointer
+        await self.conn.execute("PRAGMA wal_autocheckpoint=0")
 
     def describe(self) -> str:
         return str(self.path)

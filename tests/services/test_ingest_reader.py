@@ -154,3 +154,19 @@ async def test_only_a_large_json_lines_file_gets_a_child(tmp_path: Path) -> None
             assert type(reader) is kind, (path.name, min_bytes)
         finally:
             await reader.aclose()
+
+
+async def test_without_a_reader_process_the_thread_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def refused(cls: type[ProcessReader], path: Path, max_bytes: int | None) -> ProcessReader:
+        raise BlockingIOError(11, "Resource temporarily unavailable")  # fork/exec over the process limit
+
+    monkeypatch.setattr(ProcessReader, "start", classmethod(refused))
+    corpus = _corpus(tmp_path / "corpus.jsonl")
+    reader = await open_reader(corpus, max_bytes=None, child_min_bytes=0)
+    try:
+        assert type(reader) is ThreadReader and len(await reader.next_batch()) > 0
+    finally:
+        await reader.aclose()
+    assert "cannot start a reader process" in caplog.text

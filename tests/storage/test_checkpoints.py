@@ -135,3 +135,17 @@ async def test_bulk_writes_keep_every_row_on_both_engines(storage: Storage) -> N
     async with storage.db.bulk_writes():
         await storage.db.run_all([("INSERT INTO kv(key, value) VALUES (?, ?)", ("bulk", "1"))])
     assert [tuple(row) for row in await storage.db.fetch_all("SELECT value FROM kv WHERE key = 'bulk'")] == [("1",)]
+
+
+async def test_without_a_second_connection_the_writer_keeps_its_checkpoints(
+    sqlite_db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def refused(self: BackgroundCheckpointer) -> None:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(BackgroundCheckpointer, "start", refused)
+    async with sqlite_db.bulk_writes():
+        assert await _autocheckpoint(sqlite_db) == WAL_CHECKPOINT_PAGES
+        await _fill(sqlite_db, 2)
+    assert await _autocheckpoint(sqlite_db) == WAL_CHECKPOINT_PAGES
+    assert "checkpoints stay with the writer" in caplog.text
