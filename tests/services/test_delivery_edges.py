@@ -172,43 +172,51 @@ async def test_a_message_refused_for_good_is_given_up_after_a_few_tries(
     await messenger.wait_for(lambda t: len(t) == 1)
 
 
+QUIET = datetime(2026, 3, 28, 23, 0, tzinfo=UTC)  # inside the quiet hours the tests below set
+
+
+async def _a_send_failed_before_quiet_hours(app: App, messenger: RecordingMessenger) -> None:
+    """Quiet hours 22:00-07:00, and at 12:00 UTC (not quiet) the Hanoi alert's send failed: a retry is due."""
+    await subscribe(app)
+    await app.handle(command("/quiet 22:00-07:00"))
+    messenger.failures = [TransientError("timeout")]
+    await app.services.ingest.ingest_items([visit("Hanoi")])
+    await app.services.delivery.run_due()
+
+
+def _only_the_retry_went_out(messenger: RecordingMessenger) -> bool:
+    return [("Hanoi" in t, "Ankara" in t) for t in messenger.texts()] == [(True, False)]
+
+
 async def test_a_send_that_waited_for_the_chat_into_quiet_hours_sends_only_the_retry(
     app: App, messenger: RecordingMessenger, clock: FakeClock
 ) -> None:
     # A pass plans a chat as instant, finds another pass holding it, and serves it afterwards: by then the
     # quiet hours may have begun, and only the retry may go out.
-    await subscribe(app)
-    await app.handle(command("/quiet 22:00-07:00"))
-    messenger.failures = [TransientError("timeout")]
-    await app.services.ingest.ingest_items([visit("Hanoi")])
-    await app.services.delivery.run_due()  # 12:00 UTC: not quiet, but the send fails
+    await _a_send_failed_before_quiet_hours(app, messenger)
     chat = await app.storage.chats.get_by_key(ChatKey("fake", "c1"))
     assert chat is not None
     async with app.services.delivery._chat_locks.lock(chat.id):  # another pass holds the chat
         waited = asyncio.ensure_future(app.services.delivery.deliver_chat(chat, as_digest=False))
         await asyncio.sleep(0)  # it is now waiting for the chat
-        clock.set(datetime(2026, 3, 28, 23, 0, tzinfo=UTC))  # quiet now
+        clock.set(QUIET)
         await app.services.ingest.ingest_items([visit("Ankara")])
     await waited
     await messenger.wait_for(lambda t: len(t) == 1)
     await app.services.delivery.run_due()
-    assert [("Hanoi" in t, "Ankara" in t) for t in messenger.texts()] == [(True, False)]
+    assert _only_the_retry_went_out(messenger)
 
 
 async def test_a_retry_during_quiet_hours_sends_only_the_failed_alert(
     app: App, messenger: RecordingMessenger, clock: FakeClock
 ) -> None:
-    await subscribe(app)
-    await app.handle(command("/quiet 22:00-07:00"))
-    messenger.failures = [TransientError("timeout")]
-    await app.services.ingest.ingest_items([visit("Hanoi")])
-    await app.services.delivery.run_due()  # 12:00 UTC: not quiet, but the send fails
-    clock.set(datetime(2026, 3, 28, 23, 0, tzinfo=UTC))  # quiet now
+    await _a_send_failed_before_quiet_hours(app, messenger)
+    clock.set(QUIET)
     await app.services.ingest.ingest_items([visit("Ankara")])
     # this pass or the background worker's, woken by the new alert: whichever holds the chat sends the retry
     await app.services.delivery.run_due()
     await messenger.wait_for(lambda t: len(t) == 1)
     await app.services.delivery.run_due()  # and a later pass still holds Ankara back
-    assert [("Hanoi" in t, "Ankara" in t) for t in messenger.texts()] == [(True, False)]
+    assert _only_the_retry_went_out(messenger)
     chat = await app.storage.chats.get_by_key(ChatKey("fake", "c1"))
     assert chat is not None and chat.mode is Mode.INSTANT
