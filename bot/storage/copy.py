@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.storage.articles import SQLITE_HASH_TEXT
 from bot.storage.postgres import PostgresDatabase
 from bot.storage.sql import SqlDatabase, StorageError
 
@@ -23,6 +24,8 @@ _COLUMNS_SQL = {
 }
 
 Progress = Callable[[str, int, int], None]  # table, rows copied so far, rows in all
+# Columns SQLite stores otherwise than PostgreSQL, read as PostgreSQL stores them.
+_FROM_SQLITE = {("articles", "content_hash"): f"{SQLITE_HASH_TEXT} AS content_hash"}
 
 
 class CopyRefused(StorageError):
@@ -93,7 +96,8 @@ async def _copy_table(
 ) -> None:
     wanted = set(await columns(target, table))
     names = [c for c in await columns(source, table) if c in wanted]
-    select = f'SELECT {", ".join(names)} FROM "{table}"'
+    read = [_FROM_SQLITE.get((table, c), c) if source.dialect == "sqlite" else c for c in names]
+    select = f'SELECT {", ".join(read)} FROM "{table}"'
     copied = 0
     async with target.connection() as conn, conn.transaction():
         async for rows in source.iterate(select, batch=BATCH):

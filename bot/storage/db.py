@@ -92,6 +92,10 @@ def _in_transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection
     return result
 
 
+def _unhex(text: str) -> bytes:
+    return bytes.fromhex(text)
+
+
 def _run_each(statements: Sequence[Statement], conn: sqlite3.Connection) -> list[int]:
     return [conn.execute(sql, params).rowcount for sql, params in statements]
 
@@ -257,6 +261,7 @@ class SqliteDatabase(SqlDatabase):
             " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
         current = await self.schema_version()
+        await self.conn.create_function("unhex", 1, _unhex, deterministic=True)  # for migration 008
         applied = []
         for migration in load_migrations("sqlite"):
             if migration.version <= current:

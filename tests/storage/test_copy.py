@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main as cli_main
+from bot.core.ingest import content_hash
 from bot.core.models import ArticleDraft, ChatKey
 from bot.core.trends.series import ArticleMentions
 from bot.storage.copy import columns, copy_database, row_counts
@@ -83,6 +84,8 @@ def _corpus_drafts() -> list[tuple[str, ArticleDraft]]:
     seed = SEED_FILE.read_text(encoding="utf-8")
     drafts.append(("seed", ArticleDraft(title="Seed", body=seed, lang="de")))
     drafts.append(("pj", ArticleDraft(title="Treffen in Pjöngjang", body="Delegation aus Pjöngjang.", lang="de")))
+    digested = ArticleDraft(title="Gipfel in Wladiwostok", body="Putin und Kim trafen sich in Wladiwostok.", lang="de")
+    drafts.append((content_hash(digested), digested))  # SQLite keeps it as 32 bytes, PostgreSQL as hex text
     return drafts
 
 
@@ -110,7 +113,9 @@ async def _seed_every_table(storage: Storage) -> None:
 
 async def _all_rows(db: SqlDatabase, table: str, names: list[str]) -> list[tuple[object, ...]]:
     rows = await db.fetch_all(f'SELECT {", ".join(names)} FROM "{table}"')
-    return sorted((tuple(r) for r in rows), key=repr)
+    # a content hash SQLite stores as bytes is the same hash as PostgreSQL's hex text
+    readable = [tuple(v.hex() if isinstance(v, bytes) else v for v in r) for r in rows]
+    return sorted(readable, key=repr)
 
 
 @pytest.fixture
