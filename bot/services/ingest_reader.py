@@ -175,7 +175,8 @@ def _read_in_child(path: str, max_bytes: int | None, conn: Connection) -> None:
     """The child's whole life: every batch down the pipe, then an empty one. An unexpected error goes to the
     parent, which raises it; the parent stopping early (a closed pipe, a kill) ends the child quietly."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops the child
-    os.nice(READER_NICENESS)
+    with contextlib.suppress(AttributeError, OSError):  # no os.nice off Unix: the child still reads, at par
+        os.nice(READER_NICENESS)
     try:
         stream = iter_path(Path(path), **_limits(max_bytes))
         for count, chars in batch_sizes():
