@@ -13,9 +13,9 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.core.clock import Clock
-from bot.core.ingest import ParsedItem, content_hash, parse_document
+from bot.core.ingest import ParsedItem, parse_document
 from bot.core.models import Article, ArticleDraft, IngestOutcome, IngestReport
-from bot.services.ingest_reader import CHILD_READER_MIN_BYTES, Hashed, open_reader
+from bot.services.ingest_reader import CHILD_READER_MIN_BYTES, Hashed, hashed, open_reader
 from bot.storage.store import Storage
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ class IngestService:
 
     async def ingest_items(self, items: Sequence[ParsedItem], *, alert: bool = True) -> IngestReport:
         """Store the accepted drafts (one transaction); duplicates by content hash are reported, not stored."""
-        report, stored = await self._store(_hashed(items), alert=alert)
+        report, stored = await self._store([hashed(item) for item in items], alert=alert)
         if stored:
             await self._on_new(stored)  # type: ignore[misc]
         return report
@@ -172,10 +172,6 @@ class IngestService:
     async def ingest_document(self, name: str, data: bytes, *, max_bytes: int, alert: bool = True) -> IngestReport:
         items = await asyncio.to_thread(parse_document, name, data, max_bytes=max_bytes)
         return await self.ingest_items(items, alert=alert)
-
-
-def _hashed(items: Sequence[ParsedItem]) -> list[Hashed]:
-    return [(item, content_hash(item.draft) if item.draft is not None else None) for item in items]
 
 
 def _as_article(article_id: int, digest: str, draft: ArticleDraft, now: datetime) -> Article:

@@ -66,14 +66,19 @@ def batch_sizes() -> Iterator[tuple[int, int]]:
         yield BATCH, BATCH_CHARS
 
 
+def hashed(item: ParsedItem) -> Hashed:
+    """The item with its content hash (None when it was rejected)."""
+    return item, content_hash(item.draft) if item.draft is not None else None
+
+
 def take_batch(stream: Iterator[ParsedItem], count: int, max_chars: int = BATCH_CHARS) -> list[Hashed]:
     """The next ``count`` items (fewer once they hold ``max_chars`` of text) with their content hashes,
     computed by the reader (hashing normalises the whole text, kept off the event loop)."""
     batch = []
     chars = 0
     for item in stream:
+        batch.append(hashed(item))
         draft = item.draft
-        batch.append((item, content_hash(draft) if draft is not None else None))
         chars += len(draft.body) + len(draft.title) if draft is not None else 0
         if len(batch) >= count or chars >= max_chars:
             break
