@@ -57,8 +57,6 @@ class BackgroundCheckpointer:
         self._restart_frames = restart_frames
         self._conn: sqlite3.Connection | None = None
         self._task: asyncio.Task[None] | None = None
-        self.passes = 0
-        self.restarts = 0
 
     async def start(self) -> None:
         # Used from the loop's worker threads, one call at a time (never two at once: check_same_thread off).
@@ -91,11 +89,9 @@ class BackgroundCheckpointer:
         """One pass: checkpoint what is committed, then (when the file has grown to :data:`RESTART_FRAMES`)
         the rest in the writer's turn. Returns the frames the ``-wal`` file held at the first checkpoint."""
         frames = await asyncio.to_thread(self._checkpoint)
-        self.passes += 1
         if frames >= self._restart_frames:
             async with self._writer_turn():
                 await asyncio.to_thread(self._checkpoint)
-            self.restarts += 1
         return frames
 
     async def _run(self) -> None:
