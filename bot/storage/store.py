@@ -41,7 +41,10 @@ class Storage:
 
     @classmethod
     async def open(cls, path: Path | str, *, url: str | None = None, migrate: bool = True) -> Storage:
-        return cls.over(await open_database(path, url, migrate=migrate))
+        storage = cls.over(await open_database(path, url, migrate=migrate))
+        if migrate:  # a migrated archive has its full-text index
+            await storage.articles.restore_merges()
+        return storage
 
     @classmethod
     async def connect(cls, settings: Settings) -> Storage:
