@@ -154,7 +154,7 @@ class SharedDelivery:
             except Exception:  # the next pass claims again; a lease that ran out is the only cost
                 log.exception("delivery: could not renew chat leases")
                 continue
-            lost = self._held.difference(kept)
+            lost = self._held.keys() - set(kept)  # _held is a Counter: no set methods of its own
             if lost:  # taken by another instance after this one stalled past the lease: it delivers them now
                 log.warning("delivery: %d chat lease(s) ran out and went to another instance", len(lost))
 
