@@ -6,10 +6,6 @@ of 500 rows (the archive's own insert: FTS5 writes its pending terms at the end 
 FTS5 index (same tokenizer, filled by the same kind of trigger) and the archive's journal settings. No
 validation, no language detection, no dedupe, no matching: what any loader of this file must at least pay,
 measured in the same run so a busy machine slows both alike.
-
-The index keeps FTS5's own merge policy, as a plain build does. The archive defers those merges during a bulk
-import (``ArticleRepository.deferred_merges``); deferred here too, this load of the RSS corpus took 2.10–2.18 s
-instead of 2.56–2.65 s (two runs each, 2026-12-04), so part of the pipeline's ratio is that choice.
 """
 
 from __future__ import annotations

@@ -103,7 +103,7 @@ class IngestService:
         is matched. SQLite (which releases the GIL) and the Python stages overlap on two cores; at most one
         batch waits in each stage, so memory stays flat, and batches are matched in order (one matching task
         at a time), so the outbox is the same."""
-        async with self._storage.db.bulk_writes(), self._storage.articles.deferred_merges():
+        async with self._storage.db.bulk_writes():
             with self._bulk_mode():
                 return await self._ingest_stream(path, alert=alert, progress=progress, max_bytes=max_bytes)
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
-import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from datetime import datetime
 from functools import lru_cache, partial
 from typing import TYPE_CHECKING, cast
@@ -26,16 +24,9 @@ from bot.storage.sql import (
 )
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from bot.storage.db import SqliteDatabase
-
-log = logging.getLogger(__name__)
-
-# SQLite's full-text index is a stack of segments. After every write FTS5 merges some of them ("automerge":
-# once a level holds this many), FTS5's default. A bulk import defers that work: the whole RSS corpus spent
-# 0.45 s of a plain 2.6 s load merging. Crisis merges (16 segments on a level) still run, so the number of
-# segments a search reads stays bounded, and later writes merge as before.
-FTS_AUTOMERGE = 4
-_SET_AUTOMERGE = "INSERT INTO articles_fts(articles_fts, rank) VALUES ('automerge', ?)"
 
 _COLUMNS = "id, content_hash, title, body, lang, published, source, url, ingested_at, guid, teaser_only"
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -192,39 +183,6 @@ def _search_sql(dialect: str, words: list[str]) -> tuple[str, list[object]]:
 class ArticleRepository:
     def __init__(self, db: SqlDatabase) -> None:
         self._db = db
-        self._deferring = 0  # deferred_merges() blocks running
-
-    @asynccontextmanager
-    async def deferred_merges(self) -> AsyncIterator[None]:
-        """Around a bulk import: SQLite's full-text index merges only when it must (see
-        :data:`FTS_AUTOMERGE`) until the last of these blocks ends, even after a failure. Nothing on PostgreSQL."""
-        if self._db.dialect != "sqlite":
-            yield
-            return
-        self._deferring += 1
-        try:
-            if self._deferring == 1:
-                await self._db.run_all([(_SET_AUTOMERGE, (0,))])
-            yield
-        finally:
-            self._deferring -= 1
-            if self._deferring == 0:
-                await self._merge_again()
-
-    async def _merge_again(self) -> None:
-        try:
-            await self._db.run_all([(_SET_AUTOMERGE, (FTS_AUTOMERGE,))])
-        except (sqlite3.Error, StorageError) as exc:  # the import's outcome matters more; the next start mends it
-            log.warning("full-text merging stays deferred until the next start: %s", exc)
-
-    async def restore_merges(self) -> None:
-        """At start: an import that was killed leaves full-text merges deferred; they are turned on again."""
-        if self._db.dialect != "sqlite" or self._deferring:
-            return
-        deferred = await self._db.fetch_val("SELECT v FROM articles_fts_config WHERE k = 'automerge'")
-        if deferred == 0:
-            log.warning("an import was interrupted: full-text merging is turned on again")
-            await self._merge_again()
 
     async def insert_many(
         self, items: Sequence[tuple[str, ArticleDraft]], now: datetime, *, to_match: bool = False

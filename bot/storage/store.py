@@ -41,10 +41,7 @@ class Storage:
 
     @classmethod
     async def open(cls, path: Path | str, *, url: str | None = None, migrate: bool = True) -> Storage:
-        storage = cls.over(await open_database(path, url, migrate=migrate))
-        if migrate:  # a migrated archive has its full-text index
-            await storage.articles.restore_merges()
-        return storage
+        return cls.over(await open_database(path, url, migrate=migrate))
 
     @classmethod
     async def connect(cls, settings: Settings) -> Storage:

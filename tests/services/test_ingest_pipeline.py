@@ -20,7 +20,6 @@ from bot.core.matching import MatchEngine
 from bot.core.models import Article, IngestReport
 from bot.services.ingest import BULK_GC_THRESHOLD, BULK_SWITCH_INTERVAL, IngestService
 from bot.services.ingest_reader import BATCH, BATCH_CHARS, batch_sizes, take_batch
-from bot.storage.articles import FTS_AUTOMERGE
 from bot.storage.db import WAL_CHECKPOINT_PAGES
 from bot.storage.store import Storage
 from config.settings import Settings
@@ -130,7 +129,6 @@ async def test_a_bulk_import_tunes_the_interpreter_only_while_it_runs(tmp_path: 
         assert gc.get_threshold()[0] == BULK_GC_THRESHOLD
         assert sys.getswitchinterval() == pytest.approx(BULK_SWITCH_INTERVAL)
         assert await checkpoint_pages() == 0  # checkpoints beside the writer (bot.storage.checkpoints)
-        assert await automerge() == 0  # full-text merges deferred (ArticleRepository.deferred_merges)
         if len(seen) == 2 and failing:
             raise RuntimeError("matching failed")
 
@@ -139,9 +137,6 @@ async def test_a_bulk_import_tunes_the_interpreter_only_while_it_runs(tmp_path: 
     async def checkpoint_pages() -> int:
         row = await storage.db.fetch_one("PRAGMA wal_autocheckpoint")
         return int(row[0]) if row else -1
-
-    async def automerge() -> int:
-        return int(await storage.db.fetch_val("SELECT v FROM articles_fts_config WHERE k = 'automerge'"))
 
     service = IngestService(storage, SystemClock(), listener)
     thresholds = gc.get_threshold()
@@ -154,7 +149,6 @@ async def test_a_bulk_import_tunes_the_interpreter_only_while_it_runs(tmp_path: 
         assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
         assert sys.getswitchinterval() == interval
         assert await checkpoint_pages() == WAL_CHECKPOINT_PAGES
-        assert await automerge() == FTS_AUTOMERGE
         assert seen and all(count > 0 for count in seen)
         stored_before = await storage.articles.count()  # the import stopped at the failure
         assert stored_before < ARTICLES - 3
@@ -164,6 +158,5 @@ async def test_a_bulk_import_tunes_the_interpreter_only_while_it_runs(tmp_path: 
         assert await storage.articles.count() == ARTICLES - 3 and all(count > 0 for count in seen)
         assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
         assert sys.getswitchinterval() == interval
-        assert await automerge() == FTS_AUTOMERGE
     finally:
         await storage.close()
