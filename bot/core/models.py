@@ -1,4 +1,4 @@
-"""Plain, frozen domain records shared by every layer."""
+"""Plain domain records shared by every layer; nothing changes one after it is made."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ from datetime import date, datetime
 from enum import StrEnum
 
 
-@dataclass(frozen=True, slots=True)
+# Records an import builds for every article are not frozen: a frozen dataclass sets each field through
+# object.__setattr__, seven times what a plain one costs to build (1.0 against 0.15 µs for eleven fields), and
+# the RSS corpus built over a million of them in the interpreter the matching and writing threads share.
+# Nothing assigns to them after construction, and equal records hash equal (``unsafe_hash``), as before.
+@dataclass(slots=True, unsafe_hash=True)
 class ArticleDraft:
     """An article as parsed from a file or feed, before it is stored."""
 
@@ -21,7 +25,7 @@ class ArticleDraft:
     teaser_only: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: see ArticleDraft
 class Article:
     id: int
     content_hash: str
@@ -122,7 +126,7 @@ class Feed:
     added_by: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: see ArticleDraft
 class IngestOutcome:
     """What happened to one input (file, line, feed item)."""
 

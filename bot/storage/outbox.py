@@ -27,7 +27,7 @@ _COLUMNS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # built per imported article: not frozen (see bot.core.models)
 class NewOutboxRow:
     chat_id: int
     article_id: int

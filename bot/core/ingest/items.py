@@ -25,7 +25,7 @@ TEASER_MAX_CHARS = 400  # feed texts shorter than this are a teaser, not the art
 _LANG_SAMPLE_CHARS = 1000
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)  # built per imported article: not frozen (see bot.core.models)
 class ParsedItem:
     source: str  # "path/file.txt", "corpus.jsonl:17", "feed.xml#item-3"
     draft: ArticleDraft | None  # None when rejected

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 VIA_ALIAS = "lexicon alias"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # built per imported article: not frozen (see bot.core.models)
 class Hit:
     term: str
     surface: str

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from bot.core.trends.periods import Period
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # built per imported article: not frozen (see bot.core.models)
 class ArticleMentions:
     """The entity keys one article names, on the day it is dated by (stored at ingest)."""
 
